@@ -1,0 +1,19 @@
+#pragma once
+/// @file distribute.hpp
+/// @brief From per-rank slices of ratings to the distributed CSR blocks (and back).
+
+#include "distcf/data/ratings.hpp"
+#include "distcf/mpi/comm.hpp"
+
+namespace distcf {
+
+/// Sends every rating of every rank's slice to the owner of its user and of its item (Alltoallv)
+/// and builds RatingBlocks. Partitions are contiguous and balanced by number of ratings. Collective.
+RatingBlocks distribute(const RatingSlice& mine, std::int64_t n_users, std::int64_t n_items, double rating_min,
+                        double rating_max, const Comm& comm);
+
+/// This rank's users' ratings in (user, item) order: concatenated over ranks this is the whole set
+/// in store order.
+RatingSlice slice_of(const Csr& by_user);
+
+}  // namespace distcf

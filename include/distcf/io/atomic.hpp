@@ -1,0 +1,37 @@
+#pragma once
+/// @file atomic.hpp
+/// @brief Atomic output files: written under a temporary name in the target's directory and renamed
+/// on success, so that a failed run never leaves a half-written output behind.
+
+#include <string>
+
+#include "distcf/mpi/comm.hpp"
+
+namespace distcf {
+
+/// Collective over `comm`. The constructor checks that the target directory exists (InputError
+/// otherwise) and picks one temporary name shared by all ranks. commit() renames it to the target;
+/// without commit() the destructor removes the temporary file.
+class AtomicOutput {
+public:
+    AtomicOutput(const std::string& target, const Comm& comm);
+    AtomicOutput(const AtomicOutput&) = delete;
+    AtomicOutput& operator=(const AtomicOutput&) = delete;
+    ~AtomicOutput();
+    /// Where to write now.
+    const std::string& temp_path() const noexcept { return temp_; }
+    const std::string& target() const noexcept { return target_; }
+    /// Collective: every rank has closed the file; rank 0 renames it into place.
+    void commit();
+
+private:
+    std::string target_;
+    std::string temp_;
+    const Comm& comm_;
+    bool committed_ = false;
+};
+
+/// Throws InputError unless the directory that would hold `path` exists.
+void require_output_dir(const std::string& path);
+
+}  // namespace distcf

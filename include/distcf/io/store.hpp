@@ -1,0 +1,90 @@
+#pragma once
+/// @file store.hpp
+/// @brief The rating store: one HDF5 file per data set (layout in docs/FORMAT.md), written atomically
+/// and in parallel, read as per-rank hyperslabs.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "distcf/data/ratings.hpp"
+#include "distcf/io/h5.hpp"
+#include "distcf/mpi/comm.hpp"
+
+namespace distcf {
+
+/// Version of the on-disk layout this build writes and reads.
+inline constexpr std::int64_t kStoreFormatVersion = 1;
+/// Value of the root attribute `format` of a rating store.
+inline constexpr const char* kStoreFormat = "distcf-ratings";
+
+/// Who made a file, how and when; written as root attributes of every output.
+struct Provenance {
+    std::string command_line;
+    std::string version;
+    std::string created;  ///< ISO 8601, UTC
+    /// Provenance of the running program with the given command line.
+    static Provenance now(const std::string& command_line);
+    void write(const h5::Location& loc) const;
+};
+
+/// Root attributes of a rating store.
+struct StoreHeader {
+    std::int64_t n_users = 0;
+    std::int64_t n_items = 0;
+    double rating_min = 1.0;
+    double rating_max = 5.0;
+    Provenance provenance;
+    std::map<std::string, std::string> text_attrs;   ///< e.g. source file, generator parameters
+    std::map<std::string, double> number_attrs;
+};
+
+/// What a store holds, read from its attributes and checked against its datasets.
+struct StoreInfo {
+    std::string path;
+    std::int64_t n_users = 0;
+    std::int64_t n_items = 0;
+    std::int64_t nnz = 0;
+    double rating_min = 1.0;
+    double rating_max = 5.0;
+    bool has_time = false;
+    bool has_split = false;   ///< /split/is_test present
+    bool has_truth = false;   ///< /truth present (generated data)
+    std::int64_t format_version = 0;
+};
+
+/// Which ratings of a store to read: all, or one side of its stored split.
+enum class Subset { All, Train, Test };
+
+/// Writes a store atomically (temporary name, renamed on success). Collective: each rank passes its
+/// slice of the ratings, slices in rank order forming the whole set in (user, item) order; offsets
+/// come from an exclusive scan. `extra` (collective) may add groups before the file is closed.
+void write_store(const std::string& path, const Comm& comm, const StoreHeader& header, const RatingSlice& mine,
+                 const IdMap& users, const IdMap& items,
+                 const std::function<void(const h5::File&)>& extra = {});
+
+/// Reads and validates the header: our format, our version, consistent shapes. Collective.
+StoreInfo read_store_info(const std::string& path, const Comm& comm);
+
+/// This rank's contiguous share of the ratings (an even cut of the file), restricted to `subset`.
+/// Indices are checked against n_users / n_items. Collective.
+RatingSlice read_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info = nullptr);
+
+/// Like read_slice, but cut at user boundaries (blocks balanced by ratings): every user's ratings
+/// are in one rank's slice. Collective.
+RatingSlice read_user_aligned_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info = nullptr);
+
+/// The external ID maps (/ids/users, /ids/items), on every rank.
+std::pair<IdMap, IdMap> read_id_maps(const std::string& path, const Comm& comm);
+
+/// Writes an IdMap as /ids/<name> (int64 or fixed-length strings). Collective.
+void write_ids(const h5::Location& loc, const std::string& name, const IdMap& ids);
+IdMap read_ids(const h5::Location& loc, const std::string& name);
+
+/// Partitioned read: the slice, then ratings sent to their owners (Alltoallv) as CSR by user and
+/// by item, with partitions balanced by number of ratings. Collective.
+RatingBlocks load_blocks(const std::string& path, const Comm& comm, Subset subset = Subset::All);
+
+}  // namespace distcf

@@ -1,0 +1,188 @@
+#pragma once
+/// @file comm.hpp
+/// @brief Thin RAII wrapper over an MPI communicator with checked collective calls.
+///
+/// Raw MPI calls live here and in comm.cpp only. Every call's return code is checked and a failure
+/// becomes an MpiError naming the call, file and line. Counts are 64-bit in the interface; a count
+/// that does not fit MPI's int raises an error instead of silently wrapping.
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "distcf/error.hpp"
+#include "distcf/mpi/partition.hpp"
+
+namespace distcf::mpi {
+
+/// Throws MpiError unless rc == MPI_SUCCESS.
+void check(int rc, const char* call, const char* file, int line);
+
+/// MPI datatype of a C++ arithmetic type.
+template <class T>
+MPI_Datatype type_of() {
+    if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
+    else if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
+    else if constexpr (std::is_same_v<T, std::int64_t>) return MPI_INT64_T;
+    else if constexpr (std::is_same_v<T, std::uint64_t>) return MPI_UINT64_T;
+    else if constexpr (std::is_same_v<T, std::int32_t>) return MPI_INT32_T;
+    else if constexpr (std::is_same_v<T, std::uint32_t>) return MPI_UINT32_T;
+    else if constexpr (std::is_same_v<T, char>) return MPI_CHAR;
+    else if constexpr (std::is_same_v<T, unsigned char>) return MPI_UNSIGNED_CHAR;
+    else if constexpr (std::is_same_v<T, std::uint8_t>) return MPI_UINT8_T;
+    else static_assert(sizeof(T) == 0, "no MPI datatype for this type");
+}
+
+/// Converts a 64-bit count to MPI's int, or throws.
+int to_int_count(std::int64_t n, const char* what);
+
+}  // namespace distcf::mpi
+
+#define DISTCF_MPI_CALL(call) ::distcf::mpi::check((call), #call, __FILE__, __LINE__)
+
+namespace distcf {
+
+/// A communicator handle. Owning handles (from dup/split) free the communicator on destruction;
+/// a view (Comm::view) never does. Move-only.
+class Comm {
+public:
+    /// Non-owning view of an existing communicator (e.g. the one main() got from MPI).
+    static Comm view(MPI_Comm c) { return Comm(c, false); }
+    /// A view of MPI_COMM_SELF.
+    static Comm self() { return Comm(MPI_COMM_SELF, false); }
+
+    Comm(Comm&& o) noexcept : comm_(o.comm_), owned_(o.owned_) { o.owned_ = false; }
+    Comm& operator=(Comm&& o) noexcept;
+    Comm(const Comm&) = delete;
+    Comm& operator=(const Comm&) = delete;
+    ~Comm();
+
+    /// An owned duplicate (separate message space).
+    Comm dup() const;
+    /// An owned sub-communicator (MPI_Comm_split).
+    Comm split(int color, int key) const;
+
+    MPI_Comm raw() const noexcept { return comm_; }
+    int rank() const;
+    int size() const;
+    bool is_root() const { return rank() == 0; }
+
+    void barrier() const;
+    /// Broadcast n elements from root.
+    template <class T>
+    void bcast(T* data, std::int64_t n, int root = 0) const {
+        DISTCF_MPI_CALL(MPI_Bcast(data, mpi::to_int_count(n, "bcast"), mpi::type_of<T>(), root, comm_));
+    }
+    /// Broadcast a vector (its size too) from root.
+    template <class T>
+    void bcast(std::vector<T>& v, int root = 0) const {
+        std::int64_t n = static_cast<std::int64_t>(v.size());
+        bcast(&n, 1, root);
+        v.resize(static_cast<std::size_t>(n));
+        if (n) bcast(v.data(), n, root);
+    }
+    /// Broadcast a scalar from root.
+    template <class T>
+    T bcast_value(T v, int root = 0) const {
+        bcast(&v, 1, root);
+        return v;
+    }
+    void bcast(std::string& s, int root = 0) const;
+
+    /// In-place reduction over n elements.
+    template <class T>
+    void allreduce(T* data, std::int64_t n, MPI_Op op) const {
+        DISTCF_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, data, mpi::to_int_count(n, "allreduce"), mpi::type_of<T>(), op, comm_));
+    }
+    template <class T>
+    void allreduce(std::vector<T>& v, MPI_Op op) const { allreduce(v.data(), static_cast<std::int64_t>(v.size()), op); }
+    template <class T>
+    T sum(T v) const { allreduce(&v, 1, MPI_SUM); return v; }
+    template <class T>
+    T max(T v) const { allreduce(&v, 1, MPI_MAX); return v; }
+    template <class T>
+    T min(T v) const { allreduce(&v, 1, MPI_MIN); return v; }
+    /// True on every rank iff true on some rank.
+    bool any(bool v) const { return max<int>(v ? 1 : 0) != 0; }
+    /// Exclusive prefix sum: 0 on rank 0.
+    template <class T>
+    T exscan_sum(T v) const {
+        T out{};
+        DISTCF_MPI_CALL(MPI_Exscan(&v, &out, 1, mpi::type_of<T>(), MPI_SUM, comm_));
+        return rank() == 0 ? T{} : out;
+    }
+    /// Gathers one value from every rank, on every rank.
+    template <class T>
+    std::vector<T> allgather(T v) const {
+        std::vector<T> out(static_cast<std::size_t>(size()));
+        DISTCF_MPI_CALL(MPI_Allgather(&v, 1, mpi::type_of<T>(), out.data(), 1, mpi::type_of<T>(), comm_));
+        return out;
+    }
+
+    /// Allgatherv of a row-partitioned matrix stored row-major with `width` values per row:
+    /// `all` holds every row (total() * width values); this rank's block is already in place
+    /// at its offset and is sent from there.
+    template <class T>
+    void allgather_blocks(T* all, const BlockPartition& part, std::int64_t width) const {
+        std::vector<int> counts(static_cast<std::size_t>(size())), displs(counts.size());
+        for (int p = 0; p < size(); ++p) {
+            counts[p] = mpi::to_int_count(part.size(p) * width, "allgatherv count");
+            displs[p] = mpi::to_int_count(part.begin(p) * width, "allgatherv displacement");
+        }
+        DISTCF_MPI_CALL(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts.data(), displs.data(),
+                                       mpi::type_of<T>(), comm_));
+    }
+
+    /// Concatenation of every rank's vector, in rank order, on every rank.
+    template <class T>
+    std::vector<T> allgatherv(const std::vector<T>& mine) const {
+        auto n = allgather<std::int64_t>(static_cast<std::int64_t>(mine.size()));
+        std::vector<std::int64_t> off(n.size() + 1, 0);
+        for (std::size_t p = 0; p < n.size(); ++p) off[p + 1] = off[p] + n[p];
+        std::vector<T> all(static_cast<std::size_t>(off.back()));
+        std::copy(mine.begin(), mine.end(), all.begin() + off[static_cast<std::size_t>(rank())]);
+        allgather_blocks(all.data(), BlockPartition(off), 1);
+        return all;
+    }
+
+    /// Personalised all-to-all: send[sdispl[p] .. +scount[p]) goes to rank p. Returns what arrived,
+    /// in source-rank order; `rcount` receives how many came from each rank.
+    template <class T>
+    std::vector<T> alltoallv(const std::vector<T>& send, const std::vector<std::int64_t>& scount,
+                             std::vector<std::int64_t>* rcount_out = nullptr) const {
+        const int P = size();
+        std::vector<std::int64_t> rcount(static_cast<std::size_t>(P));
+        DISTCF_MPI_CALL(MPI_Alltoall(scount.data(), 1, MPI_INT64_T, rcount.data(), 1, MPI_INT64_T, comm_));
+        std::vector<int> sc(P), sd(P), rc(P), rd(P);
+        std::int64_t so = 0, ro = 0;
+        for (int p = 0; p < P; ++p) {
+            sc[p] = mpi::to_int_count(scount[p], "alltoallv send count");
+            sd[p] = mpi::to_int_count(so, "alltoallv send displacement");
+            rc[p] = mpi::to_int_count(rcount[p], "alltoallv receive count");
+            rd[p] = mpi::to_int_count(ro, "alltoallv receive displacement");
+            so += scount[p];
+            ro += rcount[p];
+        }
+        std::vector<T> recv(static_cast<std::size_t>(ro));
+        DISTCF_MPI_CALL(MPI_Alltoallv(send.data(), sc.data(), sd.data(), mpi::type_of<T>(), recv.data(), rc.data(),
+                                      rd.data(), mpi::type_of<T>(), comm_));
+        if (rcount_out) *rcount_out = std::move(rcount);
+        return recv;
+    }
+
+private:
+    Comm(MPI_Comm c, bool owned) : comm_(c), owned_(owned) {}
+    MPI_Comm comm_ = MPI_COMM_NULL;
+    bool owned_ = false;
+};
+
+/// Sum of per-row values held in row blocks (this rank holds rows part.begin(me)..end(me)), added
+/// in global row order on every rank: the result is bit-identical for any number of ranks, unlike
+/// MPI_SUM, whose association depends on the rank count.
+double ordered_sum(const std::vector<double>& my_rows, const BlockPartition& part, const Comm& comm);
+
+}  // namespace distcf

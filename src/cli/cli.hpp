@@ -1,0 +1,39 @@
+#pragma once
+// Internal to the distcf program: how subcommands are registered and run.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "distcf/mpi/comm.hpp"
+
+namespace distcf::cli {
+
+/// What every subcommand gets: the communicator, the command line for provenance, and an output
+/// stream that is stdout on rank 0 and a sink elsewhere.
+struct Context {
+    const Comm& comm;
+    std::string command_line;
+    std::ostream& out;
+};
+
+/// A registered subcommand: the CLI11 sub-app and what to run once it parsed.
+struct Command {
+    CLI::App* app;
+    std::function<void()> run;
+};
+
+using Registry = std::vector<Command>;
+
+void add_import(CLI::App& app, Context& ctx, Registry& reg);
+void add_info(CLI::App& app, Context& ctx, Registry& reg);
+void add_split(CLI::App& app, Context& ctx, Registry& reg);
+void add_generate(CLI::App& app, Context& ctx, Registry& reg);
+
+/// Parses "LO,HI".
+std::pair<double, double> parse_range(const std::string& s, const char* option);
+
+}  // namespace distcf::cli

@@ -1,0 +1,99 @@
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <memory>
+#include <ostream>
+
+#include "cli.hpp"
+#include "distcf/data/summary.hpp"
+#include "distcf/data/distribute.hpp"
+#include "distcf/io/store.hpp"
+#include "distcf/model/oracle.hpp"
+
+namespace distcf::cli {
+
+namespace {
+
+struct InfoArgs {
+    std::string path;
+    bool json = false;
+};
+
+void run_info(const InfoArgs& a, Context& ctx) {
+    StoreInfo info;
+    const RatingSlice slice = read_slice(a.path, ctx.comm, Subset::All, &info);
+    const RatingBlocks b = distribute(slice, info.n_users, info.n_items, info.rating_min, info.rating_max, ctx.comm);
+    const RatingSummary s = summarize(b, ctx.comm);
+    std::int64_t n_test = -1;
+    if (info.has_split) {
+        std::int64_t t = 0;
+        for (auto f : slice.is_test) t += f;
+        n_test = ctx.comm.sum(t);
+    }
+    std::optional<OracleRmse> oracle;
+    if (info.has_truth) oracle = oracle_rmse(a.path, ctx.comm);
+
+    auto& o = ctx.out;
+    if (a.json) {
+        nlohmann::json j;
+        j["path"] = a.path;
+        j["users"] = s.users;
+        j["items"] = s.items;
+        j["ratings"] = s.ratings;
+        j["density"] = s.density;
+        j["mean"] = s.mean;
+        j["value_min"] = s.value_min;
+        j["value_max"] = s.value_max;
+        j["rating_scale"] = {s.scale_min, s.scale_max};
+        j["histogram"] = {{"edges", s.bin_edges}, {"counts", s.bin_counts}, {"discrete", s.discrete}};
+        j["per_user"] = {{"min", s.per_user.min}, {"mean", s.per_user.mean}, {"max", s.per_user.max}};
+        j["per_item"] = {{"min", s.per_item.min}, {"mean", s.per_item.mean}, {"max", s.per_item.max}};
+        j["has_time"] = info.has_time;
+        if (n_test >= 0) j["split"] = {{"train", s.ratings - n_test}, {"test", n_test}};
+        if (oracle) j["oracle_rmse"] = {{"all", oracle->all}, {"train", oracle->train}, {"test", oracle->test}, {"noise", oracle->noise}};
+        o << j.dump(2) << "\n";
+        return;
+    }
+    o << std::fixed;
+    o << "Data set: " << a.path << "\n";
+    o << "Rating matrix: " << s.users << " users x " << s.items << " items\n";
+    o << "Observed ratings: " << s.ratings << "/" << s.users * s.items << " = " << std::setprecision(2)
+      << 100.0 * s.density << "%  (density " << std::setprecision(6) << s.density << ")\n";
+    o << std::setprecision(2) << "Rating range: [" << s.value_min << ", " << s.value_max << "] (scale ["
+      << s.scale_min << ", " << s.scale_max << "])  mean rating: " << std::setprecision(3) << s.mean << "\n";
+    o << std::setprecision(1);
+    o << "Ratings per user: min=" << s.per_user.min << ", mean=" << s.per_user.mean << ", max=" << s.per_user.max;
+    if (s.users_without_ratings) o << "  (" << s.users_without_ratings << " users without ratings)";
+    o << "\nRatings per item: min=" << s.per_item.min << ", mean=" << s.per_item.mean << ", max=" << s.per_item.max;
+    if (s.items_without_ratings) o << "  (" << s.items_without_ratings << " items without ratings)";
+    o << "\n";
+    if (n_test >= 0) o << "Stored split: train " << s.ratings - n_test << ", test " << n_test << "\n";
+    if (info.has_time) o << "Timestamps: yes\n";
+    o << "Histogram of ratings:\n";
+    std::int64_t peak = 1;
+    for (auto c : s.bin_counts) peak = std::max(peak, c);
+    for (std::size_t i = 0; i < s.bin_counts.size(); ++i) {
+        o << "  ";
+        if (s.discrete) o << std::setw(13) << std::setprecision(1) << s.bin_edges[i];
+        else o << "[" << std::setprecision(2) << std::setw(5) << s.bin_edges[i] << ", " << std::setw(5) << s.bin_edges[i + 1] << ")";
+        o << " " << std::setw(10) << s.bin_counts[i] << " "
+          << std::string(static_cast<std::size_t>(40 * s.bin_counts[i] / peak), '#') << "\n";
+    }
+    if (oracle) {
+        o << std::setprecision(4) << "Oracle RMSE (noise-free truth vs observed ratings): all " << oracle->all;
+        if (oracle->test >= 0) o << ", train " << oracle->train << ", test " << oracle->test;
+        o << "  (noise sd " << oracle->noise << ", clipped to the scale)\n";
+    }
+}
+
+}  // namespace
+
+void add_info(CLI::App& app, Context& ctx, Registry& reg) {
+    auto a = std::make_shared<InfoArgs>();
+    CLI::App* s = app.add_subcommand("info", "Describe a rating store: sizes, density, histogram, ratings per user/item");
+    s->add_option("store", a->path, "HDF5 rating store")->required();
+    s->add_flag("--json", a->json, "print one JSON object");
+    reg.push_back({s, [a, &ctx] { run_info(*a, ctx); }});
+}
+
+}  // namespace distcf::cli

@@ -1,0 +1,116 @@
+// distcf: the one program. The only place that names MPI_COMM_WORLD; maps errors to exit codes:
+// 0 success, 1 a failed run (bad input, I/O, numerics), 2 a bad command line.
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "cli.hpp"
+#include "distcf/error.hpp"
+#include "distcf/version.hpp"
+
+namespace {
+
+class NullBuffer : public std::streambuf {
+protected:
+    int overflow(int c) override { return c; }
+};
+
+int report(const std::string& msg, int code, int rank, int size) {
+    if (size > 1 && rank != 0) {
+        // Let rank 0 speak first when it failed too; it then aborts the whole job.
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        std::cerr << "distcf: error [rank " << rank << "]: " << msg << std::endl;
+    } else {
+        std::cerr << "distcf: error: " << msg << std::endl;
+    }
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int provided = 0;
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        std::fprintf(stderr, "distcf: error: MPI_Init_thread failed\n");
+        return 1;
+    }
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    // Errors are returned and reported, not fatal inside MPI.
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+
+    NullBuffer null_buffer;
+    std::ostream null_stream(&null_buffer);
+    int code = 0;
+    {
+        const distcf::Comm world = distcf::Comm::view(MPI_COMM_WORLD);
+        std::ostringstream cmd;
+        for (int i = 0; i < argc; ++i) cmd << (i ? " " : "") << argv[i];
+        distcf::cli::Context ctx{world, cmd.str(), rank == 0 ? std::cout : null_stream};
+
+        CLI::App app{"distcf: distributed collaborative filtering (baseline, SVD via ScaLAPACK, ALS) with MPI"};
+        app.set_version_flag("--version", std::string("distcf ") + distcf::kVersion);
+        app.require_subcommand(1);
+        distcf::cli::Registry reg;
+        distcf::cli::add_import(app, ctx, reg);
+        distcf::cli::add_info(app, ctx, reg);
+        distcf::cli::add_split(app, ctx, reg);
+
+        try {
+            try {
+                app.parse(argc, argv);
+            } catch (const CLI::CallForHelp& e) {
+                if (rank == 0) app.exit(e);
+                MPI_Finalize();
+                return 0;
+            } catch (const CLI::CallForAllHelp& e) {
+                if (rank == 0) app.exit(e);
+                MPI_Finalize();
+                return 0;
+            } catch (const CLI::CallForVersion& e) {
+                if (rank == 0) app.exit(e);
+                MPI_Finalize();
+                return 0;
+            } catch (const CLI::ParseError& e) {
+                if (rank == 0) {
+                    std::string msg = e.what();
+                    if (argc > 1 && argv[1][0] != '-') {
+                        bool known = false;
+                        std::string names;
+                        for (const auto& c : reg) {
+                            known = known || c.app->get_name() == argv[1];
+                            names += (names.empty() ? "" : ", ") + c.app->get_name();
+                        }
+                        if (!known) msg = std::string("unknown subcommand '") + argv[1] + "' (one of: " + names + ")";
+                    }
+                    std::cerr << "distcf: usage error: " << msg << "\n";
+                    std::cerr << "Run with --help for more information.\n";
+                }
+                MPI_Finalize();
+                return 2;
+            }
+            for (auto& c : reg)
+                if (c.app->parsed()) c.run();
+        } catch (const distcf::UsageError& e) {
+            code = report(e.what(), 2, rank, size);
+        } catch (const distcf::Error& e) {
+            code = report(std::string(e.what()) + " [" + e.file() + ":" + std::to_string(e.line()) + "]", 1, rank, size);
+        } catch (const std::bad_alloc&) {
+            code = report("out of memory", 1, rank, size);
+        } catch (const std::exception& e) {
+            code = report(std::string("internal error: ") + e.what(), 1, rank, size);
+        }
+    }
+    std::cout.flush();
+    if (code != 0 && size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+    MPI_Finalize();
+    return code;
+}

@@ -1,0 +1,74 @@
+#include "distcf/data/distribute.hpp"
+
+namespace distcf {
+
+namespace {
+
+// Sends (row, col, value) triplets to the owner of `row` under `part` and builds that CSR.
+Csr route(const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>& cols, const std::vector<double>& vals,
+          const BlockPartition& part, const Comm& comm) {
+    const int P = comm.size();
+    const std::size_t n = rows.size();
+    std::vector<std::int64_t> count(static_cast<std::size_t>(P), 0);
+    std::vector<int> dest(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        dest[k] = part.owner(rows[k]);
+        ++count[static_cast<std::size_t>(dest[k])];
+    }
+    std::vector<std::int64_t> fill(static_cast<std::size_t>(P), 0);
+    for (int p = 1; p < P; ++p) fill[p] = fill[p - 1] + count[p - 1];
+    std::vector<std::int32_t> sr(n), sc(n);
+    std::vector<double> sv(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        const auto pos = fill[static_cast<std::size_t>(dest[k])]++;
+        sr[pos] = rows[k];
+        sc[pos] = cols[k];
+        sv[pos] = vals[k];
+    }
+    auto rr = comm.alltoallv(sr, count);
+    auto rc = comm.alltoallv(sc, count);
+    auto rv = comm.alltoallv(sv, count);
+    const int me = comm.rank();
+    return build_csr(part.begin(me), part.size(me), rr, rc, rv);
+}
+
+}  // namespace
+
+RatingBlocks distribute(const RatingSlice& mine, std::int64_t n_users, std::int64_t n_items, double rating_min,
+                        double rating_max, const Comm& comm) {
+    RatingBlocks b;
+    b.n_users = n_users;
+    b.n_items = n_items;
+    b.rating_min = rating_min;
+    b.rating_max = rating_max;
+    b.user_counts.assign(static_cast<std::size_t>(n_users), 0);
+    b.item_counts.assign(static_cast<std::size_t>(n_items), 0);
+    for (std::int64_t k = 0; k < mine.size(); ++k) {
+        ++b.user_counts[static_cast<std::size_t>(mine.user[k])];
+        ++b.item_counts[static_cast<std::size_t>(mine.item[k])];
+    }
+    comm.allreduce(b.user_counts, MPI_SUM);
+    comm.allreduce(b.item_counts, MPI_SUM);
+    b.users = BlockPartition::balanced(b.user_counts, comm.size());
+    b.items = BlockPartition::balanced(b.item_counts, comm.size());
+    b.by_user = route(mine.user, mine.item, mine.value, b.users, comm);
+    b.by_item = route(mine.item, mine.user, mine.value, b.items, comm);
+    b.nnz = comm.sum<std::int64_t>(b.by_user.nnz());
+    // Per-user sums added in user order: the mean is bit-identical for any rank count.
+    std::vector<double> row_sum(static_cast<std::size_t>(b.by_user.rows()), 0.0);
+    for (std::int64_t r = 0; r < b.by_user.rows(); ++r)
+        for (auto k = b.by_user.ptr[r]; k < b.by_user.ptr[r + 1]; ++k) row_sum[r] += b.by_user.val[k];
+    b.mean = b.nnz ? ordered_sum(row_sum, b.users, comm) / static_cast<double>(b.nnz) : 0.0;
+    return b;
+}
+
+RatingSlice slice_of(const Csr& by_user) {
+    RatingSlice s;
+    s.reserve(static_cast<std::size_t>(by_user.nnz()));
+    for (std::int64_t r = 0; r < by_user.rows(); ++r)
+        for (auto k = by_user.ptr[r]; k < by_user.ptr[r + 1]; ++k)
+            s.push(static_cast<std::int32_t>(by_user.row0 + r), by_user.col[k], by_user.val[k]);
+    return s;
+}
+
+}  // namespace distcf

@@ -1,0 +1,88 @@
+#include "distcf/data/split.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "distcf/data/rng.hpp"
+#include "distcf/error.hpp"
+
+namespace distcf {
+
+void SplitOptions::validate() const {
+    if (!(test_fraction >= 0.0 && test_fraction < 1.0))
+        DISTCF_THROW(InputError, "test-fraction: must be in [0, 1), got " + std::to_string(test_fraction));
+}
+
+RadixSelection radix_select(const std::vector<std::uint64_t>& keys, std::int64_t k, const Comm& comm) {
+    const std::int64_t total = comm.sum<std::int64_t>(static_cast<std::int64_t>(keys.size()));
+    if (k < 0 || k >= total) DISTCF_THROW(InputError, "radix_select: k out of range");
+    std::uint64_t prefix = 0;  // digits fixed so far
+    std::int64_t below = 0;
+    std::vector<std::int64_t> hist(1 << 16);
+    for (int pass = 0; pass < 4; ++pass) {
+        const int shift = 48 - 16 * pass;
+        const std::uint64_t high_mask = pass == 0 ? 0 : ~std::uint64_t{0} << (shift + 16);
+        std::fill(hist.begin(), hist.end(), 0);
+        for (auto key : keys)
+            if ((key & high_mask) == prefix) ++hist[(key >> shift) & 0xFFFF];
+        comm.allreduce(hist, MPI_SUM);
+        std::int64_t need = k - below;  // 0-based rank within the current prefix
+        std::size_t d = 0;
+        while (hist[d] <= need) {
+            need -= hist[d];
+            below += hist[d];
+            ++d;
+        }
+        prefix |= static_cast<std::uint64_t>(d) << shift;
+    }
+    return {prefix, below};
+}
+
+std::vector<std::uint8_t> choose_test(const RatingSlice& s, const SplitOptions& o, const Comm& comm) {
+    o.validate();
+    const std::int64_t n = s.size();
+    std::vector<std::uint8_t> is_test(static_cast<std::size_t>(n), 0);
+    std::vector<std::uint64_t> key(static_cast<std::size_t>(n));
+    for (std::int64_t k = 0; k < n; ++k)
+        key[k] = random_word(o.seed, Stream::Split, static_cast<std::uint64_t>(s.user[k]), static_cast<std::uint64_t>(s.item[k]));
+
+    if (o.per_user) {
+        // Each user holds out floor(fraction * n_u) of its ratings: those with the smallest keys.
+        for (std::int64_t b = 0; b < n;) {
+            std::int64_t e = b + 1;
+            while (e < n && s.user[e] == s.user[b]) ++e;
+            const auto take = static_cast<std::int64_t>(std::floor(o.test_fraction * static_cast<double>(e - b)));
+            if (take > 0) {
+                std::vector<std::int64_t> idx(static_cast<std::size_t>(e - b));
+                for (auto k = b; k < e; ++k) idx[k - b] = k;
+                std::nth_element(idx.begin(), idx.begin() + (take - 1), idx.end(), [&](auto x, auto y) {
+                    return key[x] < key[y] || (key[x] == key[y] && s.item[x] < s.item[y]);
+                });
+                for (std::int64_t t = 0; t < take; ++t) is_test[idx[t]] = 1;
+            }
+            b = e;
+        }
+        return is_test;
+    }
+
+    const std::int64_t total = comm.sum(n);
+    const auto n_test = static_cast<std::int64_t>(std::floor(o.test_fraction * static_cast<double>(total)));
+    if (n_test == 0) return is_test;
+    const RadixSelection sel = radix_select(key, n_test - 1, comm);
+    // Ties at the threshold (keys are 64-bit, so rare) are broken by (user, item).
+    auto pair_code = [&](std::int64_t k) { return static_cast<std::int64_t>(s.user[k]) * (std::int64_t{1} << 31) + s.item[k]; };
+    std::vector<std::int64_t> tied;
+    for (std::int64_t k = 0; k < n; ++k) {
+        if (key[k] < sel.value) is_test[k] = 1;
+        else if (key[k] == sel.value) tied.push_back(pair_code(k));
+    }
+    auto all_tied = comm.allgatherv(tied);
+    std::sort(all_tied.begin(), all_tied.end());
+    const std::int64_t need = n_test - sel.below;
+    all_tied.resize(static_cast<std::size_t>(std::min<std::int64_t>(need, static_cast<std::int64_t>(all_tied.size()))));
+    for (std::int64_t k = 0; k < n; ++k)
+        if (key[k] == sel.value && std::binary_search(all_tied.begin(), all_tied.end(), pair_code(k))) is_test[k] = 1;
+    return is_test;
+}
+
+}  // namespace distcf

@@ -1,0 +1,313 @@
+#include "distcf/io/h5.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace distcf::h5 {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const char* file, int line) { throw H5Error(what, file, line); }
+
+#define DISTCF_H5(expr, what)                                   \
+    ([&]() {                                                  \
+        auto rc__ = (expr);                                   \
+        if (rc__ < 0) fail((what), __FILE__, __LINE__);       \
+        return rc__;                                          \
+    }())
+
+Handle plist(hid_t cls) { return Handle(DISTCF_H5(H5Pcreate(cls), "H5Pcreate"), H5Pclose); }
+
+Handle file_access(const Comm& comm) {
+    Handle fapl = plist(H5P_FILE_ACCESS);
+    if (comm.size() > 1) {
+        DISTCF_H5(H5Pset_fapl_mpio(fapl.id(), comm.raw(), MPI_INFO_NULL), "H5Pset_fapl_mpio");
+        DISTCF_H5(H5Pset_all_coll_metadata_ops(fapl.id(), true), "H5Pset_all_coll_metadata_ops");
+        DISTCF_H5(H5Pset_coll_metadata_write(fapl.id(), true), "H5Pset_coll_metadata_write");
+    }
+    return fapl;
+}
+
+Handle scalar_space() { return Handle(DISTCF_H5(H5Screate(H5S_SCALAR), "H5Screate"), H5Sclose); }
+
+Handle string_type(std::size_t len) {
+    Handle t(DISTCF_H5(H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
+    DISTCF_H5(H5Tset_size(t.id(), std::max<std::size_t>(len, 1)), "H5Tset_size");
+    DISTCF_H5(H5Tset_strpad(t.id(), H5T_STR_NULLPAD), "H5Tset_strpad");
+    return t;
+}
+
+}  // namespace
+
+void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+Handle& Handle::operator=(Handle&& o) noexcept {
+    if (this != &o) {
+        reset();
+        id_ = o.id_;
+        closer_ = o.closer_;
+        o.id_ = H5I_INVALID_HID;
+    }
+    return *this;
+}
+
+void Handle::reset() noexcept {
+    if (id_ >= 0 && closer_) closer_(id_);
+    id_ = H5I_INVALID_HID;
+}
+
+// ---- File ----------------------------------------------------------------------------------
+
+File File::create(const std::string& path, const Comm& comm) {
+    silence_errors();
+    Handle fapl = file_access(comm);
+    hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
+    if (id < 0) fail(path + ": cannot create HDF5 file (H5Fcreate)", __FILE__, __LINE__);
+    File f;
+    f.h_ = Handle(id, H5Fclose);
+    f.path_ = path;
+    f.comm_ = &comm;
+    return f;
+}
+
+File File::open(const std::string& path, const Comm& comm, bool writable) {
+    silence_errors();
+    // Check first so that a missing or non-HDF5 file gets a plain message.
+    const htri_t is_h5 = H5Fis_hdf5(path.c_str());
+    if (is_h5 <= 0) {
+        FILE* probe = std::fopen(path.c_str(), "rb");
+        if (!probe) DISTCF_THROW(InputError, path + ": cannot open (no such file or not readable)");
+        std::fclose(probe);
+        DISTCF_THROW(InputError, path + ": not an HDF5 file");
+    }
+    Handle fapl = file_access(comm);
+    hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.id());
+    if (id < 0) DISTCF_THROW(InputError, path + ": cannot open HDF5 file (H5Fopen)");
+    File f;
+    f.h_ = Handle(id, H5Fclose);
+    f.path_ = path;
+    f.comm_ = &comm;
+    return f;
+}
+
+void File::close() { h_.reset(); }
+
+// ---- Location ------------------------------------------------------------------------------
+
+bool Location::exists(const std::string& name) const {
+    // Walk the path so that an intermediate missing group is "absent", not an error.
+    std::size_t pos = 0;
+    while (true) {
+        pos = name.find('/', pos + 1);
+        const std::string prefix = name.substr(0, pos);
+        if (!prefix.empty() && prefix != "/") {
+            const htri_t e = H5Lexists(id(), prefix.c_str(), H5P_DEFAULT);
+            if (e <= 0) return false;
+        }
+        if (pos == std::string::npos) return true;
+    }
+}
+
+Location Location::group(const std::string& name) const {
+    hid_t g = H5Gopen2(id(), name.c_str(), H5P_DEFAULT);
+    if (g < 0) DISTCF_THROW(InputError, path_ + ": group " + name + " not found");
+    return Location(Handle(g, H5Gclose), path_, comm_);
+}
+
+Location Location::create_group(const std::string& name) const {
+    Handle lcpl = plist(H5P_LINK_CREATE);
+    DISTCF_H5(H5Pset_create_intermediate_group(lcpl.id(), 1), "H5Pset_create_intermediate_group");
+    hid_t g = H5Gcreate2(id(), name.c_str(), lcpl.id(), H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) fail(path_ + ": cannot create group " + name + " (H5Gcreate2)", __FILE__, __LINE__);
+    return Location(Handle(g, H5Gclose), path_, comm_);
+}
+
+Location Location::require_group(const std::string& name) const {
+    return exists(name) ? group(name) : create_group(name);
+}
+
+Dataset make_dataset(const Location& loc, const std::string& name, hid_t type, std::int64_t rows, std::int64_t cols,
+                       const Layout& layout) {
+    hsize_t dims[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(cols)};
+    const int nd = cols > 0 ? 2 : 1;
+    Handle space(DISTCF_H5(H5Screate_simple(nd, dims, nullptr), "H5Screate_simple"), H5Sclose);
+    Handle dcpl = plist(H5P_DATASET_CREATE);
+    if (layout.chunked && rows > 0) {
+        const std::int64_t width = cols > 0 ? cols : 1;
+        // Chunks of about chunk_rows elements; at least one row.
+        std::int64_t crow = std::max<std::int64_t>(1, std::min<std::int64_t>(rows, layout.chunk_rows / width));
+        hsize_t chunk[2] = {static_cast<hsize_t>(crow), static_cast<hsize_t>(std::max<std::int64_t>(cols, 1))};
+        DISTCF_H5(H5Pset_chunk(dcpl.id(), nd, chunk), "H5Pset_chunk");
+        if (layout.deflate > 0) {
+            DISTCF_H5(H5Pset_shuffle(dcpl.id()), "H5Pset_shuffle");
+            DISTCF_H5(H5Pset_deflate(dcpl.id(), static_cast<unsigned>(layout.deflate)), "H5Pset_deflate");
+        }
+    }
+    if (loc.parallel()) DISTCF_H5(H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time");
+    Handle lcpl = plist(H5P_LINK_CREATE);
+    DISTCF_H5(H5Pset_create_intermediate_group(lcpl.id(), 1), "H5Pset_create_intermediate_group");
+    hid_t d = H5Dcreate2(loc.id(), name.c_str(), type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT);
+    if (d < 0) fail(loc.file_path() + ": cannot create dataset " + name + " (H5Dcreate2)", __FILE__, __LINE__);
+    return Dataset(Handle(d, H5Dclose), name, loc);
+}
+
+Dataset Location::dataset(const std::string& name) const {
+    if (!exists(name)) DISTCF_THROW(InputError, path_ + ": dataset " + name + " not found");
+    hid_t d = H5Dopen2(id(), name.c_str(), H5P_DEFAULT);
+    if (d < 0) DISTCF_THROW(InputError, path_ + ": cannot open dataset " + name);
+    return Dataset(Handle(d, H5Dclose), name, *this);
+}
+
+void Location::write_strings(const std::string& name, const std::vector<std::string>& values) const {
+    std::size_t len = 1;
+    for (const auto& s : values) len = std::max(len, s.size());
+    std::vector<char> buf(values.size() * len, '\0');
+    for (std::size_t i = 0; i < values.size(); ++i) std::memcpy(buf.data() + i * len, values[i].data(), values[i].size());
+    Handle type = string_type(len);
+    hsize_t dims[1] = {values.size()};
+    Handle space(DISTCF_H5(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"), H5Sclose);
+    Handle lcpl = plist(H5P_LINK_CREATE);
+    DISTCF_H5(H5Pset_create_intermediate_group(lcpl.id(), 1), "H5Pset_create_intermediate_group");
+    Handle d(DISTCF_H5(H5Dcreate2(id(), name.c_str(), type.id(), space.id(), lcpl.id(), H5P_DEFAULT, H5P_DEFAULT),
+                     path_ + ": cannot create dataset " + name),
+             H5Dclose);
+    Handle dxpl = plist(H5P_DATASET_XFER);
+    if (parallel()) DISTCF_H5(H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
+    Handle mem(DISTCF_H5(H5Screate_simple(1, dims, nullptr), "H5Screate_simple"), H5Sclose);
+    if (comm().rank() != 0 || values.empty()) {
+        DISTCF_H5(H5Sselect_none(mem.id()), "H5Sselect_none");
+        DISTCF_H5(H5Sselect_none(space.id()), "H5Sselect_none");
+    }
+    DISTCF_H5(H5Dwrite(d.id(), type.id(), mem.id(), space.id(), dxpl.id(), buf.data()), path_ + ": H5Dwrite " + name);
+}
+
+std::vector<std::string> Location::read_strings(const std::string& name) const {
+    Dataset ds = dataset(name);
+    Handle d(DISTCF_H5(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "H5Dopen2"), H5Dclose);
+    Handle ftype(DISTCF_H5(H5Dget_type(d.id()), "H5Dget_type"), H5Tclose);
+    if (H5Tget_class(ftype.id()) != H5T_STRING) DISTCF_THROW(InputError, path_ + ": " + name + " is not a string dataset");
+    const std::int64_t n = ds.rows();
+    std::vector<std::string> out(static_cast<std::size_t>(n));
+    if (H5Tis_variable_str(ftype.id()) > 0) {
+        Handle mtype(DISTCF_H5(H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
+        DISTCF_H5(H5Tset_size(mtype.id(), H5T_VARIABLE), "H5Tset_size");
+        std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
+        if (n) DISTCF_H5(H5Dread(d.id(), mtype.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), path_ + ": H5Dread " + name);
+        for (std::int64_t i = 0; i < n; ++i) out[i] = ptrs[i] ? ptrs[i] : "";
+        Handle space(DISTCF_H5(H5Dget_space(d.id()), "H5Dget_space"), H5Sclose);
+        if (n) H5Dvlen_reclaim(mtype.id(), space.id(), H5P_DEFAULT, ptrs.data());
+        return out;
+    }
+    const std::size_t len = H5Tget_size(ftype.id());
+    Handle mtype = string_type(len);
+    std::vector<char> buf(static_cast<std::size_t>(n) * len);
+    if (n) DISTCF_H5(H5Dread(d.id(), mtype.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), path_ + ": H5Dread " + name);
+    for (std::int64_t i = 0; i < n; ++i) {
+        const char* s = buf.data() + i * len;
+        out[i].assign(s, strnlen(s, len));
+    }
+    return out;
+}
+
+namespace {
+void write_attr(hid_t loc, const std::string& name, hid_t type, const void* v, const std::string& path) {
+    if (H5Aexists(loc, name.c_str()) > 0) DISTCF_H5(H5Adelete(loc, name.c_str()), path + ": H5Adelete " + name);
+    Handle space = scalar_space();
+    Handle a(DISTCF_H5(H5Acreate2(loc, name.c_str(), type, space.id(), H5P_DEFAULT, H5P_DEFAULT), path + ": H5Acreate2 " + name),
+             H5Aclose);
+    DISTCF_H5(H5Awrite(a.id(), type, v), path + ": H5Awrite " + name);
+}
+
+Handle open_attr(hid_t loc, const std::string& name, const std::string& path) {
+    if (H5Aexists(loc, name.c_str()) <= 0) DISTCF_THROW(InputError, path + ": attribute '" + name + "' is missing");
+    return Handle(DISTCF_H5(H5Aopen(loc, name.c_str(), H5P_DEFAULT), path + ": H5Aopen " + name), H5Aclose);
+}
+}  // namespace
+
+void Location::set_attr(const std::string& name, const std::string& v) const {
+    Handle t = string_type(v.size());
+    write_attr(id(), name, t.id(), v.data(), path_);
+}
+void Location::set_attr(const std::string& name, double v) const { write_attr(id(), name, H5T_NATIVE_DOUBLE, &v, path_); }
+void Location::set_attr(const std::string& name, std::int64_t v) const { write_attr(id(), name, H5T_NATIVE_INT64, &v, path_); }
+
+bool Location::has_attr(const std::string& name) const { return H5Aexists(id(), name.c_str()) > 0; }
+
+std::string Location::attr_string(const std::string& name) const {
+    Handle a = open_attr(id(), name, path_);
+    Handle ftype(DISTCF_H5(H5Aget_type(a.id()), "H5Aget_type"), H5Tclose);
+    if (H5Tget_class(ftype.id()) != H5T_STRING) DISTCF_THROW(InputError, path_ + ": attribute '" + name + "' is not a string");
+    if (H5Tis_variable_str(ftype.id()) > 0) {
+        Handle mtype(DISTCF_H5(H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
+        DISTCF_H5(H5Tset_size(mtype.id(), H5T_VARIABLE), "H5Tset_size");
+        char* p = nullptr;
+        DISTCF_H5(H5Aread(a.id(), mtype.id(), &p), path_ + ": H5Aread " + name);
+        std::string s = p ? p : "";
+        H5free_memory(p);
+        return s;
+    }
+    const std::size_t len = H5Tget_size(ftype.id());
+    Handle mtype = string_type(len);
+    std::string s(len, '\0');
+    DISTCF_H5(H5Aread(a.id(), mtype.id(), s.data()), path_ + ": H5Aread " + name);
+    s.resize(strnlen(s.data(), len));
+    return s;
+}
+
+double Location::attr_double(const std::string& name) const {
+    Handle a = open_attr(id(), name, path_);
+    double v = 0;
+    DISTCF_H5(H5Aread(a.id(), H5T_NATIVE_DOUBLE, &v), path_ + ": H5Aread " + name);
+    return v;
+}
+
+std::int64_t Location::attr_int(const std::string& name) const {
+    Handle a = open_attr(id(), name, path_);
+    Handle ftype(DISTCF_H5(H5Aget_type(a.id()), "H5Aget_type"), H5Tclose);
+    if (H5Tget_class(ftype.id()) != H5T_INTEGER) DISTCF_THROW(InputError, path_ + ": attribute '" + name + "' is not an integer");
+    std::int64_t v = 0;
+    DISTCF_H5(H5Aread(a.id(), H5T_NATIVE_INT64, &v), path_ + ": H5Aread " + name);
+    return v;
+}
+
+// ---- Dataset -------------------------------------------------------------------------------
+
+Dataset::Dataset(Handle h, std::string name, const Location& loc)
+    : h_(std::move(h)), name_(std::move(name)), file_(loc.file_path()), parallel_(loc.parallel()) {
+    Handle space(DISTCF_H5(H5Dget_space(h_.id()), "H5Dget_space"), H5Sclose);
+    const int nd = DISTCF_H5(H5Sget_simple_extent_ndims(space.id()), "H5Sget_simple_extent_ndims");
+    if (nd < 1 || nd > 2) DISTCF_THROW(InputError, file_ + ": dataset " + name_ + " must be 1-D or 2-D");
+    hsize_t d[2] = {0, 0};
+    DISTCF_H5(H5Sget_simple_extent_dims(space.id(), d, nullptr), "H5Sget_simple_extent_dims");
+    dims_.assign(d, d + nd);
+}
+
+hid_t Dataset::type_class() const {
+    Handle t(DISTCF_H5(H5Dget_type(h_.id()), "H5Dget_type"), H5Tclose);
+    return H5Tget_class(t.id());
+}
+
+void Dataset::io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, bool write) const {
+    if (row0 < 0 || nrows < 0 || row0 + nrows > rows())
+        DISTCF_THROW(H5Error, file_ + ": rows [" + std::to_string(row0) + ", " + std::to_string(row0 + nrows) +
+                                  ") outside dataset " + name_ + " of " + std::to_string(rows()) + " rows");
+    const int nd = rank();
+    hsize_t start[2] = {static_cast<hsize_t>(row0), 0};
+    hsize_t count[2] = {static_cast<hsize_t>(nrows), static_cast<hsize_t>(cols())};
+    Handle fspace(DISTCF_H5(H5Dget_space(h_.id()), "H5Dget_space"), H5Sclose);
+    Handle mspace(DISTCF_H5(H5Screate_simple(nd, count, nullptr), "H5Screate_simple"), H5Sclose);
+    if (nrows == 0) {
+        DISTCF_H5(H5Sselect_none(fspace.id()), "H5Sselect_none");
+        DISTCF_H5(H5Sselect_none(mspace.id()), "H5Sselect_none");
+    } else {
+        DISTCF_H5(H5Sselect_hyperslab(fspace.id(), H5S_SELECT_SET, start, nullptr, count, nullptr), "H5Sselect_hyperslab");
+    }
+    Handle dxpl = plist(H5P_DATASET_XFER);
+    if (parallel_ && write) DISTCF_H5(H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
+    if (write)
+        DISTCF_H5(H5Dwrite(h_.id(), type, mspace.id(), fspace.id(), dxpl.id(), data), file_ + ": H5Dwrite " + name_);
+    else
+        DISTCF_H5(H5Dread(h_.id(), type, mspace.id(), fspace.id(), dxpl.id(), data), file_ + ": H5Dread " + name_);
+}
+
+}  // namespace distcf::h5

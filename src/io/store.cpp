@@ -1,0 +1,212 @@
+#include "distcf/io/store.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include "distcf/data/distribute.hpp"
+#include "distcf/io/atomic.hpp"
+#include "distcf/version.hpp"
+
+namespace distcf {
+
+Provenance Provenance::now(const std::string& command_line) {
+    Provenance p;
+    p.command_line = command_line;
+    p.version = kVersion;
+    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    char buf[32];
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    p.created = buf;
+    return p;
+}
+
+void Provenance::write(const h5::Location& loc) const {
+    loc.set_attr("command_line", command_line);
+    loc.set_attr("distcf_version", version);
+    loc.set_attr("created", created);
+}
+
+void write_ids(const h5::Location& loc, const std::string& name, const IdMap& ids) {
+    if (ids.is_integer()) loc.write_vector(name, ids.ints());
+    else loc.write_strings(name, ids.strs());
+}
+
+IdMap read_ids(const h5::Location& loc, const std::string& name) {
+    h5::Dataset d = loc.dataset(name);
+    if (d.holds<std::int64_t>()) return IdMap::integers(d.read_rows<std::int64_t>(0, d.rows()));
+    return IdMap::strings(loc.read_strings(name));
+}
+
+void write_store(const std::string& path, const Comm& comm, const StoreHeader& header, const RatingSlice& mine,
+                 const IdMap& users, const IdMap& items, const std::function<void(const h5::File&)>& extra) {
+    const std::int64_t n = mine.size();
+    const std::int64_t offset = comm.exscan_sum(n);
+    const std::int64_t nnz = comm.sum(n);
+    const bool has_time = comm.any(!mine.time.empty());
+    const bool has_split = comm.any(!mine.is_test.empty());
+    if (has_time && static_cast<std::int64_t>(mine.time.size()) != n)
+        DISTCF_THROW(InputError, "write_store: every rank must pass times when one does");
+    if (has_split && static_cast<std::int64_t>(mine.is_test.size()) != n)
+        DISTCF_THROW(InputError, "write_store: every rank must pass the split when one does");
+    if (users.size() != header.n_users || items.size() != header.n_items)
+        DISTCF_THROW(InputError, "write_store: ID maps do not match n_users / n_items");
+
+    AtomicOutput out(path, comm);
+    {
+        h5::File f = h5::File::create(out.temp_path(), comm);
+        f.set_attr("format", std::string(kStoreFormat));
+        f.set_attr("format_version", kStoreFormatVersion);
+        f.set_attr("n_users", header.n_users);
+        f.set_attr("n_items", header.n_items);
+        f.set_attr("nnz", nnz);
+        f.set_attr("rating_min", header.rating_min);
+        f.set_attr("rating_max", header.rating_max);
+        header.provenance.write(f);
+        for (const auto& [k, v] : header.text_attrs) f.set_attr(k, v);
+        for (const auto& [k, v] : header.number_attrs) f.set_attr(k, v);
+
+        f.create_dataset<std::int32_t>("/ratings/user", nnz).write_rows(offset, n, mine.user.data());
+        f.create_dataset<std::int32_t>("/ratings/item", nnz).write_rows(offset, n, mine.item.data());
+        f.create_dataset<double>("/ratings/value", nnz).write_rows(offset, n, mine.value.data());
+        if (has_time) f.create_dataset<std::int64_t>("/ratings/time", nnz).write_rows(offset, n, mine.time.data());
+        if (has_split) {
+            f.create_dataset<std::uint8_t>("/split/is_test", nnz).write_rows(offset, n, mine.is_test.data());
+            const std::int64_t n_test = comm.sum<std::int64_t>(
+                std::count(mine.is_test.begin(), mine.is_test.end(), std::uint8_t{1}));
+            f.group("/split").set_attr("n_test", n_test);
+        }
+        write_ids(f, "/ids/users", users);
+        write_ids(f, "/ids/items", items);
+        if (extra) extra(f);
+        f.close();
+    }
+    out.commit();
+}
+
+StoreInfo read_store_info(const std::string& path, const Comm& comm) {
+    h5::File f = h5::File::open(path, comm);
+    StoreInfo info;
+    info.path = path;
+    if (!f.has_attr("format") || f.attr_string("format") != kStoreFormat)
+        DISTCF_THROW(InputError, path + ": not a distcf rating store (root attribute format != '" +
+                                     std::string(kStoreFormat) + "')");
+    info.format_version = f.attr_int("format_version");
+    if (info.format_version != kStoreFormatVersion)
+        DISTCF_THROW(InputError, path + ": format_version " + std::to_string(info.format_version) +
+                                     " is not supported (this distcf reads version " +
+                                     std::to_string(kStoreFormatVersion) + ")");
+    info.n_users = f.attr_int("n_users");
+    info.n_items = f.attr_int("n_items");
+    info.nnz = f.attr_int("nnz");
+    info.rating_min = f.attr_double("rating_min");
+    info.rating_max = f.attr_double("rating_max");
+    if (info.n_users < 0 || info.n_items < 0 || info.nnz < 0 || info.n_users > INT32_MAX || info.n_items > INT32_MAX)
+        DISTCF_THROW(InputError, path + ": inconsistent shapes (negative or oversized n_users / n_items / nnz)");
+    if (!(info.rating_min <= info.rating_max))
+        DISTCF_THROW(InputError, path + ": rating_min > rating_max");
+    auto expect_rows = [&](const std::string& name, std::int64_t rows) {
+        const h5::Dataset d = f.dataset(name);
+        if (d.rank() != 1 || d.rows() != rows)
+            DISTCF_THROW(InputError, path + ": inconsistent shapes: " + name + " has " + std::to_string(d.rows()) +
+                                         " elements, expected " + std::to_string(rows));
+    };
+    for (const char* name : {"/ratings/user", "/ratings/item", "/ratings/value"}) expect_rows(name, info.nnz);
+    info.has_time = f.exists("/ratings/time");
+    if (info.has_time) expect_rows("/ratings/time", info.nnz);
+    info.has_split = f.exists("/split/is_test");
+    if (info.has_split) expect_rows("/split/is_test", info.nnz);
+    expect_rows("/ids/users", info.n_users);
+    expect_rows("/ids/items", info.n_items);
+    info.has_truth = f.exists("/truth");
+    return info;
+}
+
+namespace {
+
+// Reads rows cut.begin(me) .. cut.end(me) of the store, checked, restricted to `subset`.
+RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Comm& comm, Subset subset) {
+    const std::string& path = info.path;
+    if (subset != Subset::All && !info.has_split)
+        DISTCF_THROW(InputError, path + ": has no stored train/test split (/split/is_test); use --test-fraction or split");
+    h5::File f = h5::File::open(path, comm);
+    const int me = comm.rank();
+    const std::int64_t b = cut.begin(me), n = cut.size(me);
+    RatingSlice s;
+    s.user = f.dataset("/ratings/user").read_rows<std::int32_t>(b, n);
+    s.item = f.dataset("/ratings/item").read_rows<std::int32_t>(b, n);
+    s.value = f.dataset("/ratings/value").read_rows<double>(b, n);
+    if (info.has_time) s.time = f.dataset("/ratings/time").read_rows<std::int64_t>(b, n);
+    if (info.has_split) s.is_test = f.dataset("/split/is_test").read_rows<std::uint8_t>(b, n);
+
+    std::int64_t bad = -1;
+    for (std::int64_t k = 0; k < n && bad < 0; ++k)
+        if (s.user[k] < 0 || s.user[k] >= info.n_users || s.item[k] < 0 || s.item[k] >= info.n_items) bad = b + k;
+    bad = comm.max(bad);
+    if (bad >= 0)
+        DISTCF_THROW(InputError, path + ": inconsistent shapes: rating " + std::to_string(bad) +
+                                     " has a user or item index outside [0, n_users) / [0, n_items)");
+
+    if (subset != Subset::All) {
+        const std::uint8_t want = subset == Subset::Test ? 1 : 0;
+        RatingSlice k;
+        k.reserve(static_cast<std::size_t>(n));
+        for (std::int64_t i = 0; i < n; ++i) {
+            if (s.is_test[i] != want) continue;
+            k.push(s.user[i], s.item[i], s.value[i]);
+            if (info.has_time) k.time.push_back(s.time[i]);
+        }
+        s = std::move(k);
+    }
+    return s;
+}
+
+}  // namespace
+
+RatingSlice read_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info_out) {
+    const StoreInfo info = read_store_info(path, comm);
+    if (info_out) *info_out = info;
+    return read_cut(info, BlockPartition::uniform(info.nnz, comm.size()), comm, subset);
+}
+
+RatingSlice read_user_aligned_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info_out) {
+    const StoreInfo info = read_store_info(path, comm);
+    if (info_out) *info_out = info;
+    // Ratings per user from an even cut of /ratings/user, then a cut at the balanced user blocks.
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(info.n_users), 0);
+    {
+        h5::File f = h5::File::open(path, comm);
+        const auto even = BlockPartition::uniform(info.nnz, comm.size());
+        const auto users = f.dataset("/ratings/user").read_rows<std::int32_t>(even.begin(comm.rank()), even.size(comm.rank()));
+        std::int32_t prev = -1;
+        for (auto u : users) {
+            if (u < 0 || u >= info.n_users || u < prev)
+                DISTCF_THROW(InputError, path + ": /ratings/user is not sorted by user or out of range");
+            prev = u;
+            ++counts[static_cast<std::size_t>(u)];
+        }
+    }
+    comm.allreduce(counts, MPI_SUM);
+    const auto blocks = BlockPartition::balanced(counts, comm.size());
+    std::vector<std::int64_t> off(static_cast<std::size_t>(comm.size()) + 1, 0);
+    std::int64_t acc = 0, u = 0;
+    for (int p = 0; p < comm.size(); ++p) {
+        for (; u < blocks.end(p); ++u) acc += counts[static_cast<std::size_t>(u)];
+        off[p + 1] = acc;
+    }
+    return read_cut(info, BlockPartition(off), comm, subset);
+}
+
+std::pair<IdMap, IdMap> read_id_maps(const std::string& path, const Comm& comm) {
+    h5::File f = h5::File::open(path, comm);
+    return {read_ids(f, "/ids/users"), read_ids(f, "/ids/items")};
+}
+
+RatingBlocks load_blocks(const std::string& path, const Comm& comm, Subset subset) {
+    StoreInfo info;
+    RatingSlice s = read_slice(path, comm, subset, &info);
+    return distribute(s, info.n_users, info.n_items, info.rating_min, info.rating_max, comm);
+}
+
+}  // namespace distcf

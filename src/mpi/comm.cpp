@@ -1,0 +1,86 @@
+#include "distcf/mpi/comm.hpp"
+
+#include <climits>
+
+namespace distcf::mpi {
+
+void check(int rc, const char* call, const char* file, int line) {
+    if (rc == MPI_SUCCESS) return;
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS) len = 0;
+    throw MpiError(std::string(call) + " failed: " + std::string(msg, static_cast<std::size_t>(len)), file, line);
+}
+
+int to_int_count(std::int64_t n, const char* what) {
+    if (n < 0 || n > INT_MAX)
+        DISTCF_THROW(MpiError, std::string(what) + " of " + std::to_string(n) +
+                                   " elements does not fit an MPI int count; use more ranks");
+    return static_cast<int>(n);
+}
+
+}  // namespace distcf::mpi
+
+namespace distcf {
+
+Comm& Comm::operator=(Comm&& o) noexcept {
+    if (this != &o) {
+        if (owned_ && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+        comm_ = o.comm_;
+        owned_ = o.owned_;
+        o.owned_ = false;
+    }
+    return *this;
+}
+
+Comm::~Comm() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (owned_ && comm_ != MPI_COMM_NULL && !finalized) MPI_Comm_free(&comm_);
+}
+
+Comm Comm::dup() const {
+    MPI_Comm c;
+    DISTCF_MPI_CALL(MPI_Comm_dup(comm_, &c));
+    return Comm(c, true);
+}
+
+Comm Comm::split(int color, int key) const {
+    MPI_Comm c;
+    DISTCF_MPI_CALL(MPI_Comm_split(comm_, color, key, &c));
+    return Comm(c, c != MPI_COMM_NULL);
+}
+
+int Comm::rank() const {
+    int r = 0;
+    DISTCF_MPI_CALL(MPI_Comm_rank(comm_, &r));
+    return r;
+}
+
+int Comm::size() const {
+    int s = 1;
+    DISTCF_MPI_CALL(MPI_Comm_size(comm_, &s));
+    return s;
+}
+
+void Comm::barrier() const { DISTCF_MPI_CALL(MPI_Barrier(comm_)); }
+
+void Comm::bcast(std::string& s, int root) const {
+    std::vector<char> buf(s.begin(), s.end());
+    bcast(buf, root);
+    s.assign(buf.begin(), buf.end());
+}
+
+double ordered_sum(const std::vector<double>& my_rows, const BlockPartition& part, const Comm& comm) {
+    const int me = comm.rank();
+    if (static_cast<std::int64_t>(my_rows.size()) != part.size(me))
+        DISTCF_THROW(MpiError, "ordered_sum: local rows do not match the partition");
+    std::vector<double> all(static_cast<std::size_t>(part.total()));
+    std::copy(my_rows.begin(), my_rows.end(), all.begin() + part.begin(me));
+    comm.allgather_blocks(all.data(), part, 1);
+    double s = 0.0;
+    for (double v : all) s += v;
+    return s;
+}
+
+}  // namespace distcf
