@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
         distcf::cli::add_import(app, ctx, reg);
         distcf::cli::add_info(app, ctx, reg);
         distcf::cli::add_split(app, ctx, reg);
+        distcf::cli::add_generate(app, ctx, reg);
 
         try {
             try {

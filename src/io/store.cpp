@@ -67,12 +67,14 @@ void write_store(const std::string& path, const Comm& comm, const StoreHeader& h
         for (const auto& [k, v] : header.text_attrs) f.set_attr(k, v);
         for (const auto& [k, v] : header.number_attrs) f.set_attr(k, v);
 
-        f.create_dataset<std::int32_t>("/ratings/user", nnz).write_rows(offset, n, mine.user.data());
-        f.create_dataset<std::int32_t>("/ratings/item", nnz).write_rows(offset, n, mine.item.data());
-        f.create_dataset<double>("/ratings/value", nnz).write_rows(offset, n, mine.value.data());
-        if (has_time) f.create_dataset<std::int64_t>("/ratings/time", nnz).write_rows(offset, n, mine.time.data());
+        h5::Layout layout;
+        layout.deflate = header.compression;
+        f.create_dataset<std::int32_t>("/ratings/user", nnz, 0, layout).write_rows(offset, n, mine.user.data());
+        f.create_dataset<std::int32_t>("/ratings/item", nnz, 0, layout).write_rows(offset, n, mine.item.data());
+        f.create_dataset<double>("/ratings/value", nnz, 0, layout).write_rows(offset, n, mine.value.data());
+        if (has_time) f.create_dataset<std::int64_t>("/ratings/time", nnz, 0, layout).write_rows(offset, n, mine.time.data());
         if (has_split) {
-            f.create_dataset<std::uint8_t>("/split/is_test", nnz).write_rows(offset, n, mine.is_test.data());
+            f.create_dataset<std::uint8_t>("/split/is_test", nnz, 0, layout).write_rows(offset, n, mine.is_test.data());
             const std::int64_t n_test = comm.sum<std::int64_t>(
                 std::count(mine.is_test.begin(), mine.is_test.end(), std::uint8_t{1}));
             f.group("/split").set_attr("n_test", n_test);

@@ -24,7 +24,7 @@ TEST(Cli, UnknownSubcommandOrOptionExitsWithCode2) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-    for (const char* sub : {"import", "info", "split"}) {
+    for (const char* sub : {"import", "info", "split", "generate"}) {
         const auto r = run(program() + " " + sub + " --help");
         EXPECT_EQ(r.code, 0) << sub;
         EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << ": " << r.out;

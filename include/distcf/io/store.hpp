@@ -39,6 +39,7 @@ struct StoreHeader {
     Provenance provenance;
     std::map<std::string, std::string> text_attrs;   ///< e.g. source file, generator parameters
     std::map<std::string, double> number_attrs;
+    int compression = 1;  ///< gzip level of the rating datasets (0: none, fastest to write)
 };
 
 /// What a store holds, read from its attributes and checked against its datasets.

@@ -1,0 +1,85 @@
+#pragma once
+/// @file generate.hpp
+/// @brief The seed's genre-structured low-rank rating model, generated in parallel at any scale.
+///
+/// Model (defaults are the seed notebook's): user factors U ~ Exponential(1); each item has a primary
+/// genre (uniform) and loadings Exponential(0.3) plus Uniform(1.5, 3) on its primary genre; true
+/// rating R = U M^T min-max normalised to [1, 5]; observed value = R + Normal(0, noise), clipped to
+/// [1, 5]; each (user, item) observed with probability `density` (optionally skewed by item
+/// popularity and user activity); users topped up to >= min_per_user and items to >= min_per_item.
+///
+/// With skew, item j is observed by user u with probability min(1, density * a_u * w_j), where the
+/// item weights w (Zipf over a random ranking of the items) and the user activities a (lognormal)
+/// have mean 1: the expected density is `density` unless very active users meet very popular items
+/// and the cap at 1 bites. Above `exact_minmax_pairs` user x item pairs, the normalisation range
+/// is the min / max over users 0, s, 2s, ... (s = ceil(pairs / limit)) and all items, and true
+/// ratings are clipped to [1, 5].
+///
+/// Every draw comes from a counter-based stream keyed by (seed, purpose, row), so the output is
+/// identical for any number of ranks or threads. No rank ever holds users x items of anything.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "distcf/data/ratings.hpp"
+#include "distcf/mpi/comm.hpp"
+
+namespace distcf {
+
+struct GenerateParams {
+    std::int64_t users = 80;
+    std::int64_t items = 50;
+    int genres = 5;
+    std::uint64_t seed = 42;
+    double noise = 0.3;
+    double density = 0.25;
+    std::int64_t min_per_user = 3;
+    std::int64_t min_per_item = 2;
+    double test_fraction = 0.0;             ///< > 0: store a split (/split/is_test)
+    std::string item_popularity = "uniform";  ///< uniform | zipf:S
+    std::string user_activity = "uniform";    ///< uniform | lognormal:SIGMA
+    bool implicit = false;                  ///< values are counts 1 + Poisson(implicit_scale * (R - 1))
+    double implicit_scale = 1.0;
+    /// Above this many user x item pairs the min-max normalisation uses a documented subset of users.
+    double exact_minmax_pairs = 2e10;
+
+    /// Throws InputError naming the bad field.
+    void validate() const;
+    /// Skew parameters parsed from item_popularity / user_activity (0 = uniform).
+    double zipf_exponent() const;
+    double lognormal_sigma() const;
+};
+
+/// The ground truth every rank knows (items and genres are small).
+struct GenreModel {
+    std::vector<std::string> genre_names;
+    std::vector<std::int32_t> item_genre;    ///< primary genre per item
+    std::vector<double> item_factors;        ///< items x genres, row-major
+    std::vector<double> item_weight;         ///< relative popularity per item (mean 1)
+    double true_min = 0.0;                   ///< min / max of U M^T used for normalisation
+    double true_max = 1.0;
+    bool exact_minmax = true;
+};
+
+/// This rank's block of generated data.
+struct GeneratedBlock {
+    BlockPartition users;                    ///< uniform user blocks
+    std::vector<double> user_factors;        ///< my users x genres, row-major
+    RatingSlice ratings;                     ///< my users' ratings in (user, item) order
+    std::vector<double> truth;               ///< noise-free rating of each of my ratings
+};
+
+/// Genre names: the seed's five, then "Genre6", "Genre7", ...
+std::vector<std::string> genre_names(int genres);
+
+/// Item side of the model and the normalisation range. Collective (the range is reduced).
+GenreModel make_genre_model(const GenerateParams& p, const Comm& comm);
+
+/// User factors of users [u0, u1), row-major.
+std::vector<double> make_user_factors(const GenerateParams& p, std::int64_t u0, std::int64_t u1);
+
+/// Generates this rank's users' ratings. Collective (per-item top-ups need global item counts).
+GeneratedBlock generate_block(const GenerateParams& p, const GenreModel& model, const Comm& comm);
+
+}  // namespace distcf

@@ -1,0 +1,287 @@
+#include "distcf/data/generate.hpp"
+
+#include <armadillo>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "distcf/data/rng.hpp"
+#include "distcf/error.hpp"
+
+namespace distcf {
+
+namespace {
+
+double parse_skew(const std::string& s, const std::string& kind, const char* field) {
+    if (s == "uniform") return 0.0;
+    const std::string prefix = kind + ":";
+    if (s.rfind(prefix, 0) == 0) {
+        try {
+            std::size_t pos = 0;
+            const double v = std::stod(s.substr(prefix.size()), &pos);
+            if (pos == s.size() - prefix.size() && v > 0 && std::isfinite(v)) return v;
+        } catch (...) {
+        }
+    }
+    DISTCF_THROW(InputError, std::string(field) + ": expected 'uniform' or '" + kind + ":X' with X > 0, got '" + s + "'");
+}
+
+/// Items grouped in popularity bands (weights within a factor 2), for sampling without a dense scan.
+struct Band {
+    double max_weight;
+    std::vector<std::int32_t> items;  // ascending
+};
+
+std::vector<Band> make_bands(const std::vector<double>& w) {
+    std::vector<Band> bands;
+    const double wmin = *std::min_element(w.begin(), w.end());
+    const double wmax = *std::max_element(w.begin(), w.end());
+    if (wmax <= wmin * (1 + 1e-12)) {
+        Band b{wmax, {}};
+        b.items.resize(w.size());
+        std::iota(b.items.begin(), b.items.end(), 0);
+        bands.push_back(std::move(b));
+        return bands;
+    }
+    const int nb = static_cast<int>(std::floor(std::log2(wmax / wmin))) + 1;
+    bands.resize(static_cast<std::size_t>(nb));
+    for (int b = 0; b < nb; ++b) bands[b].max_weight = wmin * std::ldexp(1.0, b + 1);
+    for (std::size_t j = 0; j < w.size(); ++j) {
+        const int b = std::min(nb - 1, static_cast<int>(std::floor(std::log2(w[j] / wmin))));
+        bands[b].items.push_back(static_cast<std::int32_t>(j));
+    }
+    return bands;
+}
+
+/// Items observed by one user: independent Bernoulli(min(1, rate * w_j)) per item, sampled by
+/// geometric skips within each band and thinning, O(observed + bands).
+void observe(RowRng& g, double rate, const std::vector<Band>& bands, const std::vector<double>& w,
+             std::vector<std::int32_t>& out) {
+    out.clear();
+    for (const Band& b : bands) {
+        const double pb = std::min(1.0, rate * b.max_weight);
+        if (pb <= 0) continue;
+        const auto n = static_cast<std::int64_t>(b.items.size());
+        const bool thin = b.max_weight != w[b.items.front()] || bands.size() > 1;
+        if (pb >= 1.0) {
+            for (auto j : b.items)
+                if (!thin || g.uniform() < std::min(1.0, rate * w[j])) out.push_back(j);
+            continue;
+        }
+        const double log_q = std::log1p(-pb);
+        std::int64_t pos = -1;
+        while (true) {
+            pos += 1 + static_cast<std::int64_t>(std::floor(std::log(g.uniform_open0()) / log_q));
+            if (pos >= n) break;
+            const auto j = b.items[static_cast<std::size_t>(pos)];
+            if (!thin || g.uniform() * pb < std::min(1.0, rate * w[j])) out.push_back(j);
+        }
+    }
+    if (bands.size() > 1) std::sort(out.begin(), out.end());
+}
+
+/// `k` distinct values in [0, n) (Floyd's algorithm), unsorted.
+std::vector<std::int64_t> distinct(RowRng& g, std::int64_t k, std::int64_t n) {
+    std::vector<std::int64_t> s;
+    k = std::min(k, n);
+    for (std::int64_t j = n - k; j < n; ++j) {
+        const auto t = static_cast<std::int64_t>(g.below(static_cast<std::uint64_t>(j + 1)));
+        if (std::find(s.begin(), s.end(), t) == s.end()) s.push_back(t);
+        else s.push_back(j);
+    }
+    return s;
+}
+
+std::int64_t poisson(RowRng& g, double lambda) {
+    if (lambda <= 0) return 0;
+    if (lambda > 30) return std::max<std::int64_t>(0, std::llround(lambda + std::sqrt(lambda) * g.normal()));
+    const double limit = std::exp(-lambda);
+    std::int64_t k = 0;
+    double prod = g.uniform_open0();
+    while (prod > limit) {
+        ++k;
+        prod *= g.uniform_open0();
+    }
+    return k;
+}
+
+}  // namespace
+
+void GenerateParams::validate() const {
+    if (users < 1) DISTCF_THROW(InputError, "users: must be >= 1");
+    if (items < 1) DISTCF_THROW(InputError, "items: must be >= 1");
+    if (users > std::numeric_limits<std::int32_t>::max() || items > std::numeric_limits<std::int32_t>::max())
+        DISTCF_THROW(InputError, "users/items: at most 2^31-1");
+    if (genres < 1) DISTCF_THROW(InputError, "genres: must be >= 1");
+    if (!(noise >= 0) || !std::isfinite(noise)) DISTCF_THROW(InputError, "noise: must be >= 0");
+    if (!(density > 0 && density <= 1)) DISTCF_THROW(InputError, "density: must be in (0, 1]");
+    if (min_per_user < 0 || min_per_user > items) DISTCF_THROW(InputError, "min-per-user: must be in [0, items]");
+    if (min_per_item < 0 || min_per_item > users) DISTCF_THROW(InputError, "min-per-item: must be in [0, users]");
+    if (!(test_fraction >= 0 && test_fraction < 1)) DISTCF_THROW(InputError, "test-fraction: must be in [0, 1)");
+    if (!(implicit_scale > 0)) DISTCF_THROW(InputError, "implicit-scale: must be > 0");
+    if (!(exact_minmax_pairs >= 1)) DISTCF_THROW(InputError, "exact-minmax-pairs: must be >= 1");
+    zipf_exponent();
+    lognormal_sigma();
+}
+
+double GenerateParams::zipf_exponent() const { return parse_skew(item_popularity, "zipf", "item-popularity"); }
+double GenerateParams::lognormal_sigma() const { return parse_skew(user_activity, "lognormal", "user-activity"); }
+
+std::vector<std::string> genre_names(int genres) {
+    static const char* seed_names[] = {"Action", "Comedy", "Drama", "SciFi", "Horror"};
+    std::vector<std::string> v;
+    for (int g = 0; g < genres; ++g) v.push_back(g < 5 ? seed_names[g] : "Genre" + std::to_string(g + 1));
+    return v;
+}
+
+std::vector<double> make_user_factors(const GenerateParams& p, std::int64_t u0, std::int64_t u1) {
+    const int G = p.genres;
+    std::vector<double> f(static_cast<std::size_t>((u1 - u0) * G));
+#pragma omp parallel for schedule(static)
+    for (std::int64_t u = u0; u < u1; ++u) {
+        RowRng g(p.seed, Stream::UserFactors, static_cast<std::uint64_t>(u));
+        for (int k = 0; k < G; ++k) f[static_cast<std::size_t>((u - u0) * G + k)] = g.exponential(1.0);
+    }
+    return f;
+}
+
+GenreModel make_genre_model(const GenerateParams& p, const Comm& comm) {
+    p.validate();
+    const int G = p.genres;
+    const std::int64_t I = p.items;
+    GenreModel m;
+    m.genre_names = genre_names(G);
+    m.item_genre.resize(static_cast<std::size_t>(I));
+    m.item_factors.resize(static_cast<std::size_t>(I * G));
+    for (std::int64_t j = 0; j < I; ++j) {
+        RowRng gg(p.seed, Stream::ItemGenre, static_cast<std::uint64_t>(j));
+        const int primary = static_cast<int>(gg.below(static_cast<std::uint64_t>(G)));
+        m.item_genre[j] = primary;
+        RowRng gf(p.seed, Stream::ItemFactors, static_cast<std::uint64_t>(j));
+        for (int k = 0; k < G; ++k) m.item_factors[j * G + k] = gf.exponential(0.3);
+        m.item_factors[j * G + primary] += gf.uniform(1.5, 3.0);
+    }
+    // Popularity: Zipf over a random ranking of the items, normalised to mean 1.
+    m.item_weight.assign(static_cast<std::size_t>(I), 1.0);
+    if (const double s = p.zipf_exponent(); s > 0) {
+        std::vector<std::int64_t> order(static_cast<std::size_t>(I));
+        std::iota(order.begin(), order.end(), 0);
+        std::vector<std::uint64_t> key(static_cast<std::size_t>(I));
+        for (std::int64_t j = 0; j < I; ++j) key[j] = random_word(p.seed, Stream::Popularity, static_cast<std::uint64_t>(j), 0);
+        std::sort(order.begin(), order.end(), [&](auto a, auto b) { return key[a] < key[b]; });
+        double sum = 0;
+        for (std::int64_t r = 0; r < I; ++r) sum += m.item_weight[order[r]] = std::pow(static_cast<double>(r + 1), -s);
+        for (auto& w : m.item_weight) w *= static_cast<double>(I) / sum;
+    }
+
+    // Min and max of U M^T over all pairs (blocked products, never stored), or, above the limit,
+    // over the users u = 0, s, 2s, ... with s = ceil(users * items / limit).
+    const double pairs = static_cast<double>(p.users) * static_cast<double>(I);
+    m.exact_minmax = pairs <= p.exact_minmax_pairs;
+    const std::int64_t stride = m.exact_minmax ? 1 : static_cast<std::int64_t>(std::ceil(pairs / p.exact_minmax_pairs));
+    const std::int64_t sampled = (p.users + stride - 1) / stride;
+    const auto part = BlockPartition::uniform(sampled, comm.size());
+    const arma::mat M(m.item_factors.data(), static_cast<arma::uword>(G), static_cast<arma::uword>(I), false, true);
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    const std::int64_t block = std::max<std::int64_t>(1, (std::int64_t{1} << 22) / I);
+    for (std::int64_t s0 = part.begin(comm.rank()); s0 < part.end(comm.rank()); s0 += block) {
+        const std::int64_t s1 = std::min(s0 + block, part.end(comm.rank()));
+        arma::mat U(static_cast<arma::uword>(G), static_cast<arma::uword>(s1 - s0));
+        for (std::int64_t s = s0; s < s1; ++s) {
+            const auto f = make_user_factors(p, s * stride, s * stride + 1);
+            for (int k = 0; k < G; ++k) U(static_cast<arma::uword>(k), static_cast<arma::uword>(s - s0)) = f[k];
+        }
+        const arma::mat R = U.t() * M;
+        lo = std::min(lo, R.min());
+        hi = std::max(hi, R.max());
+    }
+    m.true_min = comm.min(lo);
+    m.true_max = comm.max(hi);
+    return m;
+}
+
+GeneratedBlock generate_block(const GenerateParams& p, const GenreModel& m, const Comm& comm) {
+    const int G = p.genres;
+    const std::int64_t I = p.items;
+    GeneratedBlock out;
+    out.users = BlockPartition::uniform(p.users, comm.size());
+    const std::int64_t u0 = out.users.begin(comm.rank()), u1 = out.users.end(comm.rank());
+    const std::int64_t nu = u1 - u0;
+    out.user_factors = make_user_factors(p, u0, u1);
+    const auto bands = make_bands(m.item_weight);
+    const double sigma = p.lognormal_sigma();
+
+    // 1. Observed items per user (sorted), user top-ups.
+    std::vector<std::vector<std::int32_t>> obs(static_cast<std::size_t>(nu));
+#pragma omp parallel
+    {
+        std::vector<std::int32_t> tmp;
+#pragma omp for schedule(dynamic, 256)
+        for (std::int64_t u = u0; u < u1; ++u) {
+            double activity = 1.0;
+            if (sigma > 0) {
+                RowRng ga(p.seed, Stream::Activity, static_cast<std::uint64_t>(u));
+                activity = std::exp(sigma * ga.normal() - 0.5 * sigma * sigma);
+            }
+            RowRng g(p.seed, Stream::Observe, static_cast<std::uint64_t>(u));
+            observe(g, p.density * activity, bands, m.item_weight, tmp);
+            if (static_cast<std::int64_t>(tmp.size()) < p.min_per_user) {
+                RowRng gt(p.seed, Stream::TopUp, static_cast<std::uint64_t>(u));
+                for (auto j : distinct(gt, p.min_per_user, I)) tmp.push_back(static_cast<std::int32_t>(j));
+                std::sort(tmp.begin(), tmp.end());
+                tmp.erase(std::unique(tmp.begin(), tmp.end()), tmp.end());
+            }
+            obs[static_cast<std::size_t>(u - u0)].assign(tmp.begin(), tmp.end());
+        }
+    }
+    // 2. Item top-ups: global counts, then each deficient item draws its users; owners add them.
+    std::vector<std::int64_t> item_count(static_cast<std::size_t>(I), 0);
+    for (const auto& v : obs)
+        for (auto j : v) ++item_count[static_cast<std::size_t>(j)];
+    comm.allreduce(item_count, MPI_SUM);
+    for (std::int64_t j = 0; j < I; ++j) {
+        if (item_count[j] >= p.min_per_item) continue;
+        RowRng gt(p.seed, Stream::TopUp, static_cast<std::uint64_t>(p.users + j));
+        for (auto u : distinct(gt, p.min_per_item, p.users)) {
+            if (u < u0 || u >= u1) continue;
+            auto& v = obs[static_cast<std::size_t>(u - u0)];
+            auto it = std::lower_bound(v.begin(), v.end(), static_cast<std::int32_t>(j));
+            if (it == v.end() || *it != j) v.insert(it, static_cast<std::int32_t>(j));
+        }
+    }
+    // 3. Flatten; values: truth, noise from the user's stream (in item order), clipped to [1, 5].
+    std::vector<std::int64_t> start(static_cast<std::size_t>(nu) + 1, 0);
+    for (std::int64_t r = 0; r < nu; ++r) start[r + 1] = start[r] + static_cast<std::int64_t>(obs[r].size());
+    const std::int64_t n = start.back();
+    RatingSlice& s = out.ratings;
+    s.user.resize(static_cast<std::size_t>(n));
+    s.item.resize(static_cast<std::size_t>(n));
+    s.value.resize(static_cast<std::size_t>(n));
+    out.truth.resize(static_cast<std::size_t>(n));
+    const double scale = 4.0 / (m.true_max - m.true_min);
+#pragma omp parallel for schedule(dynamic, 256)
+    for (std::int64_t r = 0; r < nu; ++r) {
+        const double* uf = out.user_factors.data() + r * G;
+        RowRng gn(p.seed, p.implicit ? Stream::Implicit : Stream::Noise, static_cast<std::uint64_t>(u0 + r));
+        std::int64_t k = start[r];
+        for (auto j : obs[r]) {
+            const double* mf = m.item_factors.data() + static_cast<std::int64_t>(j) * G;
+            double dot = 0;
+            for (int f = 0; f < G; ++f) dot += uf[f] * mf[f];
+            double t = 1.0 + scale * (dot - m.true_min);
+            if (!m.exact_minmax) t = std::clamp(t, 1.0, 5.0);
+            s.user[k] = static_cast<std::int32_t>(u0 + r);
+            s.item[k] = j;
+            out.truth[k] = t;
+            s.value[k] = p.implicit ? static_cast<double>(1 + poisson(gn, p.implicit_scale * (t - 1.0)))
+                                    : std::clamp(t + p.noise * gn.normal(), 1.0, 5.0);
+            ++k;
+        }
+        std::vector<std::int32_t>().swap(obs[r]);
+    }
+    return out;
+}
+
+}  // namespace distcf

@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include "distcf/data/generate.hpp"
+#include "distcf/data/split.hpp"
+#include "distcf/io/store.hpp"
+#include "helpers.hpp"
+
+using namespace distcf;
+
+namespace {
+const Comm& world() {
+    static const Comm c = Comm::view(MPI_COMM_WORLD);
+    return c;
+}
+}  // namespace
+
+TEST(GenerateMpi, RatingsAndTruthAreIdenticalForAnyRankCount) {
+    const Comm& c = world();
+    for (const char* pop : {"uniform", "zipf:0.8"}) {
+        GenerateParams p;
+        p.users = 257;
+        p.items = 91;
+        p.density = 0.1;
+        p.item_popularity = pop;
+        p.user_activity = "lognormal:0.5";
+        const GenreModel m = make_genre_model(p, c);
+        const GeneratedBlock mine = generate_block(p, m, c);
+        const GenreModel m1 = make_genre_model(p, Comm::self());
+        const GeneratedBlock one = generate_block(p, m1, Comm::self());
+        EXPECT_EQ(m.true_min, m1.true_min);
+        EXPECT_EQ(m.true_max, m1.true_max);
+        EXPECT_EQ(c.allgatherv(mine.ratings.user), one.ratings.user);
+        EXPECT_EQ(c.allgatherv(mine.ratings.item), one.ratings.item);
+        EXPECT_EQ(c.allgatherv(mine.ratings.value), one.ratings.value);
+        EXPECT_EQ(c.allgatherv(mine.truth), one.truth);
+        EXPECT_EQ(c.allgatherv(mine.user_factors), one.user_factors);
+        SplitOptions so;
+        so.seed = 5;
+        EXPECT_EQ(c.allgatherv(choose_test(mine.ratings, so, c)), choose_test(one.ratings, so, Comm::self()));
+    }
+}
+
+TEST(GenerateMpi, CommandWritesTheSameFileOnAnyRankCount) {
+    const Comm& c = world();
+    test::TempDir d(c);
+    if (c.is_root()) {
+        const std::string args = " generate --users 120 --items 70 --test-fraction 0.2 --seed 9 --out ";
+        const auto a = test::run(test::program() + args + d.file("a.h5"));
+        const auto b = test::run(test::program(3) + args + d.file("b.h5"));
+        ASSERT_EQ(a.code, 0) << a.err;
+        ASSERT_EQ(b.code, 0) << b.err;
+    }
+    c.barrier();
+    for (const char* ds : {"/ratings/user", "/ratings/item", "/ratings/value", "/split/is_test", "/truth/value"}) {
+        h5::File fa = h5::File::open(d.file("a.h5"), c), fb = h5::File::open(d.file("b.h5"), c);
+        const auto x = fa.dataset(ds), y = fb.dataset(ds);
+        ASSERT_EQ(x.rows(), y.rows());
+        if (std::string(ds).find("value") != std::string::npos) {
+            EXPECT_EQ(x.read_rows<double>(0, x.rows()), y.read_rows<double>(0, y.rows())) << ds;
+        } else if (std::string(ds) == "/split/is_test") {
+            EXPECT_EQ(x.read_rows<std::uint8_t>(0, x.rows()), y.read_rows<std::uint8_t>(0, y.rows())) << ds;
+        } else {
+            EXPECT_EQ(x.read_rows<std::int32_t>(0, x.rows()), y.read_rows<std::int32_t>(0, y.rows())) << ds;
+        }
+    }
+    h5::File fa = h5::File::open(d.file("a.h5"), c), fb = h5::File::open(d.file("b.h5"), c);
+    EXPECT_EQ(fa.read_vector<double>("/truth/user_factors"), fb.read_vector<double>("/truth/user_factors"));
+}
