@@ -32,6 +32,9 @@ void add_import(CLI::App& app, Context& ctx, Registry& reg);
 void add_info(CLI::App& app, Context& ctx, Registry& reg);
 void add_split(CLI::App& app, Context& ctx, Registry& reg);
 void add_generate(CLI::App& app, Context& ctx, Registry& reg);
+void add_train(CLI::App& app, Context& ctx, Registry& reg);
+void add_predict(CLI::App& app, Context& ctx, Registry& reg);
+void add_evaluate(CLI::App& app, Context& ctx, Registry& reg);
 
 /// Parses "LO,HI".
 std::pair<double, double> parse_range(const std::string& s, const char* option);

@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
         distcf::cli::add_info(app, ctx, reg);
         distcf::cli::add_split(app, ctx, reg);
         distcf::cli::add_generate(app, ctx, reg);
+        distcf::cli::add_train(app, ctx, reg);
+        distcf::cli::add_predict(app, ctx, reg);
+        distcf::cli::add_evaluate(app, ctx, reg);
 
         try {
             try {

@@ -2,10 +2,7 @@
 
 namespace distcf {
 
-namespace {
-
-// Sends (row, col, value) triplets to the owner of `row` under `part` and builds that CSR.
-Csr route(const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>& cols, const std::vector<double>& vals,
+Csr route_rows(const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>& cols, const std::vector<double>& vals,
           const BlockPartition& part, const Comm& comm) {
     const int P = comm.size();
     const std::size_t n = rows.size();
@@ -32,8 +29,6 @@ Csr route(const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>
     return build_csr(part.begin(me), part.size(me), rr, rc, rv);
 }
 
-}  // namespace
-
 RatingBlocks distribute(const RatingSlice& mine, std::int64_t n_users, std::int64_t n_items, double rating_min,
                         double rating_max, const Comm& comm) {
     RatingBlocks b;
@@ -51,8 +46,8 @@ RatingBlocks distribute(const RatingSlice& mine, std::int64_t n_users, std::int6
     comm.allreduce(b.item_counts, MPI_SUM);
     b.users = BlockPartition::balanced(b.user_counts, comm.size());
     b.items = BlockPartition::balanced(b.item_counts, comm.size());
-    b.by_user = route(mine.user, mine.item, mine.value, b.users, comm);
-    b.by_item = route(mine.item, mine.user, mine.value, b.items, comm);
+    b.by_user = route_rows(mine.user, mine.item, mine.value, b.users, comm);
+    b.by_item = route_rows(mine.item, mine.user, mine.value, b.items, comm);
     b.nnz = comm.sum<std::int64_t>(b.by_user.nnz());
     // Per-user sums added in user order: the mean is bit-identical for any rank count.
     std::vector<double> row_sum(static_cast<std::size_t>(b.by_user.rows()), 0.0);

@@ -12,6 +12,11 @@ namespace distcf {
 RatingBlocks distribute(const RatingSlice& mine, std::int64_t n_users, std::int64_t n_items, double rating_min,
                         double rating_max, const Comm& comm);
 
+/// Sends triplets to the owner of their row under `part` and builds that rank's CSR rows
+/// (columns ascending). Collective.
+Csr route_rows(const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>& cols,
+               const std::vector<double>& vals, const BlockPartition& part, const Comm& comm);
+
 /// This rank's users' ratings in (user, item) order: concatenated over ranks this is the whole set
 /// in store order.
 RatingSlice slice_of(const Csr& by_user);

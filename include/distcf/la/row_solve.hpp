@@ -1,0 +1,50 @@
+#pragma once
+/// @file row_solve.hpp
+/// @brief The one row solver behind both ALS half-steps (users against items, items against users).
+///
+/// For each of this rank's rows r with ratings (j, v) it solves exactly
+///     (G^T G + reg_r I) x_r = G^T t,   G = [Y_j (, 1)],   t_j = v - offset - other_bias_j
+/// by Cholesky (LAPACK dpotrf/dpotrs). The Gram is one dsyrk over the gathered rows (BLAS-3, as
+/// Spark's SPARK-6685 did), never rank-1 updates. Rows run in parallel under OpenMP with
+/// single-threaded BLAS; each row's arithmetic is independent of the thread and rank counts.
+
+#include <cstdint>
+#include <vector>
+
+#include "distcf/data/ratings.hpp"
+
+namespace distcf {
+
+/// What one half-step solves against.
+struct RowSolveSpec {
+    int rank = 10;                  ///< k: factors per row of Y
+    double lambda = 0.1;
+    bool weighted_lambda = true;    ///< reg_r = lambda * n_r (ALS-WR) instead of lambda
+    bool learn_bias = false;        ///< augment with a ones column: x_r = [factors; bias]
+    double offset = 0.0;            ///< subtracted from every rating (the global mean)
+};
+
+/// Solves every row of `rows` against the full matrix `Y` (n_other x rank, row-major) and the
+/// other side's biases (empty = none). Writes factors (rows x rank, row-major) and, when
+/// learn_bias, biases (rows). A row without ratings gets zero factors and bias.
+void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
+                const RowSolveSpec& spec, std::vector<double>& factors, std::vector<double>& bias);
+
+/// The normal equations of one row (for checks): A (d x d, column-major) and b (d), d = rank (+1).
+void row_normal_equations(const Csr& rows, std::int64_t local_row, const std::vector<double>& Y,
+                          const std::vector<double>& other_bias, const RowSolveSpec& spec,
+                          std::vector<double>& A, std::vector<double>& b);
+
+/// Runs f with OpenBLAS limited to one thread (restored after), for BLAS inside OpenMP loops.
+class SingleThreadedBlas {
+public:
+    SingleThreadedBlas();
+    ~SingleThreadedBlas();
+    SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+    SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+private:
+    int previous_;
+};
+
+}  // namespace distcf

@@ -1,0 +1,55 @@
+#pragma once
+/// @file als.hpp
+/// @brief Distributed alternating least squares: each rank solves its user block against all item
+/// factors, the user factors are allgathered, then the same for items.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "distcf/data/ratings.hpp"
+#include "distcf/model/model.hpp"
+#include "distcf/mpi/comm.hpp"
+
+namespace distcf {
+
+struct AlsParams {
+    /// seed: the notebook's ALS (no biases, ratings not centred, lambda I);
+    /// biased: centred on mu, user and item biases learned with the factors, lambda * n (ALS-WR).
+    std::string formulation = "biased";
+    int rank = 50;
+    double lambda = 0.1;
+    int iters = 20;
+    double tol = 0.0;          ///< stop when the relative objective decrease falls below tol (0: never)
+    std::uint64_t seed = 42;   ///< initial factors N(0, 0.1) from (seed, row)
+    double init_sd = 0.1;
+    void validate() const;
+};
+
+/// One line of progress per iteration.
+struct IterationReport {
+    int iteration;
+    double objective, train_rmse, test_rmse, seconds, gflops;
+};
+
+/// Floating-point operations of one sweep: 2 nnz k(k+1) (Gram) + (users + items) k^3 / 3
+/// (Cholesky) + 4 nnz k.
+double als_sweep_flops(std::int64_t nnz, std::int64_t users, std::int64_t items, int k);
+
+/// Initial factors: row r of side `s` is N(0, sd) draws from (seed, s, r).
+std::vector<double> initial_factors(std::uint64_t seed, bool items, std::int64_t rows, int k, double sd);
+
+/// The ALS objective of `m` on the training ratings (unclipped), summed in row order. Collective.
+double als_objective(const FactorModel& m, const RatingBlocks& train, const Comm& comm);
+
+/// Runs ALS iterations from `m`'s current factors (set them first: initial_factors or a warm start)
+/// until m.iterations_done == params.iters (or tol). `test` (CSR by user under train.users, may be
+/// empty) gives the per-iteration test RMSE. `on_iteration` is called on every rank after each
+/// iteration (progress lines, checkpoints). Collective.
+void run_als(FactorModel& m, const RatingBlocks& train, const Csr& test, const AlsParams& params, const Comm& comm,
+             const std::function<void(const IterationReport&, const FactorModel&)>& on_iteration = {});
+
+/// A model ready for run_als: mean, counts, biases, initial factors from params.seed.
+FactorModel init_als(const RatingBlocks& train, const AlsParams& params);
+
+}  // namespace distcf

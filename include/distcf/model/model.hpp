@@ -1,0 +1,70 @@
+#pragma once
+/// @file model.hpp
+/// @brief A trained factor model (baseline, ALS): mean, biases, factors, history; predicts and saves.
+///
+/// Every rank holds the whole model after training (the factors are allgathered every half-step).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "distcf/data/ratings.hpp"
+#include "distcf/io/store.hpp"
+#include "distcf/mpi/comm.hpp"
+
+namespace distcf {
+
+/// Per-iteration record of a training run.
+struct History {
+    std::vector<double> objective, train_rmse, test_rmse, seconds, gflops;
+    void push(double obj, double tr, double te, double sec, double gf) {
+        objective.push_back(obj);
+        train_rmse.push_back(tr);
+        test_rmse.push_back(te);
+        seconds.push_back(sec);
+        gflops.push_back(gf);
+    }
+    std::size_t size() const { return objective.size(); }
+};
+
+/// prediction(u, i) = clip(mu + user_bias[u] + item_bias[i] + U[u] . V[i], rating_min, rating_max)
+/// (terms a method does not learn are zero).
+struct FactorModel {
+    std::string method = "baseline";   ///< baseline | als
+    std::string formulation;           ///< baseline: seed | regularized; als: seed | biased
+    int rank = 0;                      ///< k (0 for the baseline)
+    double lambda = 0.0;
+    std::int64_t n_users = 0, n_items = 0;
+    double mu = 0.0;
+    double rating_min = 1.0, rating_max = 5.0;
+    std::vector<double> user_bias, item_bias;  ///< n_users / n_items (may be all zero)
+    std::vector<double> U, V;                  ///< n_users x rank, n_items x rank, row-major
+    std::vector<std::int64_t> user_counts, item_counts;  ///< training ratings per row
+    std::int64_t iterations_done = 0;
+    History history;
+    std::vector<std::pair<std::string, double>> params;  ///< hyperparameters, saved as attributes
+
+    /// Unclipped score.
+    double score(std::int64_t u, std::int64_t i) const;
+    /// Clipped prediction.
+    double predict(std::int64_t u, std::int64_t i) const;
+    /// Fallback for an unknown user and/or item: the baseline part that is known.
+    double fallback(std::int64_t u, std::int64_t i) const;
+};
+
+/// Squared-error sum and count of predictions on the CSR rows (rows = users), clipped.
+struct ErrorSums {
+    double sse = 0.0, sae = 0.0;
+    std::int64_t n = 0;
+};
+/// RMSE/MAE sums over this rank's rows, added in user order across ranks (rank-count invariant).
+ErrorSums error_sums(const FactorModel& m, const Csr& by_user, const BlockPartition& users, const Comm& comm);
+double rmse(const ErrorSums& e);
+
+/// Writes the model (and the ID maps) atomically. Collective.
+void save_model(const std::string& path, const FactorModel& m, const IdMap& users, const IdMap& items,
+                const Provenance& prov, const Comm& comm);
+/// Reads a model written by save_model (every rank gets all of it). Collective.
+FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users = nullptr, IdMap* items = nullptr);
+
+}  // namespace distcf

@@ -1,0 +1,72 @@
+#include "distcf/data/training_set.hpp"
+
+#include "distcf/data/distribute.hpp"
+#include "distcf/data/split.hpp"
+#include "distcf/io/store.hpp"
+
+namespace distcf {
+
+namespace {
+std::vector<std::int32_t> index_map(const IdMap& from, const IdMap& to) {
+    std::vector<std::int32_t> m(static_cast<std::size_t>(from.size()), -1);
+    if (from == to) {
+        for (std::size_t i = 0; i < m.size(); ++i) m[i] = static_cast<std::int32_t>(i);
+        return m;
+    }
+    for (std::int64_t i = 0; i < from.size(); ++i)
+        if (auto j = to.find(from.label(i))) m[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(*j);
+    return m;
+}
+}  // namespace
+
+RatingSlice read_mapped_slice(const std::string& path, const IdMap& users, const IdMap& items, bool test_side,
+                              const Comm& comm) {
+    const StoreInfo info = read_store_info(path, comm);
+    RatingSlice s = read_slice(path, comm, (test_side && info.has_split) ? Subset::Test : Subset::All);
+    const auto [su, si] = read_id_maps(path, comm);
+    const auto mu = index_map(su, users), mi = index_map(si, items);
+    for (auto& u : s.user) u = mu[static_cast<std::size_t>(u)];
+    for (auto& i : s.item) i = mi[static_cast<std::size_t>(i)];
+    return s;
+}
+
+TrainingSet load_training_set(const std::string& path, const TrainingSetOptions& o, const Comm& comm) {
+    TrainingSet t;
+    StoreInfo info;
+    auto [users, items] = read_id_maps(path, comm);
+    t.users = std::move(users);
+    t.items = std::move(items);
+    RatingSlice train, test;
+    if (o.test_fraction > 0) {
+        SplitOptions so;
+        so.test_fraction = o.test_fraction;
+        so.seed = o.split_seed;
+        const RatingSlice all = read_user_aligned_slice(path, comm, Subset::All, &info);
+        const auto flags = choose_test(all, so, comm);
+        for (std::int64_t k = 0; k < all.size(); ++k) (flags[k] ? test : train).push(all.user[k], all.item[k], all.value[k]);
+        t.test_source = "--test-fraction";
+    } else {
+        info = read_store_info(path, comm);
+        const bool stored = o.use_stored_split && info.has_split;
+        train = read_slice(path, comm, stored ? Subset::Train : Subset::All);
+        if (stored && o.test_path.empty()) {
+            test = read_slice(path, comm, Subset::Test);
+            t.test_source = "stored split";
+        }
+    }
+    if (!o.test_path.empty()) {
+        test = read_mapped_slice(o.test_path, t.users, t.items, true, comm);
+        // Pairs unknown to the training data cannot be scored by the factors: dropped here
+        // (evaluate reports them as cold).
+        RatingSlice known;
+        for (std::int64_t k = 0; k < test.size(); ++k)
+            if (test.user[k] >= 0 && test.item[k] >= 0) known.push(test.user[k], test.item[k], test.value[k]);
+        test = std::move(known);
+        t.test_source = "--test " + o.test_path;
+    }
+    t.train = distribute(train, info.n_users, info.n_items, info.rating_min, info.rating_max, comm);
+    t.test = route_rows(test.user, test.item, test.value, t.train.users, comm);
+    return t;
+}
+
+}  // namespace distcf

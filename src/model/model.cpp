@@ -1,0 +1,130 @@
+#include "distcf/model/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "distcf/io/atomic.hpp"
+#include "distcf/io/h5.hpp"
+
+namespace distcf {
+
+double FactorModel::score(std::int64_t u, std::int64_t i) const {
+    double s = mu + (user_bias.empty() ? 0.0 : user_bias[u]) + (item_bias.empty() ? 0.0 : item_bias[i]);
+    if (rank > 0) {
+        const double* a = U.data() + u * rank;
+        const double* b = V.data() + i * rank;
+        for (int f = 0; f < rank; ++f) s += a[f] * b[f];
+    }
+    return s;
+}
+
+double FactorModel::predict(std::int64_t u, std::int64_t i) const {
+    return std::clamp(score(u, i), rating_min, rating_max);
+}
+
+double FactorModel::fallback(std::int64_t u, std::int64_t i) const {
+    double s = mu;
+    if (u >= 0 && !user_bias.empty()) s += user_bias[u];
+    if (i >= 0 && !item_bias.empty()) s += item_bias[i];
+    if (mu == 0.0 && user_bias.empty()) s = 0.5 * (rating_min + rating_max);
+    return std::clamp(s, rating_min, rating_max);
+}
+
+ErrorSums error_sums(const FactorModel& m, const Csr& by_user, const BlockPartition& users, const Comm& comm) {
+    std::vector<double> sq(static_cast<std::size_t>(by_user.rows()), 0.0), ab(sq.size(), 0.0);
+#pragma omp parallel for schedule(dynamic, 64)
+    for (std::int64_t r = 0; r < by_user.rows(); ++r)
+        for (auto p = by_user.ptr[r]; p < by_user.ptr[r + 1]; ++p) {
+            const double e = m.predict(by_user.row0 + r, by_user.col[p]) - by_user.val[p];
+            sq[r] += e * e;
+            ab[r] += std::fabs(e);
+        }
+    ErrorSums s;
+    s.sse = ordered_sum(sq, users, comm);
+    s.sae = ordered_sum(ab, users, comm);
+    s.n = comm.sum<std::int64_t>(by_user.nnz());
+    return s;
+}
+
+double rmse(const ErrorSums& e) { return e.n ? std::sqrt(e.sse / static_cast<double>(e.n)) : 0.0; }
+
+void save_model(const std::string& path, const FactorModel& m, const IdMap& users, const IdMap& items,
+                const Provenance& prov, const Comm& comm) {
+    AtomicOutput out(path, comm);
+    {
+        h5::File f = h5::File::create(out.temp_path(), comm);
+        f.set_attr("format", std::string("distcf-model"));
+        f.set_attr("format_version", std::int64_t{1});
+        prov.write(f);
+        const auto g = f.create_group("/model");
+        g.set_attr("method", m.method);
+        g.set_attr("formulation", m.formulation);
+        g.set_attr("rank", std::int64_t{m.rank});
+        g.set_attr("lambda", m.lambda);
+        g.set_attr("n_users", m.n_users);
+        g.set_attr("n_items", m.n_items);
+        g.set_attr("mu", m.mu);
+        g.set_attr("rating_min", m.rating_min);
+        g.set_attr("rating_max", m.rating_max);
+        g.set_attr("iterations_done", m.iterations_done);
+        for (const auto& [k, v] : m.params) g.set_attr("param_" + k, v);
+        f.write_vector("/model/user_bias", m.user_bias);
+        f.write_vector("/model/item_bias", m.item_bias);
+        f.write_vector("/model/user_factors", m.U, std::max(m.rank, 1));
+        f.write_vector("/model/item_factors", m.V, std::max(m.rank, 1));
+        f.write_vector("/model/user_counts", m.user_counts);
+        f.write_vector("/model/item_counts", m.item_counts);
+        f.write_vector("/history/objective", m.history.objective);
+        f.write_vector("/history/train_rmse", m.history.train_rmse);
+        f.write_vector("/history/test_rmse", m.history.test_rmse);
+        f.write_vector("/history/seconds", m.history.seconds);
+        f.write_vector("/history/gflops", m.history.gflops);
+        write_ids(f, "/ids/users", users);
+        write_ids(f, "/ids/items", items);
+        f.close();
+    }
+    out.commit();
+}
+
+FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, IdMap* items) {
+    h5::File f = h5::File::open(path, comm);
+    if (!f.has_attr("format") || f.attr_string("format") != "distcf-model")
+        DISTCF_THROW(InputError, path + ": not a distcf model file (root attribute format != 'distcf-model')");
+    if (f.attr_int("format_version") != 1)
+        DISTCF_THROW(InputError, path + ": model format_version " + std::to_string(f.attr_int("format_version")) +
+                                     " is not supported (this distcf reads version 1)");
+    FactorModel m;
+    const auto g = f.group("/model");
+    m.method = g.attr_string("method");
+    m.formulation = g.attr_string("formulation");
+    m.rank = static_cast<int>(g.attr_int("rank"));
+    m.lambda = g.attr_double("lambda");
+    m.n_users = g.attr_int("n_users");
+    m.n_items = g.attr_int("n_items");
+    m.mu = g.attr_double("mu");
+    m.rating_min = g.attr_double("rating_min");
+    m.rating_max = g.attr_double("rating_max");
+    m.iterations_done = g.attr_int("iterations_done");
+    m.user_bias = f.read_vector<double>("/model/user_bias");
+    m.item_bias = f.read_vector<double>("/model/item_bias");
+    m.U = f.read_vector<double>("/model/user_factors");
+    m.V = f.read_vector<double>("/model/item_factors");
+    m.user_counts = f.read_vector<std::int64_t>("/model/user_counts");
+    m.item_counts = f.read_vector<std::int64_t>("/model/item_counts");
+    m.history.objective = f.read_vector<double>("/history/objective");
+    m.history.train_rmse = f.read_vector<double>("/history/train_rmse");
+    m.history.test_rmse = f.read_vector<double>("/history/test_rmse");
+    m.history.seconds = f.read_vector<double>("/history/seconds");
+    m.history.gflops = f.read_vector<double>("/history/gflops");
+    const auto rows_ok = [&](const std::vector<double>& v, std::int64_t n, int w) {
+        return v.empty() || static_cast<std::int64_t>(v.size()) == n * w;
+    };
+    if (!rows_ok(m.U, m.n_users, m.rank) || !rows_ok(m.V, m.n_items, m.rank) || !rows_ok(m.user_bias, m.n_users, 1) ||
+        !rows_ok(m.item_bias, m.n_items, 1))
+        DISTCF_THROW(InputError, path + ": inconsistent shapes in /model");
+    if (users) *users = read_ids(f, "/ids/users");
+    if (items) *items = read_ids(f, "/ids/items");
+    return m;
+}
+
+}  // namespace distcf
