@@ -90,7 +90,8 @@ inline RunResult run(const std::string& cmd) {
 /// The distcf program, optionally under mpirun with np ranks.
 inline std::string program(int np = 0) {
     if (np <= 0) return DISTCF_BIN;
-    return std::string(DISTCF_MPIEXEC) + " -n " + std::to_string(np) + " --oversubscribe " + DISTCF_BIN;
+    return std::string(DISTCF_MPIEXEC) + " -n " + std::to_string(np) + " --oversubscribe" +
+           (::geteuid() == 0 ? " --allow-run-as-root " : " ") + DISTCF_BIN;
 }
 
 inline std::string ml100k(const std::string& file) { return std::string(DISTCF_ML100K_DIR) + "/" + file; }

@@ -291,6 +291,7 @@ void Dataset::io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, 
     if (row0 < 0 || nrows < 0 || row0 + nrows > rows())
         DISTCF_THROW(H5Error, file_ + ": rows [" + std::to_string(row0) + ", " + std::to_string(row0 + nrows) +
                                   ") outside dataset " + name_ + " of " + std::to_string(rows()) + " rows");
+    if (rows() == 0 || (dims_.size() > 1 && cols() == 0)) return;  // an empty dataset: nothing to move (on every rank)
     const int nd = rank();
     hsize_t start[2] = {static_cast<hsize_t>(row0), 0};
     hsize_t count[2] = {static_cast<hsize_t>(nrows), static_cast<hsize_t>(cols())};
@@ -302,6 +303,9 @@ void Dataset::io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, 
     } else {
         DISTCF_H5(H5Sselect_hyperslab(fspace.id(), H5S_SELECT_SET, start, nullptr, count, nullptr), "H5Sselect_hyperslab");
     }
+    // HDF5 rejects a null buffer even for an empty selection.
+    static double dummy = 0.0;
+    if (data == nullptr) data = &dummy;
     Handle dxpl = plist(H5P_DATASET_XFER);
     if (parallel_ && write) DISTCF_H5(H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
     if (write)

@@ -1,0 +1,49 @@
+#include <gtest/gtest.h>
+
+#include "distcf/data/distribute.hpp"
+#include "distcf/data/generate.hpp"
+#include "distcf/model/als.hpp"
+#include "distcf/model/baseline.hpp"
+#include "helpers.hpp"
+
+using namespace distcf;
+
+namespace {
+const Comm& world() {
+    static const Comm c = Comm::view(MPI_COMM_WORLD);
+    return c;
+}
+}  // namespace
+
+TEST(AlsMpi, FactorsAreBitIdenticalForAnyRankCount) {
+    const Comm& c = world();
+    GenerateParams g;
+    g.users = 150;
+    g.items = 70;
+    g.density = 0.2;
+    const GenreModel gm = make_genre_model(g, c);
+    const GeneratedBlock gb = generate_block(g, gm, c);
+    const RatingBlocks mine = distribute(gb.ratings, g.users, g.items, 1, 5, c);
+    const GenreModel gm1 = make_genre_model(g, Comm::self());
+    const GeneratedBlock gb1 = generate_block(g, gm1, Comm::self());
+    const RatingBlocks all = distribute(gb1.ratings, g.users, g.items, 1, 5, Comm::self());
+    for (const char* formulation : {"seed", "biased"}) {
+        AlsParams p;
+        p.formulation = formulation;
+        p.rank = 6;
+        p.iters = 6;
+        p.lambda = 0.2;
+        FactorModel a = init_als(mine, p), b = init_als(all, p);
+        run_als(a, mine, Csr{}, p, c);
+        run_als(b, all, Csr{}, p, Comm::self());
+        EXPECT_EQ(a.U, b.U) << formulation;
+        EXPECT_EQ(a.V, b.V) << formulation;
+        EXPECT_EQ(a.user_bias, b.user_bias) << formulation;
+        EXPECT_EQ(a.history.objective, b.history.objective) << formulation;
+        EXPECT_EQ(a.history.train_rmse, b.history.train_rmse) << formulation;
+    }
+    BaselineParams bp;
+    const FactorModel x = fit_baseline(mine, bp, c), y = fit_baseline(all, bp, Comm::self());
+    EXPECT_EQ(x.user_bias, y.user_bias);
+    EXPECT_EQ(x.item_bias, y.item_bias);
+}

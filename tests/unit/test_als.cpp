@@ -1,0 +1,143 @@
+#include <gtest/gtest.h>
+
+#include <omp.h>
+
+#include <cmath>
+
+#include "distcf/data/distribute.hpp"
+#include "distcf/data/generate.hpp"
+#include "distcf/la/row_solve.hpp"
+#include "distcf/model/als.hpp"
+#include "distcf/model/baseline.hpp"
+#include "helpers.hpp"
+
+using namespace distcf;
+
+namespace {
+
+RatingBlocks small_blocks() {
+    GenerateParams p;
+    p.users = 60;
+    p.items = 40;
+    p.density = 0.3;
+    const GenreModel m = make_genre_model(p, Comm::self());
+    const GeneratedBlock b = generate_block(p, m, Comm::self());
+    return distribute(b.ratings, p.users, p.items, 1, 5, Comm::self());
+}
+
+}  // namespace
+
+TEST(RowSolve, NormalEquationsHoldAtEverySolvedRow) {
+    const RatingBlocks b = small_blocks();
+    for (const char* formulation : {"seed", "biased"}) {
+        AlsParams p;
+        p.formulation = formulation;
+        p.rank = 7;
+        p.lambda = 0.3;
+        FactorModel m = init_als(b, p);
+        RowSolveSpec s;
+        s.rank = p.rank;
+        s.lambda = p.lambda;
+        s.weighted_lambda = s.learn_bias = p.formulation == "biased";
+        s.offset = m.mu;
+        std::vector<double> f, bias;
+        solve_rows(b.by_user, m.V, m.item_bias, s, f, bias);
+        const int d = s.rank + (s.learn_bias ? 1 : 0);
+        for (std::int64_t r = 0; r < b.by_user.rows(); ++r) {
+            std::vector<double> A, rhs;
+            row_normal_equations(b.by_user, r, m.V, m.item_bias, s, A, rhs);
+            std::vector<double> x(f.begin() + r * s.rank, f.begin() + (r + 1) * s.rank);
+            if (s.learn_bias) x.push_back(bias[r]);
+            double res = 0, norm = 0;
+            for (int i = 0; i < d; ++i) {
+                double ax = 0;
+                for (int j = 0; j < d; ++j) ax += A[j * d + i] * x[j];
+                res += (ax - rhs[i]) * (ax - rhs[i]);
+                norm += rhs[i] * rhs[i];
+            }
+            EXPECT_LT(std::sqrt(res / norm), 1e-10) << formulation << " row " << r;
+        }
+    }
+}
+
+TEST(RowSolve, HandComputedOneFactorRow) {
+    // One row with ratings 2 and 4 against item factors 1 and 2, lambda = 1 (plain):
+    // (1 + 4 + 1) x = 1*2 + 2*4  =>  x = 10 / 6.
+    Csr rows = build_csr(0, 1, {0, 0}, {0, 1}, {2.0, 4.0});
+    RowSolveSpec s;
+    s.rank = 1;
+    s.lambda = 1.0;
+    s.weighted_lambda = false;
+    std::vector<double> f, b;
+    solve_rows(rows, {1.0, 2.0}, {}, s, f, b);
+    EXPECT_NEAR(f[0], 10.0 / 6.0, 1e-15);
+    // Weighted (ALS-WR): reg = lambda * n = 2  =>  x = 10 / 7.
+    s.weighted_lambda = true;
+    solve_rows(rows, {1.0, 2.0}, {}, s, f, b);
+    EXPECT_NEAR(f[0], 10.0 / 7.0, 1e-15);
+}
+
+TEST(RowSolve, RowWithoutRatingsGetsZeroFactors) {
+    Csr rows = build_csr(0, 2, {1}, {0}, {3.0});
+    RowSolveSpec s;
+    s.rank = 2;
+    s.learn_bias = true;
+    std::vector<double> f, b;
+    solve_rows(rows, {0.5, 0.5}, {0.0}, s, f, b);
+    EXPECT_EQ(f[0], 0.0);
+    EXPECT_EQ(f[1], 0.0);
+    EXPECT_EQ(b[0], 0.0);
+    EXPECT_NE(b[1], 0.0);
+}
+
+TEST(Als, ObjectiveNeverIncreasesForBothFormulations) {
+    const RatingBlocks b = small_blocks();
+    for (const char* formulation : {"seed", "biased"}) {
+        AlsParams p;
+        p.formulation = formulation;
+        p.rank = 6;
+        p.lambda = 0.05;
+        p.iters = 25;
+        FactorModel m = init_als(b, p);
+        run_als(m, b, Csr{}, p, Comm::self());
+        ASSERT_EQ(m.history.size(), 25u);
+        for (std::size_t t = 1; t < m.history.size(); ++t)
+            EXPECT_LE(m.history.objective[t], m.history.objective[t - 1] * (1 + 1e-12)) << formulation << " iteration " << t;
+    }
+}
+
+TEST(Als, FactorsAreBitIdenticalForOneAndTwoThreads) {
+    const RatingBlocks b = small_blocks();
+    AlsParams p;
+    p.rank = 8;
+    p.iters = 5;
+    FactorModel one = init_als(b, p), two = init_als(b, p);
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    run_als(one, b, Csr{}, p, Comm::self());
+    omp_set_num_threads(2);
+    run_als(two, b, Csr{}, p, Comm::self());
+    omp_set_num_threads(saved);
+    EXPECT_EQ(one.U, two.U);
+    EXPECT_EQ(one.V, two.V);
+    EXPECT_EQ(one.item_bias, two.item_bias);
+}
+
+TEST(Baseline, SeedEstimatorMatchesHandComputedMeans) {
+    // Ratings: u0: (i0, 4), (i1, 2); u1: (i0, 3).  mu = 3; b_u = (0, 0);  b_i0 = mean(4-3, 3-3) = 0.5,
+    // b_i1 = 2 - 3 = -1.
+    RatingSlice s;
+    s.push(0, 0, 4);
+    s.push(0, 1, 2);
+    s.push(1, 0, 3);
+    const RatingBlocks b = distribute(s, 2, 2, 1, 5, Comm::self());
+    BaselineParams p;
+    p.estimator = "seed";
+    const FactorModel m = fit_baseline(b, p, Comm::self());
+    EXPECT_DOUBLE_EQ(m.mu, 3.0);
+    EXPECT_DOUBLE_EQ(m.user_bias[0], 0.0);
+    EXPECT_DOUBLE_EQ(m.user_bias[1], 0.0);
+    EXPECT_DOUBLE_EQ(m.item_bias[0], 0.5);
+    EXPECT_DOUBLE_EQ(m.item_bias[1], -1.0);
+    EXPECT_DOUBLE_EQ(m.predict(1, 1), 2.0);
+}
