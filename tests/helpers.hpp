@@ -94,6 +94,12 @@ inline std::string program(int np = 0) {
            (::geteuid() == 0 ? " --allow-run-as-root " : " ") + DISTCF_BIN;
 }
 
+/// MPI_COMM_WORLD as the library sees it (tests are the program here).
+inline const Comm& world() {
+    static const Comm c = Comm::view(MPI_COMM_WORLD);
+    return c;
+}
+
 inline std::string ml100k(const std::string& file) { return std::string(DISTCF_ML100K_DIR) + "/" + file; }
 
 }  // namespace distcf::test

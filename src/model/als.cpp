@@ -38,19 +38,11 @@ std::vector<double> initial_factors(std::uint64_t seed, bool items, std::int64_t
 
 FactorModel init_als(const RatingBlocks& train, const AlsParams& p) {
     p.validate();
-    FactorModel m;
-    m.method = "als";
-    m.formulation = p.formulation;
+    FactorModel m = FactorModel::for_data(train, "als", p.formulation);
     m.rank = p.rank;
     m.lambda = p.lambda;
-    m.n_users = train.n_users;
-    m.n_items = train.n_items;
-    m.rating_min = train.rating_min;
-    m.rating_max = train.rating_max;
-    m.user_counts = train.user_counts;
-    m.item_counts = train.item_counts;
     const bool biased = p.formulation == "biased";
-    m.mu = biased ? train.mean : 0.0;
+    if (!biased) m.mu = 0.0;  // the notebook's ALS does not centre the ratings
     if (biased) {
         m.user_bias.assign(static_cast<std::size_t>(train.n_users), 0.0);
         m.item_bias.assign(static_cast<std::size_t>(train.n_items), 0.0);

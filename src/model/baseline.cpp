@@ -29,16 +29,7 @@ std::vector<double> damped_means(const Csr& rows, const std::vector<double>& oth
 
 FactorModel fit_baseline(const RatingBlocks& b, const BaselineParams& p, const Comm& comm) {
     p.validate();
-    FactorModel m;
-    m.method = "baseline";
-    m.formulation = p.estimator;
-    m.n_users = b.n_users;
-    m.n_items = b.n_items;
-    m.mu = b.mean;
-    m.rating_min = b.rating_min;
-    m.rating_max = b.rating_max;
-    m.user_counts = b.user_counts;
-    m.item_counts = b.item_counts;
+    FactorModel m = FactorModel::for_data(b, "baseline", p.estimator);
     if (p.estimator == "seed") {
         m.user_bias = damped_means(b.by_user, {}, m.mu, 0.0, b.users, comm);
         m.item_bias = damped_means(b.by_item, m.user_bias, m.mu, 0.0, b.items, comm);

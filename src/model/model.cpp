@@ -8,6 +8,20 @@
 
 namespace distcf {
 
+FactorModel FactorModel::for_data(const RatingBlocks& t, std::string method, std::string formulation) {
+    FactorModel m;
+    m.method = std::move(method);
+    m.formulation = std::move(formulation);
+    m.n_users = t.n_users;
+    m.n_items = t.n_items;
+    m.mu = t.mean;
+    m.rating_min = t.rating_min;
+    m.rating_max = t.rating_max;
+    m.user_counts = t.user_counts;
+    m.item_counts = t.item_counts;
+    return m;
+}
+
 double FactorModel::score(std::int64_t u, std::int64_t i) const {
     double s = mu + (user_bias.empty() ? 0.0 : user_bias[u]) + (item_bias.empty() ? 0.0 : item_bias[i]);
     if (rank > 0) {

@@ -7,13 +7,8 @@
 #include "helpers.hpp"
 
 using namespace distcf;
+using distcf::test::world;
 
-namespace {
-const Comm& world() {
-    static const Comm c = Comm::view(MPI_COMM_WORLD);
-    return c;
-}
-}  // namespace
 
 TEST(AlsMpi, FactorsAreBitIdenticalForAnyRankCount) {
     const Comm& c = world();

@@ -7,12 +7,9 @@
 #include "helpers.hpp"
 
 using namespace distcf;
+using distcf::test::world;
 
 namespace {
-const Comm& world() {
-    static const Comm c = Comm::view(MPI_COMM_WORLD);
-    return c;
-}
 
 RatingSlice grid(std::int32_t users, std::int32_t items) {
     RatingSlice s;

@@ -12,13 +12,10 @@
 #include "helpers.hpp"
 
 using namespace distcf;
+using distcf::test::world;
 
 namespace {
 
-const Comm& world() {
-    static const Comm c = Comm::view(MPI_COMM_WORLD);
-    return c;
-}
 
 /// A skewed (Zipf-like users and items) rating set, the same on every rank.
 RatingSlice skewed(std::int32_t users, std::int32_t items, int per_user_max) {

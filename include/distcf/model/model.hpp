@@ -44,6 +44,10 @@ struct FactorModel {
     History history;
     std::vector<std::pair<std::string, double>> params;  ///< hyperparameters, saved as attributes
 
+    /// A model of `method` / `formulation` for this training data: shape, scale, row counts and
+    /// mean taken from it; no biases or factors yet.
+    static FactorModel for_data(const RatingBlocks& train, std::string method, std::string formulation);
+
     /// Unclipped score.
     double score(std::int64_t u, std::int64_t i) const;
     /// Clipped prediction.
