@@ -10,7 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config openssh-client
   openmpi-bin libopenmpi-dev
   libscalapack-openmpi-dev libarmadillo-dev libopenblas-dev
   libhdf5-openmpi-dev hdf5-tools

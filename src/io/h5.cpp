@@ -307,7 +307,8 @@ void Dataset::io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, 
     static double dummy = 0.0;
     if (data == nullptr) data = &dummy;
     Handle dxpl = plist(H5P_DATASET_XFER);
-    if (parallel_ && write) DISTCF_H5(H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
+    // Collective in a parallel file, reads too: every rank calls with its own hyperslab.
+    if (parallel_) DISTCF_H5(H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
     if (write)
         DISTCF_H5(H5Dwrite(h_.id(), type, mspace.id(), fspace.id(), dxpl.id(), data), file_ + ": H5Dwrite " + name_);
     else

@@ -136,7 +136,7 @@ public:
     void write_rows(std::int64_t row0, std::int64_t nrows, const T* data) const {
         io(row0, nrows, const_cast<T*>(data), native_type<T>(), true);
     }
-    /// Reads rows [row0, row0 + nrows) into data. Independent.
+    /// Reads rows [row0, row0 + nrows) into data. Collective in a parallel file, like write_rows.
     template <class T>
     void read_rows(std::int64_t row0, std::int64_t nrows, T* data) const {
         io(row0, nrows, data, native_type<T>(), false);
