@@ -182,11 +182,15 @@ void Location::write_strings(const std::string& name, const std::vector<std::str
 }
 
 std::vector<std::string> Location::read_strings(const std::string& name) const {
-    Dataset ds = dataset(name);
-    Handle d(DISTCF_H5(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "H5Dopen2"), H5Dclose);
+    if (!exists(name)) DISTCF_THROW(InputError, path_ + ": dataset " + name + " not found");
+    Handle d(DISTCF_H5(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), path_ + ": H5Dopen2 " + name), H5Dclose);
+    Handle fspace(DISTCF_H5(H5Dget_space(d.id()), "H5Dget_space"), H5Sclose);
+    hsize_t dims[1] = {0};
+    if (H5Sget_simple_extent_ndims(fspace.id()) != 1) DISTCF_THROW(InputError, path_ + ": " + name + " must be 1-D");
+    DISTCF_H5(H5Sget_simple_extent_dims(fspace.id(), dims, nullptr), "H5Sget_simple_extent_dims");
     Handle ftype(DISTCF_H5(H5Dget_type(d.id()), "H5Dget_type"), H5Tclose);
     if (H5Tget_class(ftype.id()) != H5T_STRING) DISTCF_THROW(InputError, path_ + ": " + name + " is not a string dataset");
-    const std::int64_t n = ds.rows();
+    const auto n = static_cast<std::int64_t>(dims[0]);
     std::vector<std::string> out(static_cast<std::size_t>(n));
     if (H5Tis_variable_str(ftype.id()) > 0) {
         Handle mtype(DISTCF_H5(H5Tcopy(H5T_C_S1), "H5Tcopy"), H5Tclose);
@@ -194,8 +198,7 @@ std::vector<std::string> Location::read_strings(const std::string& name) const {
         std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
         if (n) DISTCF_H5(H5Dread(d.id(), mtype.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), path_ + ": H5Dread " + name);
         for (std::int64_t i = 0; i < n; ++i) out[i] = ptrs[i] ? ptrs[i] : "";
-        Handle space(DISTCF_H5(H5Dget_space(d.id()), "H5Dget_space"), H5Sclose);
-        if (n) H5Dvlen_reclaim(mtype.id(), space.id(), H5P_DEFAULT, ptrs.data());
+        if (n) H5Dvlen_reclaim(mtype.id(), fspace.id(), H5P_DEFAULT, ptrs.data());
         return out;
     }
     const std::size_t len = H5Tget_size(ftype.id());

@@ -15,6 +15,7 @@ FactorModel FactorModel::for_data(const RatingBlocks& t, std::string method, std
     m.n_users = t.n_users;
     m.n_items = t.n_items;
     m.mu = t.mean;
+    m.global_mean = t.mean;
     m.rating_min = t.rating_min;
     m.rating_max = t.rating_max;
     m.user_counts = t.user_counts;
@@ -37,10 +38,10 @@ double FactorModel::predict(std::int64_t u, std::int64_t i) const {
 }
 
 double FactorModel::fallback(std::int64_t u, std::int64_t i) const {
-    double s = mu;
+    // Biases are learned around the mean whenever they exist (baseline, biased ALS).
+    double s = global_mean;
     if (u >= 0 && !user_bias.empty()) s += user_bias[u];
     if (i >= 0 && !item_bias.empty()) s += item_bias[i];
-    if (mu == 0.0 && user_bias.empty()) s = 0.5 * (rating_min + rating_max);
     return std::clamp(s, rating_min, rating_max);
 }
 
@@ -78,6 +79,7 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
         g.set_attr("n_users", m.n_users);
         g.set_attr("n_items", m.n_items);
         g.set_attr("mu", m.mu);
+        g.set_attr("global_mean", m.global_mean);
         g.set_attr("rating_min", m.rating_min);
         g.set_attr("rating_max", m.rating_max);
         g.set_attr("iterations_done", m.iterations_done);
@@ -116,6 +118,7 @@ FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, 
     m.n_users = g.attr_int("n_users");
     m.n_items = g.attr_int("n_items");
     m.mu = g.attr_double("mu");
+    m.global_mean = g.attr_double("global_mean");
     m.rating_min = g.attr_double("rating_min");
     m.rating_max = g.attr_double("rating_max");
     m.iterations_done = g.attr_int("iterations_done");

@@ -141,3 +141,17 @@ TEST(Baseline, SeedEstimatorMatchesHandComputedMeans) {
     EXPECT_DOUBLE_EQ(m.item_bias[1], -1.0);
     EXPECT_DOUBLE_EQ(m.predict(1, 1), 2.0);
 }
+
+TEST(Als, UnknownRowsFallBackToTheTrainingMeanInEveryFormulation) {
+    RatingSlice s;
+    s.push(0, 0, 4);
+    s.push(0, 1, 2);
+    s.push(1, 0, 3);
+    const RatingBlocks b = distribute(s, 2, 2, 1, 5, Comm::self());
+    AlsParams p;
+    p.formulation = "seed";
+    p.rank = 1;
+    const FactorModel m = init_als(b, p);
+    EXPECT_EQ(m.mu, 0.0);
+    EXPECT_DOUBLE_EQ(m.fallback(-1, -1), 3.0);
+}

@@ -35,7 +35,8 @@ struct FactorModel {
     int rank = 0;                      ///< k (0 for the baseline)
     double lambda = 0.0;
     std::int64_t n_users = 0, n_items = 0;
-    double mu = 0.0;
+    double mu = 0.0;                   ///< offset inside the score (0 for the seed formulation)
+    double global_mean = 0.0;          ///< mean training rating: the fallback for unknown rows
     double rating_min = 1.0, rating_max = 5.0;
     std::vector<double> user_bias, item_bias;  ///< n_users / n_items (may be all zero)
     std::vector<double> U, V;                  ///< n_users x rank, n_items x rank, row-major
