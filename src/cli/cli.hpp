@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "distcf/data/training_set.hpp"
+#include "distcf/model/als.hpp"
 #include "distcf/mpi/comm.hpp"
 
 namespace distcf::cli {
@@ -35,6 +37,17 @@ void add_generate(CLI::App& app, Context& ctx, Registry& reg);
 void add_train(CLI::App& app, Context& ctx, Registry& reg);
 void add_predict(CLI::App& app, Context& ctx, Registry& reg);
 void add_evaluate(CLI::App& app, Context& ctx, Registry& reg);
+
+void add_sweep(CLI::App& app, Context& ctx, Registry& reg);
+
+/// Options shared by the commands that train: the data (--train, --test, --test-fraction, ...)
+/// and ALS's (--formulation, --iters, ...; with --rank and --lambda unless `grid`).
+void add_data_options(CLI::App* s, std::string& train, TrainingSetOptions& data);
+void add_als_options(CLI::App* s, AlsParams& als, bool grid);
+/// Prints the one-line description of loaded training data; returns the number of test ratings.
+std::int64_t describe(std::ostream& o, const std::string& path, const TrainingSet& data, const Comm& comm);
+/// "label  train RMSE x  test RMSE y" (test < 0: none).
+void print_fit(std::ostream& o, const char* label, double train, double test);
 
 /// Parses "LO,HI".
 std::pair<double, double> parse_range(const std::string& s, const char* option);

@@ -73,12 +73,13 @@ std::vector<Pair> read_pairs(const std::string& path, bool with_rating, const Co
 
 struct PredictArgs {
     std::string model, pairs, out;
+    int k = 0;
 };
 
 void run_predict(const PredictArgs& a, Context& ctx) {
     require_output_dir(a.out);
     IdMap users, items;
-    const FactorModel m = load_model(a.model, ctx.comm, &users, &items);
+    const FactorModel m = with_rank(load_model(a.model, ctx.comm, &users, &items), a.k);
     const auto pairs = read_pairs(a.pairs, false, ctx.comm);
     AtomicOutput out(a.out, ctx.comm);
     std::int64_t unknown_users = 0, unknown_items = 0;
@@ -105,12 +106,13 @@ void run_predict(const PredictArgs& a, Context& ctx) {
 struct EvaluateArgs {
     std::string model, test;
     bool json = false;
+    int k = 0;
 };
 
 void run_evaluate(const EvaluateArgs& a, Context& ctx) {
     const Comm& comm = ctx.comm;
     IdMap users, items;
-    const FactorModel m = load_model(a.model, comm, &users, &items);
+    const FactorModel m = with_rank(load_model(a.model, comm, &users, &items), a.k);
     RatingSlice s;
     const bool h5 = a.test.size() > 3 && a.test.substr(a.test.size() - 3) == ".h5";
     if (h5) {
@@ -139,7 +141,8 @@ void run_evaluate(const EvaluateArgs& a, Context& ctx) {
     const double r = n ? std::sqrt(acc[0] / n) : 0.0, mae = n ? acc[1] / n : 0.0;
     if (a.json) {
         nlohmann::json j{{"rmse", r}, {"mae", mae}, {"n", static_cast<std::int64_t>(n)},
-                         {"cold", static_cast<std::int64_t>(acc[3])}, {"model", a.model}, {"test", a.test}};
+                         {"cold", static_cast<std::int64_t>(acc[3])}, {"model", a.model}, {"test", a.test},
+                         {"k", m.rank}};
         if (acc[3] > 0) j["cold_rmse"] = std::sqrt(acc[4] / acc[3]);
         ctx.out << j.dump(2) << "\n";
         return;
@@ -158,6 +161,7 @@ void add_predict(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--model", a->model, "model file")->required();
     s->add_option("--pairs", a->pairs, "text file: one 'user item' per line")->required();
     s->add_option("--out", a->out, "output TSV: user, item, prediction")->required();
+    s->add_option("--k", a->k, "use the first k factors (SVD models; default: the model's chosen k)");
     reg.push_back({s, [a, &ctx] { run_predict(*a, ctx); }});
 }
 
@@ -167,6 +171,7 @@ void add_evaluate(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--model", a->model, "model file")->required();
     s->add_option("--test", a->test, "test ratings: a store (.h5; its test side if it has a split) or a text file")->required();
     s->add_flag("--json", a->json, "print one JSON object");
+    s->add_option("--k", a->k, "use the first k factors (SVD models; default: the model's chosen k)");
     reg.push_back({s, [a, &ctx] { run_evaluate(*a, ctx); }});
 }
 

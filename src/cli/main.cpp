@@ -2,9 +2,12 @@
 // 0 success, 1 a failed run (bad input, I/O, numerics), 2 a bad command line.
 
 #include <mpi.h>
+#include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -33,6 +36,19 @@ int report(const std::string& msg, int code, int rank, int size) {
     return code;
 }
 
+// Without OMP_NUM_THREADS every rank would start one thread per visible core; with several ranks
+// per node that oversubscribes the cores and the spinning threads crawl. Share the cores instead.
+void share_cores_between_local_ranks() {
+    if (std::getenv("OMP_NUM_THREADS") != nullptr) return;
+    MPI_Comm node = MPI_COMM_NULL;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS) return;
+    int local = 1;
+    MPI_Comm_size(node, &local);
+    MPI_Comm_free(&node);
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (omp_get_max_threads() * local > cores) omp_set_num_threads(std::max(1, cores / local));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,6 +62,7 @@ int main(int argc, char** argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     // Errors are returned and reported, not fatal inside MPI.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    share_cores_between_local_ranks();
 
     NullBuffer null_buffer;
     std::ostream null_stream(&null_buffer);
@@ -67,6 +84,7 @@ int main(int argc, char** argv) {
         distcf::cli::add_train(app, ctx, reg);
         distcf::cli::add_predict(app, ctx, reg);
         distcf::cli::add_evaluate(app, ctx, reg);
+        distcf::cli::add_sweep(app, ctx, reg);
 
         try {
             try {

@@ -86,3 +86,24 @@ std::vector<std::uint8_t> choose_test(const RatingSlice& s, const SplitOptions& 
 }
 
 }  // namespace distcf
+
+namespace distcf {
+
+std::vector<std::uint8_t> assign_folds(const RatingSlice& s, int folds, std::uint64_t seed, const Comm& comm) {
+    if (folds < 2 || folds > 255) DISTCF_THROW(InputError, "folds: must be in [2, 255], got " + std::to_string(folds));
+    const std::int64_t n = s.size(), total = comm.sum(n);
+    if (total < folds) DISTCF_THROW(InputError, "folds: " + std::to_string(folds) + " folds need at least as many ratings, have " + std::to_string(total));
+    std::vector<std::uint64_t> key(static_cast<std::size_t>(n));
+    for (std::int64_t k = 0; k < n; ++k)
+        key[k] = random_word(seed, Stream::Fold, static_cast<std::uint64_t>(s.user[k]), static_cast<std::uint64_t>(s.item[k]));
+    // Fold f holds the keys of global rank [f * total / folds, (f + 1) * total / folds); 64-bit keys
+    // make ties (which would go to the later fold) vanishingly rare, and they are deterministic.
+    std::vector<std::uint64_t> cut(static_cast<std::size_t>(folds - 1));
+    for (int f = 1; f < folds; ++f) cut[f - 1] = radix_select(key, f * total / folds, comm).value;
+    std::vector<std::uint8_t> fold(static_cast<std::size_t>(n));
+    for (std::int64_t k = 0; k < n; ++k)
+        fold[k] = static_cast<std::uint8_t>(std::upper_bound(cut.begin(), cut.end(), key[k]) - cut.begin());
+    return fold;
+}
+
+}  // namespace distcf

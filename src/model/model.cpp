@@ -1,5 +1,7 @@
 #include "distcf/model/model.hpp"
 
+#include "distcf/error.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -61,10 +63,30 @@ ErrorSums error_sums(const FactorModel& m, const Csr& by_user, const BlockPartit
     return s;
 }
 
+FactorModel with_rank(const FactorModel& m, int k) {
+    if (k == 0) {
+        for (const auto& [name, v] : m.params)
+            if (name == "k_selected" && v >= 1) k = static_cast<int>(v);
+        if (k == 0) return m;
+    }
+    if (k < 1 || k > m.rank)
+        DISTCF_THROW(InputError, "k: must be in [1, " + std::to_string(m.rank) + "] for this model, got " + std::to_string(k));
+    if (k == m.rank) return m;
+    FactorModel t = m;
+    t.rank = k;
+    t.U.assign(static_cast<std::size_t>(m.n_users * k), 0.0);
+    t.V.assign(static_cast<std::size_t>(m.n_items * k), 0.0);
+    for (std::int64_t u = 0; u < m.n_users; ++u)
+        std::copy_n(m.U.begin() + u * m.rank, k, t.U.begin() + u * k);
+    for (std::int64_t i = 0; i < m.n_items; ++i)
+        std::copy_n(m.V.begin() + i * m.rank, k, t.V.begin() + i * k);
+    return t;
+}
+
 double rmse(const ErrorSums& e) { return e.n ? std::sqrt(e.sse / static_cast<double>(e.n)) : 0.0; }
 
 void save_model(const std::string& path, const FactorModel& m, const IdMap& users, const IdMap& items,
-                const Provenance& prov, const Comm& comm) {
+                const Provenance& prov, const Comm& comm, const std::function<void(h5::File&)>& extra) {
     AtomicOutput out(path, comm);
     {
         h5::File f = h5::File::create(out.temp_path(), comm);
@@ -97,6 +119,7 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
         f.write_vector("/history/gflops", m.history.gflops);
         write_ids(f, "/ids/users", users);
         write_ids(f, "/ids/items", items);
+        if (extra) extra(f);
         f.close();
     }
     out.commit();

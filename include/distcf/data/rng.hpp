@@ -24,6 +24,8 @@ enum class Stream : std::uint64_t {
     Popularity = 10,
     Activity = 11,
     Implicit = 12,
+    Fold = 13,
+    Sketch = 14,
 };
 
 /// One 64-bit random word for (seed, stream, a, b): a keyed hash, used for ordering and selection.

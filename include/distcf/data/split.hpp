@@ -25,6 +25,12 @@ struct SplitOptions {
 /// slice, consecutively (read_user_aligned_slice). Collective.
 std::vector<std::uint8_t> choose_test(const RatingSlice& slice, const SplitOptions& options, const Comm& comm);
 
+/// Assigns each rating of this rank's slice to one of `folds` validation folds (0 .. folds-1) of
+/// sizes floor or ceil of nnz / folds: rating keys from (seed, user, item) on their own stream,
+/// cut at the exact quantiles (radix_select), so folds depend neither on the rank count nor on the
+/// order of the data. Collective.
+std::vector<std::uint8_t> assign_folds(const RatingSlice& slice, int folds, std::uint64_t seed, const Comm& comm);
+
 /// The k-th smallest (0-based) of all ranks' keys, exact, by a 4-pass 16-bit radix select with
 /// Allreduce of the digit histograms. Also returns how many keys equal to it rank below k.
 struct RadixSelection {

@@ -4,7 +4,7 @@
 ///
 /// For each of this rank's rows r with ratings (j, v) it solves exactly
 ///     (G^T G + reg_r I) x_r = G^T t,   G = [Y_j (, 1)],   t_j = v - offset - other_bias_j
-/// by Cholesky (LAPACK dpotrf/dpotrs). The Gram is one dsyrk over the gathered rows (BLAS-3, as
+/// by Cholesky (distcf/la/cholesky.hpp). The Gram is built by BLAS-3 panels over the gathered rows (as
 /// Spark's SPARK-6685 did), never rank-1 updates. Rows run in parallel under OpenMP with
 /// single-threaded BLAS; each row's arithmetic is independent of the thread and rank counts.
 

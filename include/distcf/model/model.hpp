@@ -5,10 +5,12 @@
 /// Every rank holds the whole model after training (the factors are allgathered every half-step).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "distcf/data/ratings.hpp"
+#include "distcf/io/h5.hpp"
 #include "distcf/io/store.hpp"
 #include "distcf/mpi/comm.hpp"
 
@@ -57,6 +59,11 @@ struct FactorModel {
     double fallback(std::int64_t u, std::int64_t i) const;
 };
 
+/// The model restricted to its first k factors (an SVD model stores the largest k of its sweep;
+/// its columns are ordered by singular value). k = 0 means the model's own choice: the stored
+/// k_selected parameter when there is one, else all factors.
+FactorModel with_rank(const FactorModel& m, int k);
+
 /// Squared-error sum and count of predictions on the CSR rows (rows = users), clipped.
 struct ErrorSums {
     double sse = 0.0, sae = 0.0;
@@ -66,9 +73,10 @@ struct ErrorSums {
 ErrorSums error_sums(const FactorModel& m, const Csr& by_user, const BlockPartition& users, const Comm& comm);
 double rmse(const ErrorSums& e);
 
-/// Writes the model (and the ID maps) atomically. Collective.
+/// Writes the model (and the ID maps) atomically. `extra` may add groups of its own (a sweep's
+/// table, an SVD's spectrum) before the file is committed. Collective.
 void save_model(const std::string& path, const FactorModel& m, const IdMap& users, const IdMap& items,
-                const Provenance& prov, const Comm& comm);
+                const Provenance& prov, const Comm& comm, const std::function<void(h5::File&)>& extra = {});
 /// Reads a model written by save_model (every rank gets all of it). Collective.
 FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users = nullptr, IdMap* items = nullptr);
 

@@ -1,0 +1,94 @@
+#include "distcf/model/sweep.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "distcf/data/distribute.hpp"
+#include "distcf/data/split.hpp"
+#include "distcf/error.hpp"
+
+namespace distcf {
+
+void SweepParams::validate() const {
+    if (ranks.empty()) DISTCF_THROW(InputError, "ranks: the grid needs at least one rank");
+    if (lambdas.empty()) DISTCF_THROW(InputError, "lambdas: the grid needs at least one lambda");
+    for (double l : lambdas)
+        if (!(l > 0)) DISTCF_THROW(InputError, "lambdas: every lambda must be > 0, got " + std::to_string(l));
+    if (folds == 1 || folds < 0 || folds > 255) DISTCF_THROW(InputError, "folds: must be 0 (hold-out) or in [2, 255]");
+    if (folds == 0 && !(validation_fraction > 0 && validation_fraction < 1))
+        DISTCF_THROW(InputError, "validation-fraction: must be in (0, 1), got " + std::to_string(validation_fraction));
+    for (int k : ranks) {
+        AlsParams p = als;
+        p.rank = k;
+        p.validate();
+    }
+}
+
+namespace {
+void summarise(SweepPoint& p) {
+    const auto n = static_cast<double>(p.fold_rmse.size());
+    double s = 0, s2 = 0;
+    for (double r : p.fold_rmse) s += r;
+    p.rmse = s / n;
+    for (double r : p.fold_rmse) s2 += (r - p.rmse) * (r - p.rmse);
+    p.rmse_sd = n > 1 ? std::sqrt(s2 / (n - 1)) : 0.0;
+}
+}  // namespace
+
+SweepResult sweep_als(const RatingBlocks& train, const SweepParams& params, const Comm& comm,
+                      const std::function<void(const SweepPoint&)>& on_point) {
+    params.validate();
+    SweepResult out;
+    for (int k : params.ranks)
+        for (double l : params.lambdas) {
+            SweepPoint p;
+            p.rank = k;
+            p.lambda = l;
+            out.points.push_back(p);
+        }
+    const RatingSlice all = slice_of(train.by_user);
+    std::vector<std::uint8_t> fold;
+    if (params.folds >= 2) {
+        fold = assign_folds(all, params.folds, params.split_seed, comm);
+        out.folds = params.folds;
+    } else {
+        SplitOptions so;
+        so.test_fraction = params.validation_fraction;
+        so.seed = params.split_seed;
+        fold = choose_test(all, so, comm);
+        for (auto& f : fold) f = f ? 0 : 1;  // fold 0 is the hold-out
+        out.folds = 1;
+    }
+    // Folds outermost: one fold's blocks exist at a time, whatever the grid size.
+    for (int f = 0; f < out.folds; ++f) {
+        RatingSlice fit, held;
+        for (std::int64_t e = 0; e < all.size(); ++e)
+            (fold[e] == f ? held : fit).push(all.user[e], all.item[e], all.value[e]);
+        const RatingBlocks blocks =
+            distribute(fit, train.n_users, train.n_items, train.rating_min, train.rating_max, comm);
+        const Csr validation = route_rows(held.user, held.item, held.value, blocks.users, comm);
+        out.validation_ratings += comm.sum<std::int64_t>(validation.nnz());
+        for (auto& p : out.points) {
+            AlsParams a = params.als;
+            a.rank = p.rank;
+            a.lambda = p.lambda;
+            const double t0 = MPI_Wtime();
+            FactorModel m = init_als(blocks, a);
+            run_als(m, blocks, validation, a, comm);
+            p.seconds += comm.bcast_value(MPI_Wtime() - t0);
+            p.fold_rmse.push_back(m.history.test_rmse.back());
+            if (f + 1 == out.folds) {
+                summarise(p);
+                if (on_point) on_point(p);
+            }
+        }
+    }
+    for (std::size_t i = 1; i < out.points.size(); ++i)
+        if (out.points[i].rmse < out.points[out.best].rmse) out.best = i;
+    return out;
+}
+
+}  // namespace distcf
