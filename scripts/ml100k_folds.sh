@@ -31,4 +31,4 @@ for f in 1 2 3 4 5; do
     'BEGIN { printf "u%-4s %8d %8.4f %8.4f %8d %9.1f\n", f, n, r, m, c, b - a }'
   sum=$(awk -v s="$sum" -v r="$rmse" 'BEGIN { printf "%.17g", s + r }')
 done
-awk -v s="$sum" 'BEGIN { printf "mean test RMSE over 5 folds: %.4f\n", s / 5 }'
+awk -v s="$sum" 'BEGIN { printf "mean test RMSE over 5 folds: %.5f\n", s / 5 }'

@@ -12,6 +12,7 @@
 #include "distcf/model/als.hpp"
 #include "distcf/model/baseline.hpp"
 #include "distcf/model/svd.hpp"
+#include "distcf/util/resources.hpp"
 #include "distcf/la/scalapack.hpp"
 
 namespace distcf::cli {
@@ -144,7 +145,8 @@ void train_svd(const TrainArgs& a, const TrainingSet& data, std::int64_t n_test,
     char label[96];
     std::snprintf(label, sizeof label, "svd (%s, k=%d by %s)", solver.c_str(), fit.k_selected, a.svd.select_k.c_str());
     print_fit(o, label, fit.table.train_rmse[at], n_test ? fit.table.test_rmse[at] : -1.0);
-    o << "svd: " << seconds << " s in all\n";
+    const double rss = static_cast<double>(comm.max(peak_rss_bytes()));
+    o << "svd: " << seconds << " s in all; peak RSS per rank (max) " << rss / 1048576.0 << " MiB\n";
     FactorModel m = fit.model;
     m.history.push(0, fit.table.train_rmse[at], n_test ? fit.table.test_rmse[at] : -1.0, seconds, 0);
     save_model(a.out, m, data.users, data.items, prov, comm,

@@ -66,7 +66,7 @@ File File::create(const std::string& path, const Comm& comm) {
     File f;
     f.h_ = Handle(id, H5Fclose);
     f.path_ = path;
-    f.comm_ = &comm;
+    f.comm_ = comm.raw();
     return f;
 }
 
@@ -86,7 +86,7 @@ File File::open(const std::string& path, const Comm& comm, bool writable) {
     File f;
     f.h_ = Handle(id, H5Fclose);
     f.path_ = path;
-    f.comm_ = &comm;
+    f.comm_ = comm.raw();
     return f;
 }
 
@@ -255,6 +255,22 @@ std::string Location::attr_string(const std::string& name) const {
     DISTCF_H5(H5Aread(a.id(), mtype.id(), s.data()), path_ + ": H5Aread " + name);
     s.resize(strnlen(s.data(), len));
     return s;
+}
+
+std::vector<std::string> Location::attr_names() const {
+    H5O_info_t info;
+    DISTCF_H5(H5Oget_info2(id(), &info, H5O_INFO_NUM_ATTRS), path_ + ": H5Oget_info2");
+    std::vector<std::string> names;
+    for (hsize_t k = 0; k < info.num_attrs; ++k) {
+        const ssize_t len = H5Aget_name_by_idx(id(), ".", H5_INDEX_NAME, H5_ITER_INC, k, nullptr, 0, H5P_DEFAULT);
+        if (len < 0) DISTCF_THROW(H5Error, path_ + ": H5Aget_name_by_idx " + std::to_string(k));
+        std::string name(static_cast<std::size_t>(len) + 1, '\0');
+        DISTCF_H5(H5Aget_name_by_idx(id(), ".", H5_INDEX_NAME, H5_ITER_INC, k, name.data(), name.size(), H5P_DEFAULT),
+                  path_ + ": H5Aget_name_by_idx");
+        name.resize(static_cast<std::size_t>(len));
+        names.push_back(std::move(name));
+    }
+    return names;
 }
 
 double Location::attr_double(const std::string& name) const {

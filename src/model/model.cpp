@@ -145,6 +145,8 @@ FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, 
     m.rating_min = g.attr_double("rating_min");
     m.rating_max = g.attr_double("rating_max");
     m.iterations_done = g.attr_int("iterations_done");
+    for (const auto& name : g.attr_names())
+        if (name.rfind("param_", 0) == 0) m.params.emplace_back(name.substr(6), g.attr_double(name));
     m.user_bias = f.read_vector<double>("/model/user_bias");
     m.item_bias = f.read_vector<double>("/model/item_bias");
     m.U = f.read_vector<double>("/model/user_factors");

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "distcf/io/h5.hpp"
 #include "helpers.hpp"
 
@@ -55,6 +57,55 @@ TEST(TrainCli, BiasedAlsChosenByValidationBeatsTheNotebooksBestSvd) {
     h5::File f = h5::File::open(d.file("m.h5"), Comm::self());
     EXPECT_EQ(f.read_vector<double>("/sweep/validation_rmse").size(), 49u);
     EXPECT_EQ(f.group("/sweep").attr_int("validation_ratings"), 800);
+}
+
+TEST(TrainCli, SvdReproducesTheNotebooksTableOnEveryGrid) {
+    test::TempDir d;
+    const auto data = seed_data(d);
+    if (data.empty()) GTEST_SKIP() << "numpy/h5py missing";
+    // The notebook's table (train / test RMSE per k) and its choice of k by test RMSE.
+    const char* rows[] = {"     1       0.3931       0.4765", "     2       0.3661       0.4687", "     3       0.3418       0.4641",
+                          "     5       0.3050       0.4737", "     8       0.2608       0.4874", "    10       0.2344       0.4827",
+                          "    15       0.1782       0.4867", "    20       0.1339       0.4833", "    30       0.0687       0.4865"};
+    for (int np : {1, 2, 4}) {
+        const auto r = run(program(np) + " train --method svd --baseline seed --select-k test --svd-solver dense --train " +
+                           data + " --out " + d.file("s.h5"));
+        ASSERT_EQ(r.code, 0) << r.err;
+        for (const char* row : rows) EXPECT_NE(r.out.find(row), std::string::npos) << np << " ranks, missing: " << row << "\n" << r.out;
+        EXPECT_NE(r.out.find("svd (dense, k=3 by test)     train RMSE 0.3418  test RMSE 0.4641"), std::string::npos) << r.out;
+    }
+    // evaluate uses the chosen k by default and any k on request.
+    auto e = nlohmann::json::parse(run(program() + " evaluate --json --model " + d.file("s.h5") + " --test " + data).out);
+    EXPECT_EQ(e["k"], 3);
+    EXPECT_NEAR(e["rmse"].get<double>(), 0.4641, 5e-5);
+    e = nlohmann::json::parse(run(program() + " evaluate --json --k 10 --model " + d.file("s.h5") + " --test " + data).out);
+    EXPECT_NEAR(e["rmse"].get<double>(), 0.4827, 5e-5);
+    EXPECT_NE(run(program() + " evaluate --k 31 --model " + d.file("s.h5") + " --test " + data).code, 0);
+    h5::File f = h5::File::open(d.file("s.h5"), Comm::self());
+    EXPECT_EQ(f.read_vector<double>("/svd/singular_values").size(), 50u);
+    EXPECT_EQ(f.group("/svd").attr_int("k_selected"), 3);
+}
+
+TEST(TrainCli, SvdChoosesKOnAValidationSplitOfTheTrainingData) {
+    test::TempDir d;
+    ASSERT_EQ(run(program() + " generate --users 200 --items 120 --density 0.3 --test-fraction 0.2 --out " + d.file("g.h5")).code, 0);
+    const auto r = run(program(2) + " train --method svd --ranks 1,2,4,8,16 --train " + d.file("g.h5") + " --out " + d.file("s.h5"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    h5::File f = h5::File::open(d.file("s.h5"), Comm::self());
+    const auto val = f.read_vector<double>("/svd/validation_rmse");
+    const auto k = f.read_vector<std::int64_t>("/svd/k");
+    ASSERT_EQ(val.size(), 5u);
+    const auto best = k[static_cast<std::size_t>(std::min_element(val.begin(), val.end()) - val.begin())];
+    EXPECT_EQ(f.group("/svd").attr_int("k_selected"), best);
+    // The generator's five genres: the chosen k is small. Past the signal the residual's spectrum is
+    // flat noise, where a randomized sketch is only approximate: the leading values agree to 1%.
+    EXPECT_LE(best, 8);
+    const auto q = run(program(2) + " train --method svd --svd-solver randomized --ranks 1,2,4,8,16 --train " + d.file("g.h5") +
+                       " --out " + d.file("r.h5"));
+    ASSERT_EQ(q.code, 0) << q.err;
+    const auto sd = f.read_vector<double>("/svd/singular_values");
+    const auto sr = h5::File::open(d.file("r.h5"), Comm::self()).read_vector<double>("/svd/singular_values");
+    for (int c = 0; c < 4; ++c) EXPECT_NEAR(sr[c], sd[c], 1e-2 * sd[c]) << c;
 }
 
 TEST(TrainCli, CheckpointAndResumeEndBitIdenticalToOneRun) {

@@ -65,12 +65,14 @@ class Dataset;
 class Location {
 public:
     Location() = default;
-    Location(Handle h, std::string path, const Comm* comm) : h_(std::move(h)), path_(std::move(path)), comm_(comm) {}
+    Location(Handle h, std::string path, MPI_Comm comm) : h_(std::move(h)), path_(std::move(path)), comm_(comm) {}
     hid_t id() const { return h_.id(); }
     /// Path of the file this location belongs to (for messages).
     const std::string& file_path() const { return path_; }
-    const Comm& comm() const { return *comm_; }
-    bool parallel() const { return comm_->size() > 1; }
+    /// A view of the communicator the file was opened on (a handle is kept, not the caller's
+    /// Comm object, which may be a temporary such as Comm::self()).
+    Comm comm() const { return Comm::view(comm_); }
+    bool parallel() const { return comm().size() > 1; }
 
     bool exists(const std::string& name) const;
     Location group(const std::string& name) const;         ///< open
@@ -101,12 +103,14 @@ public:
     bool has_attr(const std::string& name) const;
     std::string attr_string(const std::string& name) const;
     double attr_double(const std::string& name) const;
+    /// Names of this object's attributes, in creation-independent (name) order.
+    std::vector<std::string> attr_names() const;
     std::int64_t attr_int(const std::string& name) const;
 
 protected:
     Handle h_;
     std::string path_;
-    const Comm* comm_ = nullptr;
+    MPI_Comm comm_ = MPI_COMM_NULL;
 };
 
 /// An HDF5 file (root group). Create truncates.
