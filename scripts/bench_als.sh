@@ -13,7 +13,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 iters=${DISTCF_BENCH_ITERS:-3}
 echo "bench_als: $(nproc) cores, $OMP_NUM_THREADS threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-OPENBLAS_NUM_THREADS=$OMP_NUM_THREADS $py - <<'PY'
+dgemm=$(OPENBLAS_NUM_THREADS=$OMP_NUM_THREADS $py - <<'PY'
 import time, numpy as np
 n = 3000
 a, b = np.random.rand(n, n), np.random.rand(n, n)
@@ -21,15 +21,25 @@ a @ b
 t = time.perf_counter(); reps = 5
 for _ in range(reps): a @ b
 s = (time.perf_counter() - t) / reps
-print(f"dgemm (numpy/OpenBLAS, {n}^3): {2 * n**3 / s / 1e9:.1f} GFLOP/s")
+print(f"{2 * n**3 / s / 1e9:.1f}")
 PY
+)
+echo "dgemm (numpy/OpenBLAS, 3000^3, $OMP_NUM_THREADS threads): $dgemm GFLOP/s"
 for n in ${DISTCF_BENCH_SIZES:-10000000}; do
   users=$(( n / 100 )); items=10000
   "$bin" generate --users "$users" --items "$items" --density 0.01 --compression 0 --out "$dir/g.h5" > /dev/null
   for k in ${DISTCF_BENCH_RANKS_K:-64 128}; do
     echo "== $n ratings, k = $k, $iters sweeps (distcf, 1 rank x $OMP_NUM_THREADS threads)"
     /usr/bin/time -f "peak RSS %M KiB" "$bin" train --train "$dir/g.h5" --rank "$k" --lambda 0.05 --iters "$iters" \
-      --out "$dir/m.h5" 2>&1 | grep -E "^ +[0-9]+ |peak RSS"
+      --out "$dir/m.h5" > "$dir/log" 2>&1
+    grep -E "^ +[0-9]+ " "$dir/log"
+    # Beyond the factor matrices: U and V (users + items) x k, plus this rank's solved block of U.
+    awk -v n="$n" -v u="$users" -v i="$items" -v k="$k" -v dg="$dgemm" '
+      /^ +[0-9]+ / { s += $5; g += $6; c++ }
+      /peak RSS/ { rss = $3 * 1024 }
+      END { f = (2 * u + i) * k * 8
+            printf "k = %d: %.3f s per sweep, %.1f GFLOP/s = %.0f%% of dgemm; peak RSS %.0f MB, %.1f B per rating beyond the factors\n",
+                   k, s / c, g / c, 100 * g / c / dg, rss / 1e6, (rss - f) / n }' "$dir/log"
   done
   rm -f "$dir/g.h5"
 done
@@ -40,8 +50,15 @@ if [ -f "$ml" ]; then
   "$bin" train --train "$dir/ml.h5" --rank 64 --lambda 0.1 --iters 20 --out "$dir/m.h5" > "$dir/train.log"
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "ML-100K, k = 64, 20 iterations, %s threads: %.2f s wall (target < 1 s)\n", ENVIRON["OMP_NUM_THREADS"], b - a }'
-  awk '/^ +[0-9]+ / { s += $5; n++ } END { printf "distcf: %.4f s per sweep (mean of %d)\n", s / n, n }' "$dir/train.log"
-  OPENBLAS_NUM_THREADS=$OMP_NUM_THREADS $py "$root/scripts/numpy_als.py" "$dir/ml.h5" --rank 64 --iters 3 --lam 0.1
+  # Side by side with a numpy ALS on the same data, k and iterations (per sweep). At k = 64 the
+  # sweep is ~1.1 GFLOP; at k = 10 Python's per-row overhead dominates numpy's time.
+  for k in 64 10; do
+    "$bin" train --train "$dir/ml.h5" --rank "$k" --lambda 0.1 --iters 5 --out "$dir/m.h5" > "$dir/k.log"
+    ours=$(awk '/^ +[0-9]+ / { s += $5; n++ } END { printf "%.5f", s / n }' "$dir/k.log")
+    theirs=$(OPENBLAS_NUM_THREADS=$OMP_NUM_THREADS $py "$root/scripts/numpy_als.py" "$dir/ml.h5" --rank "$k" --iters 5 --lam 0.1 |
+             sed -n 's/.*: \([0-9.]*\) s per sweep.*/\1/p')
+    awk -v k="$k" -v a="$ours" -v b="$theirs" 'BEGIN { printf "ML-100K k = %d, 5 sweeps: distcf %.4f s per sweep, numpy %.4f s: %.1fx\n", k, a, b, b / a }'
+  done
 else
   echo "ML-100K not found at $ml: skipping its timing and the numpy comparison"
 fi

@@ -39,6 +39,7 @@ void add_predict(CLI::App& app, Context& ctx, Registry& reg);
 void add_evaluate(CLI::App& app, Context& ctx, Registry& reg);
 
 void add_sweep(CLI::App& app, Context& ctx, Registry& reg);
+void add_recommend(CLI::App& app, Context& ctx, Registry& reg);
 
 /// Options shared by the commands that train: the data (--train, --test, --test-fraction, ...)
 /// and ALS's (--formulation, --iters, ...; with --rank and --lambda unless `grid`).

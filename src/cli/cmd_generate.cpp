@@ -55,7 +55,7 @@ void run_generate(const GenerateArgs& a, Context& ctx) {
                       {"noise", p.noise},                  {"density", p.density},
                       {"min_per_user", double(p.min_per_user)}, {"min_per_item", double(p.min_per_item)},
                       {"test_fraction", p.test_fraction},  {"implicit", p.implicit ? 1.0 : 0.0},
-                      {"implicit_scale", p.implicit_scale}, {"exact_minmax_pairs", p.exact_minmax_pairs}};
+                      {"implicit_scale", p.implicit_scale}, {"implicit_sharpness", p.implicit_sharpness}, {"exact_minmax_pairs", p.exact_minmax_pairs}};
     const std::int64_t n = block.ratings.size();
     auto truth = [&](const h5::File& f) {
         const std::int64_t offset = comm.exscan_sum(n);
@@ -107,8 +107,10 @@ void add_generate(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--test-fraction", p.test_fraction, "store a split holding out this fraction (0: none)")->capture_default_str();
     s->add_option("--item-popularity", p.item_popularity, "uniform | zipf:S")->capture_default_str();
     s->add_option("--user-activity", p.user_activity, "uniform | lognormal:SIGMA")->capture_default_str();
-    s->add_flag("--implicit", p.implicit, "emit counts 1 + Poisson(scale * (true rating - 1)) instead of ratings");
-    s->add_option("--implicit-scale", p.implicit_scale, "rate per rating step for --implicit")->capture_default_str();
+    s->add_flag("--implicit", p.implicit, "emit counts Poisson(scale * exp(sharpness * (true rating - 1))) instead of ratings; count-0 candidates are dropped");
+    s->add_option("--implicit-scale", p.implicit_scale, "--implicit: count rate at the lowest true rating")->capture_default_str();
+    s->add_option("--implicit-sharpness", p.implicit_sharpness, "--implicit: how fast the rate grows with the true rating")
+        ->capture_default_str();
     s->add_option("--exact-minmax-pairs", p.exact_minmax_pairs,
                   "largest users x items for the exact min-max normalisation")->capture_default_str();
     s->add_option("--compression", a->compression, "gzip level 0-9 of the rating datasets (0: fastest)")

@@ -11,7 +11,9 @@
 #include "distcf/data/training_set.hpp"
 #include "distcf/error.hpp"
 #include "distcf/io/atomic.hpp"
+#include "distcf/data/distribute.hpp"
 #include "distcf/model/model.hpp"
+#include "distcf/model/recommend.hpp"
 
 namespace distcf::cli {
 
@@ -107,7 +109,48 @@ struct EvaluateArgs {
     std::string model, test;
     bool json = false;
     int k = 0;
+    bool ranking = false;
+    int top = 10;
+    double relevant = 4.0;
 };
+
+// Ranking quality of the model beside a popularity ranking (training counts), both excluding each
+// user's training items; relevant = test rating >= threshold.
+void run_ranking(const EvaluateArgs& a, const FactorModel& m, const RatingSlice& s, Context& ctx) {
+    const Comm& comm = ctx.comm;
+    const BlockPartition part = BlockPartition::balanced(m.user_counts, comm.size());
+    const h5::File f = h5::File::open(a.model, comm);
+    const SeenItems seen = read_seen(f, part.begin(comm.rank()), part.end(comm.rank()));
+    RatingSlice rel;
+    for (std::int64_t k = 0; k < s.size(); ++k)
+        if (s.user[k] >= 0 && s.item[k] >= 0 && s.value[k] >= a.relevant) rel.push(s.user[k], s.item[k], s.value[k]);
+    const Csr relevant = route_rows(rel.user, rel.item, rel.value, part, comm);
+    std::vector<double> popularity(m.item_counts.begin(), m.item_counts.end());
+    const RankingMetrics ours = ranking_metrics(m, seen, relevant, a.top, nullptr, part, comm);
+    const RankingMetrics pop = ranking_metrics(m, seen, relevant, a.top, &popularity, part, comm);
+    const std::string at = "@" + std::to_string(a.top);
+    if (a.json) {
+        auto obj = [&](const RankingMetrics& r) {
+            return nlohmann::json{{"precision" + at, r.precision}, {"recall" + at, r.recall}, {"ndcg" + at, r.ndcg},
+                                  {"map" + at, r.map}, {"users", r.users}};
+        };
+        ctx.out << nlohmann::json{{"model", obj(ours)}, {"popularity", obj(pop)}, {"relevant_threshold", a.relevant},
+                                  {"top", a.top}, {"test", a.test}}
+                       .dump(2)
+                << "\n";
+        return;
+    }
+    char line[200];
+    ctx.out << "ranking on " << a.test << ": top " << a.top << ", relevant = rating >= " << a.relevant << ", "
+            << ours.users << " users with a relevant test item, training items excluded\n";
+    std::snprintf(line, sizeof line, "%-12s %12s %12s %12s %12s\n", "", ("precision" + at).c_str(), ("recall" + at).c_str(),
+                  ("NDCG" + at).c_str(), ("MAP" + at).c_str());
+    ctx.out << line;
+    for (const auto& [name, r] : {std::pair{"model", ours}, std::pair{"popularity", pop}}) {
+        std::snprintf(line, sizeof line, "%-12s %12.4f %12.4f %12.4f %12.4f\n", name, r.precision, r.recall, r.ndcg, r.map);
+        ctx.out << line;
+    }
+}
 
 void run_evaluate(const EvaluateArgs& a, Context& ctx) {
     const Comm& comm = ctx.comm;
@@ -124,6 +167,10 @@ void run_evaluate(const EvaluateArgs& a, Context& ctx) {
                 const auto u = users.find(p.user), i = items.find(p.item);
                 s.push(u ? static_cast<std::int32_t>(*u) : -1, i ? static_cast<std::int32_t>(*i) : -1, p.rating);
             }
+    }
+    if (a.ranking) {
+        run_ranking(a, m, s, ctx);
+        return;
     }
     double acc[5] = {0, 0, 0, 0, 0};  // sse, sae, n, cold, cold sse
     for (std::int64_t k = 0; k < s.size(); ++k) {
@@ -172,6 +219,9 @@ void add_evaluate(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--test", a->test, "test ratings: a store (.h5; its test side if it has a split) or a text file")->required();
     s->add_flag("--json", a->json, "print one JSON object");
     s->add_option("--k", a->k, "use the first k factors (SVD models; default: the model's chosen k)");
+    s->add_flag("--ranking", a->ranking, "precision, recall, NDCG and MAP at --top beside a popularity ranking");
+    s->add_option("--top", a->top, "N of the ranking metrics")->capture_default_str();
+    s->add_option("--relevant", a->relevant, "a test rating at least this is relevant")->capture_default_str();
     reg.push_back({s, [a, &ctx] { run_evaluate(*a, ctx); }});
 }
 

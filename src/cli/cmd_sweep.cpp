@@ -68,7 +68,7 @@ void run_sweep(SweepArgs& a, Context& ctx) {
     std::snprintf(label, sizeof label, "als (%s, k=%d, lambda=%g)", m.formulation.c_str(), m.rank, m.lambda);
     print_fit(o, label, m.history.train_rmse.back(), n_test ? m.history.test_rmse.back() : -1.0);
     save_model(a.out, m, data.users, data.items, Provenance::now(ctx.command_line), comm,
-               [&](h5::File& f) { write_table(f, r); });
+               [&](h5::File& f) { write_table(f, r); }, &data.train.by_user);
     o << "model and sweep table written to " << a.out << "\n";
 }
 

@@ -11,6 +11,7 @@
 #include "distcf/io/h5.hpp"
 #include "distcf/model/als.hpp"
 #include "distcf/model/baseline.hpp"
+#include "distcf/model/ials.hpp"
 #include "distcf/model/svd.hpp"
 #include "distcf/util/resources.hpp"
 #include "distcf/la/scalapack.hpp"
@@ -27,6 +28,8 @@ struct TrainArgs {
     BaselineParams baseline;
     AlsParams als;
     SvdParams svd;
+    IalsParams ials;
+    double implicit_threshold = -1;  ///< >= 0: explicit ratings at least this become interactions
     std::string init;
     int checkpoint_every = 0;
     bool resume = false;
@@ -106,6 +109,12 @@ void write_svd(h5::File& f, const SvdFit& fit, const std::string& solver, const 
     g.set_attr("k_selected", std::int64_t{fit.k_selected});
 }
 
+std::string fixed2(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", v);
+    return b;
+}
+
 std::string fixed6(double v) {
     char b[32];
     std::snprintf(b, sizeof b, "%.6f", v);
@@ -150,8 +159,34 @@ void train_svd(const TrainArgs& a, const TrainingSet& data, std::int64_t n_test,
     FactorModel m = fit.model;
     m.history.push(0, fit.table.train_rmse[at], n_test ? fit.table.test_rmse[at] : -1.0, seconds, 0);
     save_model(a.out, m, data.users, data.items, prov, comm,
-               [&](h5::File& f) { write_svd(f, fit, solver, a.svd.select_k); });
+               [&](h5::File& f) { write_svd(f, fit, solver, a.svd.select_k); }, &data.train.by_user);
     o << "model written to " << a.out << "\n";
+}
+
+void train_ials(TrainArgs& a, TrainingSet& data, Context& ctx, const Provenance& prov) {
+    const Comm& comm = ctx.comm;
+    auto& o = ctx.out;
+    IalsParams& p = a.ials;
+    p.rank = a.als.rank;
+    p.lambda = a.als.lambda;
+    p.iters = a.als.iters;
+    p.seed = a.als.seed;
+    if (a.implicit_threshold >= 0) {
+        data.train = as_interactions(data.train, a.implicit_threshold, comm);
+        o << "interactions: ratings >= " << a.implicit_threshold << ", " << data.train.nnz << " kept\n";
+    }
+    o << "ials: k = " << p.rank << ", lambda = " << p.lambda << ", alpha = " << p.alpha << " (" << p.confidence
+      << " confidence), " << (p.solver == "cg" ? std::to_string(p.cg_steps) + " CG steps per row" : std::string("Cholesky"))
+      << "\n  iter          loss   seconds   GFLOP/s\n";
+    FactorModel m = init_ials(data.train, p);
+    run_ials(m, data.train, p, comm, [&](const IterationReport& r, const FactorModel&) {
+        char line[128];
+        std::snprintf(line, sizeof line, "%6d %13.6g %9.4f %9s\n", r.iteration, r.objective, r.seconds,
+                      r.gflops > 0 ? fixed2(r.gflops).c_str() : "-");
+        o << line << std::flush;
+    });
+    save_model(a.out, m, data.users, data.items, prov, comm, {}, &data.train.by_user);
+    o << "model written to " << a.out << " (rank with `distcf evaluate --ranking`)\n";
 }
 
 void run_train(TrainArgs& a, Context& ctx) {
@@ -160,6 +195,7 @@ void run_train(TrainArgs& a, Context& ctx) {
     a.svd.baseline = a.baseline;
     if (a.method == "baseline") a.baseline.validate();
     else if (a.method == "svd") a.svd.validate();
+    else if (a.method == "ials") a.ials.validate();
     else a.als.validate();
     TrainingSet data = load_training_set(a.train, a.data, comm);
     auto& o = ctx.out;
@@ -174,13 +210,17 @@ void run_train(TrainArgs& a, Context& ctx) {
         char label[64];
         std::snprintf(label, sizeof label, "baseline (%s)", a.baseline.estimator.c_str());
         print_fit(o, label, tr, te);
-        save_model(a.out, m, data.users, data.items, prov, comm);
+        save_model(a.out, m, data.users, data.items, prov, comm, {}, &data.train.by_user);
         o << "model written to " << a.out << "\n";
         return;
     }
 
     if (a.method == "svd") {
         train_svd(a, data, n_test, ctx, prov);
+        return;
+    }
+    if (a.method == "ials") {
+        train_ials(a, data, ctx, prov);
         return;
     }
 
@@ -202,13 +242,13 @@ void run_train(TrainArgs& a, Context& ctx) {
                       r.test_rmse >= 0 ? fixed6(r.test_rmse).c_str() : "-", r.seconds, r.gflops);
         o << line << std::flush;
         if (a.checkpoint_every > 0 && r.iteration % a.checkpoint_every == 0 && r.iteration < a.als.iters)
-            save_model(a.out, state, data.users, data.items, prov, comm);
+            save_model(a.out, state, data.users, data.items, prov, comm, {}, &data.train.by_user);
     });
     char label[96];
     std::snprintf(label, sizeof label, "als (%s, k=%d, lambda=%g)", m.formulation.c_str(), m.rank, m.lambda);
     print_fit(o, label, m.history.train_rmse.empty() ? 0 : m.history.train_rmse.back(),
               m.history.test_rmse.empty() ? -1 : m.history.test_rmse.back());
-    save_model(a.out, m, data.users, data.items, prov, comm);
+    save_model(a.out, m, data.users, data.items, prov, comm, {}, &data.train.by_user);
     o << "model written to " << a.out << "\n";
 }
 
@@ -217,7 +257,7 @@ void run_train(TrainArgs& a, Context& ctx) {
 void add_train(CLI::App& app, Context& ctx, Registry& reg) {
     auto a = std::make_shared<TrainArgs>();
     CLI::App* s = app.add_subcommand("train", "Train a model (baseline or distributed ALS) on a rating store");
-    s->add_option("--method", a->method, "baseline | als | svd")->check(CLI::IsMember({"baseline", "als", "svd"}))->capture_default_str();
+    s->add_option("--method", a->method, "baseline | als | svd | ials")->check(CLI::IsMember({"baseline", "als", "svd", "ials"}))->capture_default_str();
     add_data_options(s, a->train, a->data);
     s->add_option("--out", a->out, "output model file (HDF5)")->required();
     s->add_option("--baseline", a->baseline.estimator, "seed | regularized")
@@ -242,6 +282,17 @@ void add_train(CLI::App& app, Context& ctx, Registry& reg) {
         ->capture_default_str();
     s->add_option("--validation-fraction", a->svd.validation_fraction, "svd: hold-out fraction for --select-k validation")
         ->capture_default_str();
+    s->add_option("--alpha", a->ials.alpha, "ials: confidence slope")->capture_default_str();
+    s->add_option("--confidence", a->ials.confidence, "ials: linear (1 + alpha r) | log (1 + alpha log(1 + r / epsilon))")
+        ->check(CLI::IsMember({"linear", "log"}))
+        ->capture_default_str();
+    s->add_option("--epsilon", a->ials.epsilon, "ials: epsilon of the log confidence")->capture_default_str();
+    s->add_option("--solver", a->ials.solver, "ials: cholesky (exact) | cg (conjugate gradient, warm-started)")
+        ->check(CLI::IsMember({"cholesky", "cg"}))
+        ->capture_default_str();
+    s->add_option("--cg-steps", a->ials.cg_steps, "ials: CG steps per row and half-step")->capture_default_str();
+    s->add_option("--implicit-from-ratings", a->implicit_threshold,
+                  "ials: read explicit ratings >= this as interactions (strength 1), drop the rest");
     s->add_option("--init", a->init, "start from the factors in this file (/init or /model)");
     s->add_option("--checkpoint-every", a->checkpoint_every, "write the state to --out every N iterations");
     s->add_flag("--resume", a->resume, "continue from the checkpoint in --out");

@@ -121,6 +121,7 @@ void GenerateParams::validate() const {
     if (min_per_item < 0 || min_per_item > users) DISTCF_THROW(InputError, "min-per-item: must be in [0, users]");
     if (!(test_fraction >= 0 && test_fraction < 1)) DISTCF_THROW(InputError, "test-fraction: must be in [0, 1)");
     if (!(implicit_scale > 0)) DISTCF_THROW(InputError, "implicit-scale: must be > 0");
+    if (!(implicit_sharpness >= 0)) DISTCF_THROW(InputError, "implicit-sharpness: must be >= 0");
     if (!(exact_minmax_pairs >= 1)) DISTCF_THROW(InputError, "exact-minmax-pairs: must be >= 1");
     zipf_exponent();
     lognormal_sigma();
@@ -275,11 +276,28 @@ GeneratedBlock generate_block(const GenerateParams& p, const GenreModel& m, cons
             s.user[k] = static_cast<std::int32_t>(u0 + r);
             s.item[k] = j;
             out.truth[k] = t;
-            s.value[k] = p.implicit ? static_cast<double>(1 + poisson(gn, p.implicit_scale * (t - 1.0)))
+            s.value[k] = p.implicit ? static_cast<double>(poisson(gn, p.implicit_scale * std::exp(p.implicit_sharpness * (t - 1.0))))
                                     : std::clamp(t + p.noise * gn.normal(), 1.0, 5.0);
             ++k;
         }
         std::vector<std::int32_t>().swap(obs[r]);
+    }
+    if (p.implicit) {
+        // A candidate whose count is 0 is not an interaction: what remains leans towards what each
+        // user likes, as clicks and plays do.
+        std::size_t w = 0;
+        for (std::size_t e = 0; e < s.value.size(); ++e)
+            if (s.value[e] > 0) {
+                s.user[w] = s.user[e];
+                s.item[w] = s.item[e];
+                s.value[w] = s.value[e];
+                out.truth[w] = out.truth[e];
+                ++w;
+            }
+        s.user.resize(w);
+        s.item.resize(w);
+        s.value.resize(w);
+        out.truth.resize(w);
     }
     return out;
 }

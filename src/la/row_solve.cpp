@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "distcf/error.hpp"
@@ -79,15 +80,131 @@ void assemble(const Csr& rows, std::int64_t r, const std::vector<double>& Y, con
     }
 }
 
+// Implicit rows: G's columns are sqrt(c_j - 1) y_j, A = Y^T Y + G G^T + lambda I (lower triangle,
+// leading dimension k), b = sum_j c_j y_j accumulated during the gather.
+void assemble_implicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const RowSolveSpec& s,
+                       std::vector<double>& G, std::vector<double>& A, std::vector<double>& b) {
+    const int k = s.rank;
+    const int ld = (k + 3) / 4 * 4;
+    const auto p0 = rows.ptr[r], p1 = rows.ptr[r + 1];
+    const int n = static_cast<int>(p1 - p0);
+    G.resize(static_cast<std::size_t>(kChunk) * ld);
+    A.assign(s.gram->begin(), s.gram->end());
+    b.assign(static_cast<std::size_t>(k), 0.0);
+    for (int e0 = 0; e0 < n; e0 += kChunk) {
+        const int m = std::min(kChunk, n - e0);
+        for (int e = 0; e < m; ++e) {
+            const auto p = p0 + e0 + e;
+            const double* y = Y.data() + static_cast<std::int64_t>(rows.col[p]) * k;
+            const double c = confidence(s, rows.val[p]), w = std::sqrt(c - 1.0);
+            double* g = G.data() + static_cast<std::size_t>(e) * ld;
+            for (int q = 0; q < k; ++q) {
+                g[q] = w * y[q];
+                b[q] += c * y[q];
+            }
+        }
+        gram_lower(k, m, G.data(), ld, 1.0, A.data());
+    }
+    for (int c = 0; c < k; ++c) A[static_cast<std::size_t>(c) * k + c] += s.lambda;
+}
+
+// Conjugate gradient on the implicit normal equations from x (the row's current factors), without
+// forming A: A p = Y^T Y p + sum_j (c_j - 1)(y_j . p) y_j + lambda p.
+void cg_implicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const RowSolveSpec& s, double* x,
+                 std::vector<double>& work) {
+    const int k = s.rank;
+    const auto p0 = rows.ptr[r], p1 = rows.ptr[r + 1];
+    work.assign(static_cast<std::size_t>(4 * k), 0.0);
+    double *res = work.data(), *dir = res + k, *ad = dir + k, *bvec = ad + k;
+    const std::vector<double>& YtY = *s.gram;
+    const auto apply = [&](const double* v, double* out) {
+        for (int i = 0; i < k; ++i) {
+            double t = s.lambda * v[i];
+            for (int j = 0; j < k; ++j) t += YtY[static_cast<std::size_t>(j) * k + i] * v[j];
+            out[i] = t;
+        }
+        for (auto p = p0; p < p1; ++p) {
+            const double* y = Y.data() + static_cast<std::int64_t>(rows.col[p]) * k;
+            double dot = 0;
+            for (int i = 0; i < k; ++i) dot += y[i] * v[i];
+            const double f = (confidence(s, rows.val[p]) - 1.0) * dot;
+            for (int i = 0; i < k; ++i) out[i] += f * y[i];
+        }
+    };
+    for (auto p = p0; p < p1; ++p) {
+        const double* y = Y.data() + static_cast<std::int64_t>(rows.col[p]) * k;
+        const double c = confidence(s, rows.val[p]);
+        for (int i = 0; i < k; ++i) bvec[i] += c * y[i];
+    }
+    apply(x, ad);
+    double rr = 0;
+    for (int i = 0; i < k; ++i) {
+        res[i] = bvec[i] - ad[i];
+        dir[i] = res[i];
+        rr += res[i] * res[i];
+    }
+    for (int step = 0; step < s.cg_steps && rr > 0; ++step) {
+        apply(dir, ad);
+        double pap = 0;
+        for (int i = 0; i < k; ++i) pap += dir[i] * ad[i];
+        if (!(pap > 0)) break;
+        const double a = rr / pap;
+        double rr_new = 0;
+        for (int i = 0; i < k; ++i) {
+            x[i] += a * dir[i];
+            res[i] -= a * ad[i];
+            rr_new += res[i] * res[i];
+        }
+        const double beta = rr_new / rr;
+        rr = rr_new;
+        for (int i = 0; i < k; ++i) dir[i] = res[i] + beta * dir[i];
+    }
+}
+
 }  // namespace
+
+double confidence(const RowSolveSpec& s, double r) {
+    return s.log_confidence ? 1.0 + s.alpha * std::log1p(r / s.epsilon) : 1.0 + s.alpha * r;
+}
+
+std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t rows, int k, const Comm& comm) {
+    constexpr std::int64_t kRows = 4096;
+    const std::int64_t chunks = (rows + kRows - 1) / kRows;
+    const int P = comm.size(), me = comm.rank();
+    const std::size_t kk = static_cast<std::size_t>(k) * static_cast<std::size_t>(k);
+    // Chunk c is computed by rank c % P; the allgather below wants each rank's chunks contiguous.
+    std::vector<std::int64_t> per_rank(static_cast<std::size_t>(P), 0);
+    for (std::int64_t c = 0; c < chunks; ++c) ++per_rank[static_cast<std::size_t>(c % P)];
+    std::vector<std::int64_t> offsets(static_cast<std::size_t>(P) + 1, 0);
+    for (int p = 0; p < P; ++p) offsets[p + 1] = offsets[p] + per_rank[p];
+    std::vector<double> all(static_cast<std::size_t>(chunks) * kk, 0.0);
+    SingleThreadedBlas one_thread;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::int64_t q = 0; q < per_rank[static_cast<std::size_t>(me)]; ++q) {
+        const std::int64_t c = me + q * P, r0 = c * kRows, n = std::min(kRows, rows - r0);
+        // Row-major rows x k is column-major k x rows: the rows are G's columns.
+        gram_lower(k, static_cast<int>(n), Y.data() + r0 * k, k, 0.0, all.data() + static_cast<std::size_t>(offsets[me] + q) * kk);
+    }
+    comm.allgather_blocks(all.data(), BlockPartition(offsets), static_cast<std::int64_t>(kk));
+    std::vector<double> g(kk, 0.0);
+    for (std::int64_t c = 0; c < chunks; ++c) {  // chunk order, whoever computed it
+        const auto p = static_cast<std::size_t>(c % P);
+        const double* part = all.data() + static_cast<std::size_t>(offsets[p] + c / P) * kk;
+        for (std::size_t e = 0; e < kk; ++e) g[e] += part[e];
+    }
+    for (int c = 0; c < k; ++c)
+        for (int q = c + 1; q < k; ++q) g[static_cast<std::size_t>(q) * k + c] = g[static_cast<std::size_t>(c) * k + q];
+    return g;
+}
 
 void row_normal_equations(const Csr& rows, std::int64_t r, const std::vector<double>& Y,
                           const std::vector<double>& other_bias, const RowSolveSpec& spec, std::vector<double>& A,
                           std::vector<double>& b) {
     std::vector<double> G, Aa;
     SingleThreadedBlas one_thread;
-    assemble(rows, r, Y, other_bias, spec, G, Aa, b);
-    const auto d = b.size(), da = d + 1;  // the solver reads the lower triangle only; mirror it here
+    if (spec.implicit) assemble_implicit(rows, r, Y, spec, G, Aa, b);
+    else assemble(rows, r, Y, other_bias, spec, G, Aa, b);
+    const auto d = b.size(), da = spec.implicit ? d : d + 1;  // the solver reads the lower triangle; mirror it
     A.assign(d * d, 0.0);
     for (std::size_t c = 0; c < d; ++c)
         for (std::size_t q = c; q < d; ++q) A[c * d + q] = A[q * d + c] = Aa[c * da + q];
@@ -98,6 +215,24 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
     if (s.rank < 1 || s.rank > 4096) DISTCF_THROW(InputError, "rank: must be in [1, 4096]");
     const int k = s.rank, d = k + (s.learn_bias ? 1 : 0);
     const std::int64_t n_rows = rows.rows();
+    if (s.implicit && (s.gram == nullptr || s.gram->size() != static_cast<std::size_t>(k) * k || s.learn_bias))
+        DISTCF_THROW(InputError, "solve_rows: an implicit solve needs Y^T Y (k x k) and no biases");
+    if (s.implicit && s.cg_steps > 0) {
+        // Warm start: `factors` holds the rows' current factors on entry.
+        if (factors.size() != static_cast<std::size_t>(n_rows * k))
+            DISTCF_THROW(InputError, "solve_rows: conjugate gradient needs the rows' current factors");
+#pragma omp parallel
+        {
+            std::vector<double> work;
+#pragma omp for schedule(dynamic, 16)
+            for (std::int64_t r = 0; r < n_rows; ++r) {
+                double* x = factors.data() + r * k;
+                if (rows.ptr[r + 1] == rows.ptr[r]) std::fill(x, x + k, 0.0);
+                else cg_implicit(rows, r, Y, s, x, work);
+            }
+        }
+        return;
+    }
     factors.assign(static_cast<std::size_t>(n_rows * k), 0.0);
     if (s.learn_bias) bias.assign(static_cast<std::size_t>(n_rows), 0.0);
     SingleThreadedBlas one_thread;
@@ -108,9 +243,15 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
 #pragma omp for schedule(dynamic, 16)
         for (std::int64_t r = 0; r < n_rows; ++r) {
             if (rows.ptr[r + 1] == rows.ptr[r]) continue;  // no ratings: zero factors
-            assemble(rows, r, Y, other_bias, s, G, A, b);
-            const int info = cholesky_lower(d, A.data(), d + 1);
-            if (info == 0) cholesky_solve_lower(d, A.data(), d + 1, b.data());
+            int lda = d + 1;
+            if (s.implicit) {
+                assemble_implicit(rows, r, Y, s, G, A, b);
+                lda = d;
+            } else {
+                assemble(rows, r, Y, other_bias, s, G, A, b);
+            }
+            const int info = cholesky_lower(d, A.data(), lda);
+            if (info == 0) cholesky_solve_lower(d, A.data(), lda, b.data());
             if (info != 0) {
 #pragma omp critical
                 failed = rows.row0 + r;

@@ -1,5 +1,7 @@
 #include "distcf/model/als.hpp"
 
+#include <algorithm>
+
 #include <mpi.h>
 
 #include <cmath>
@@ -92,20 +94,33 @@ double row_regularisation(const FactorModel& m, const std::vector<double>& F, co
 
 }  // namespace
 
-double als_objective(const FactorModel& m, const RatingBlocks& t, const Comm& comm) {
-    std::vector<double> users(static_cast<std::size_t>(t.by_user.rows()), 0.0), items(static_cast<std::size_t>(t.by_item.rows()), 0.0);
+double als_objective(const FactorModel& m, const RatingBlocks& t, const Comm& comm, ErrorSums* train_errors) {
+    const auto n_rows = static_cast<std::size_t>(t.by_user.rows());
+    std::vector<double> users(n_rows, 0.0), items(static_cast<std::size_t>(t.by_item.rows()), 0.0), sq(n_rows, 0.0),
+        ab(n_rows, 0.0);
 #pragma omp parallel for schedule(dynamic, 64)
     for (std::int64_t r = 0; r < t.by_user.rows(); ++r) {
         const std::int64_t u = t.by_user.row0 + r;
-        double s = 0;
+        double s = 0, c2 = 0, c1 = 0;
         for (auto p = t.by_user.ptr[r]; p < t.by_user.ptr[r + 1]; ++p) {
-            const double e = t.by_user.val[p] - m.score(u, t.by_user.col[p]);
+            const double score = m.score(u, t.by_user.col[p]);
+            const double e = t.by_user.val[p] - score;
+            const double clipped = std::clamp(score, m.rating_min, m.rating_max) - t.by_user.val[p];
             s += e * e;
+            c2 += clipped * clipped;
+            c1 += std::fabs(clipped);
         }
         users[r] = s + row_regularisation(m, m.U, m.user_bias, u, t.by_user.row_nnz(r));
+        sq[r] = c2;
+        ab[r] = c1;
     }
     for (std::int64_t r = 0; r < t.by_item.rows(); ++r)
         items[r] = row_regularisation(m, m.V, m.item_bias, t.by_item.row0 + r, t.by_item.row_nnz(r));
+    if (train_errors) {
+        train_errors->sse = ordered_sum(sq, t.users, comm);
+        train_errors->sae = ordered_sum(ab, t.users, comm);
+        train_errors->n = t.nnz;
+    }
     return ordered_sum(users, t.users, comm) + ordered_sum(items, t.items, comm);
 }
 
@@ -123,8 +138,9 @@ void run_als(FactorModel& m, const RatingBlocks& train, const Csr& test, const A
         half_step(train.by_item, train.items, m.U, m.user_bias, spec, comm, m.V, m.item_bias);
         comm.barrier();
         const double seconds = MPI_Wtime() - t0;
-        const double objective = als_objective(m, train, comm);
-        const double train_rmse = rmse(error_sums(m, train.by_user, train.users, comm));
+        ErrorSums fit;
+        const double objective = als_objective(m, train, comm, &fit);
+        const double train_rmse = rmse(fit);
         const double test_rmse = have_test ? rmse(error_sums(m, test, train.users, comm)) : -1.0;
         const double gflops = seconds > 0 ? flops / seconds / 1e9 : 0.0;
         // The timing is rank 0's, shared, so that every rank writes the same history.

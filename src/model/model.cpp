@@ -63,6 +63,33 @@ ErrorSums error_sums(const FactorModel& m, const Csr& by_user, const BlockPartit
     return s;
 }
 
+void write_seen(const h5::File& f, const Csr& by_user, std::int64_t n_users, const Comm& comm) {
+    const std::int64_t nnz = by_user.nnz(), offset = comm.exscan_sum(nnz), total = comm.sum(nnz);
+    f.require_group("/seen");
+    const auto ptr = f.create_dataset<std::int64_t>("/seen/ptr", n_users + 1);
+    const auto items = f.create_dataset<std::int32_t>("/seen/items", total);
+    // Every rank writes its rows' starts; the last rank also writes the final end.
+    const bool last = comm.rank() == comm.size() - 1;
+    std::vector<std::int64_t> p(by_user.ptr.begin(), by_user.ptr.end() - (last ? 0 : 1));
+    for (auto& x : p) x += offset;
+    ptr.write_rows(by_user.row0, static_cast<std::int64_t>(p.size()), p.data());
+    items.write_rows(offset, nnz, by_user.col.data());
+}
+
+SeenItems read_seen(const h5::File& f, std::int64_t u0, std::int64_t u1) {
+    SeenItems s;
+    s.row0 = u0;
+    if (!f.exists("/seen/ptr")) {
+        s.ptr.assign(static_cast<std::size_t>(u1 - u0) + 1, 0);
+        return s;
+    }
+    s.ptr = f.dataset("/seen/ptr").read_rows<std::int64_t>(u0, u1 - u0 + 1);
+    const std::int64_t b = s.ptr.front();
+    s.items = f.dataset("/seen/items").read_rows<std::int32_t>(b, s.ptr.back() - b);
+    for (auto& x : s.ptr) x -= b;
+    return s;
+}
+
 FactorModel with_rank(const FactorModel& m, int k) {
     if (k == 0) {
         for (const auto& [name, v] : m.params)
@@ -86,7 +113,8 @@ FactorModel with_rank(const FactorModel& m, int k) {
 double rmse(const ErrorSums& e) { return e.n ? std::sqrt(e.sse / static_cast<double>(e.n)) : 0.0; }
 
 void save_model(const std::string& path, const FactorModel& m, const IdMap& users, const IdMap& items,
-                const Provenance& prov, const Comm& comm, const std::function<void(h5::File&)>& extra) {
+                const Provenance& prov, const Comm& comm, const std::function<void(h5::File&)>& extra,
+                const Csr* seen_by_user) {
     AtomicOutput out(path, comm);
     {
         h5::File f = h5::File::create(out.temp_path(), comm);
@@ -119,6 +147,7 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
         f.write_vector("/history/gflops", m.history.gflops);
         write_ids(f, "/ids/users", users);
         write_ids(f, "/ids/items", items);
+        if (seen_by_user) write_seen(f, *seen_by_user, m.n_users, comm);
         if (extra) extra(f);
         f.close();
     }

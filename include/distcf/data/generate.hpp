@@ -39,8 +39,11 @@ struct GenerateParams {
     double test_fraction = 0.0;             ///< > 0: store a split (/split/is_test)
     std::string item_popularity = "uniform";  ///< uniform | zipf:S
     std::string user_activity = "uniform";    ///< uniform | lognormal:SIGMA
-    bool implicit = false;                  ///< values are counts 1 + Poisson(implicit_scale * (R - 1))
-    double implicit_scale = 1.0;
+    /// Values are counts Poisson(implicit_scale * exp(implicit_sharpness * (R - 1))); candidates
+    /// with count 0 are dropped, so what remains leans towards each user's tastes.
+    bool implicit = false;
+    double implicit_scale = 0.1;
+    double implicit_sharpness = 4.0;
     /// Above this many user x item pairs the min-max normalisation uses a documented subset of users.
     double exact_minmax_pairs = 2e10;
 

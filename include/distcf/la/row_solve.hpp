@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "distcf/data/ratings.hpp"
+#include "distcf/mpi/comm.hpp"
 
 namespace distcf {
 
@@ -22,13 +23,34 @@ struct RowSolveSpec {
     bool weighted_lambda = true;    ///< reg_r = lambda * n_r (ALS-WR) instead of lambda
     bool learn_bias = false;        ///< augment with a ones column: x_r = [factors; bias]
     double offset = 0.0;            ///< subtracted from every rating (the global mean)
+
+    /// Implicit feedback (Hu, Koren, Volinsky 2008): every stored entry has preference 1 and
+    /// confidence c = 1 + alpha r (linear) or 1 + alpha log(1 + r / epsilon) (log); every other
+    /// entry preference 0 and confidence 1, which enters through `gram` = Y^T Y, so a row costs
+    /// O(n_r k^2 + k^3), never O(n_other). Solves (Y^T Y + Y_r^T (C_r - I) Y_r + lambda I) x = Y_r^T c_r.
+    bool implicit = false;
+    bool log_confidence = false;
+    double alpha = 40.0, epsilon = 1.0;
+    const std::vector<double>* gram = nullptr;  ///< k x k, column-major (implicit only)
+    /// 0: exact (Cholesky). > 0: that many conjugate-gradient steps from the row's current factors
+    /// (Takacs, Pilaszy, Tikk 2011), matrix-free.
+    int cg_steps = 0;
 };
+
+/// Confidence of an implicit interaction of strength r under `spec`.
+double confidence(const RowSolveSpec& spec, double r);
 
 /// Solves every row of `rows` against the full matrix `Y` (n_other x rank, row-major) and the
 /// other side's biases (empty = none). Writes factors (rows x rank, row-major) and, when
 /// learn_bias, biases (rows). A row without ratings gets zero factors and bias.
 void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
                 const RowSolveSpec& spec, std::vector<double>& factors, std::vector<double>& bias);
+
+/// Y^T Y (k x k, column-major, both triangles) of a matrix every rank holds whole (rows x k,
+/// row-major). Fixed chunks of rows are spread over the ranks and their Grams allgathered and added
+/// in chunk order: the work is shared and the result is the same bits for any rank count (an
+/// Allreduce would add in an order that depends on it). Collective.
+std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t rows, int k, const Comm& comm);
 
 /// The normal equations of one row (for checks): A (d x d, column-major) and b (d), d = rank (+1).
 void row_normal_equations(const Csr& rows, std::int64_t local_row, const std::vector<double>& Y,

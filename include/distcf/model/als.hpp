@@ -41,8 +41,9 @@ double als_sweep_flops(std::int64_t nnz, std::int64_t users, std::int64_t items,
 /// Initial factors: row r of side `s` is N(0, sd) draws from (seed, s, r).
 std::vector<double> initial_factors(std::uint64_t seed, bool items, std::int64_t rows, int k, double sd);
 
-/// The ALS objective of `m` on the training ratings (unclipped), summed in row order. Collective.
-double als_objective(const FactorModel& m, const RatingBlocks& train, const Comm& comm);
+/// The ALS objective of `m` on the training ratings (unclipped), summed in row order; when
+/// `train_errors` is given, the clipped prediction errors of the same pass go there. Collective.
+double als_objective(const FactorModel& m, const RatingBlocks& train, const Comm& comm, ErrorSums* train_errors = nullptr);
 
 /// Runs ALS iterations from `m`'s current factors (set them first: initial_factors or a warm start)
 /// until m.iterations_done == params.iters (or tol). `test` (CSR by user under train.users, may be

@@ -73,10 +73,26 @@ struct ErrorSums {
 ErrorSums error_sums(const FactorModel& m, const Csr& by_user, const BlockPartition& users, const Comm& comm);
 double rmse(const ErrorSums& e);
 
+/// A block of users' training items (what recommendation excludes): rows [row0, row0 + rows()).
+struct SeenItems {
+    std::int64_t row0 = 0;
+    std::vector<std::int64_t> ptr{0};
+    std::vector<std::int32_t> items;  ///< ascending within each row
+    std::int64_t rows() const { return static_cast<std::int64_t>(ptr.size()) - 1; }
+};
+
+/// Writes every rank's training rows (CSR by user, rows contiguous and in rank order) into the
+/// model file as /seen/{ptr, items}. Collective.
+void write_seen(const h5::File& f, const Csr& by_user, std::int64_t n_users, const Comm& comm);
+/// Reads users [u0, u1) of /seen (each rank its own range). Collective. Empty when the file has none.
+SeenItems read_seen(const h5::File& f, std::int64_t u0, std::int64_t u1);
+
 /// Writes the model (and the ID maps) atomically. `extra` may add groups of its own (a sweep's
-/// table, an SVD's spectrum) before the file is committed. Collective.
+/// table, an SVD's spectrum) before the file is committed; `seen_by_user` (this rank's training
+/// rows) is kept as /seen so that recommendations can exclude what users rated. Collective.
 void save_model(const std::string& path, const FactorModel& m, const IdMap& users, const IdMap& items,
-                const Provenance& prov, const Comm& comm, const std::function<void(h5::File&)>& extra = {});
+                const Provenance& prov, const Comm& comm, const std::function<void(h5::File&)>& extra = {},
+                const Csr* seen_by_user = nullptr);
 /// Reads a model written by save_model (every rank gets all of it). Collective.
 FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users = nullptr, IdMap* items = nullptr);
 

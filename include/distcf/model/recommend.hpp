@@ -1,0 +1,51 @@
+#pragma once
+/// @file recommend.hpp
+/// @brief Top-N recommendation, item similarity and ranking metrics from a factor model.
+///
+/// Scores are the model's unclipped score (mu + b_u + b_i + U_u . V_i). Each score is accumulated
+/// over the factors in a fixed order whatever the blocking, so the top-N of a user is the same
+/// from `recommend --user` and from `recommend --all-users` on any number of ranks.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "distcf/data/ratings.hpp"
+#include "distcf/io/h5.hpp"
+#include "distcf/model/model.hpp"
+#include "distcf/mpi/comm.hpp"
+
+namespace distcf {
+
+struct Scored {
+    std::int32_t item;
+    double score;
+};
+
+/// The n best items of one score vector (larger first, ties to the smaller index), skipping the
+/// items in `skip` (ascending).
+std::vector<Scored> best_items(const std::vector<double>& scores, const std::vector<std::int32_t>& skip, int n);
+
+/// The top n items for each user of [u0, u1) (n_users rows of output, best first), excluding
+/// their seen items. `item_score_only` ranks by the popularity order given instead of the model
+/// (one value per item, larger first) -- the baseline a ranking must beat.
+std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, std::int64_t u1, const SeenItems& seen,
+                                       int n, const std::vector<double>* item_score_only = nullptr);
+
+/// The n items most similar to item i by cosine of the item factors (i itself excluded).
+std::vector<Scored> similar_items(const FactorModel& m, std::int64_t i, int n);
+
+/// Ranking quality at N over users with at least one relevant test item (rating >= threshold):
+/// means of precision@N, recall@N, NDCG@N (binary gains) and MAP@N (AP normalised by
+/// min(relevant, N)). Training items are excluded from the ranking.
+struct RankingMetrics {
+    double precision = 0, recall = 0, ndcg = 0, map = 0;
+    std::int64_t users = 0;
+};
+/// `relevant`: this rank's users' relevant test items (CSR rows over the same user range as
+/// `seen`), columns ascending. Collective: sums over ranks in user order.
+RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, const Csr& relevant, int n,
+                               const std::vector<double>* item_score_only, const BlockPartition& users,
+                               const Comm& comm);
+
+}  // namespace distcf
