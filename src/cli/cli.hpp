@@ -10,6 +10,7 @@
 
 #include "distcf/data/training_set.hpp"
 #include "distcf/model/als.hpp"
+#include "distcf/model/model.hpp"
 #include "distcf/mpi/comm.hpp"
 
 namespace distcf::cli {
@@ -40,6 +41,7 @@ void add_evaluate(CLI::App& app, Context& ctx, Registry& reg);
 
 void add_sweep(CLI::App& app, Context& ctx, Registry& reg);
 void add_recommend(CLI::App& app, Context& ctx, Registry& reg);
+void add_foldin(CLI::App& app, Context& ctx, Registry& reg);
 
 /// Options shared by the commands that train: the data (--train, --test, --test-fraction, ...)
 /// and ALS's (--formulation, --iters, ...; with --rank and --lambda unless `grid`).
@@ -47,6 +49,8 @@ void add_data_options(CLI::App* s, std::string& train, TrainingSetOptions& data)
 void add_als_options(CLI::App* s, AlsParams& als, bool grid);
 /// Prints the one-line description of loaded training data; returns the number of test ratings.
 std::int64_t describe(std::ostream& o, const std::string& path, const TrainingSet& data, const Comm& comm);
+/// --cold-threshold and --cold-start.
+void add_cold_options(CLI::App* s, ColdStart& c);
 /// "label  train RMSE x  test RMSE y" (test < 0: none).
 void print_fit(std::ostream& o, const char* label, double train, double test);
 

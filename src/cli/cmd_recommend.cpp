@@ -19,7 +19,18 @@ struct RecommendArgs {
     std::string model, user, out;
     int top = 10;
     bool all_users = false;
+    ColdStart cold;
 };
+
+// Under the fallback policy a user with fewer than the threshold's training ratings gets the most
+// rated items (minus what they rated) instead of the model's ranking.
+bool cold_user(const FactorModel& m, std::int64_t u, const ColdStart& c) {
+    return c.policy == "fallback" && m.user_counts[static_cast<std::size_t>(u)] < c.threshold;
+}
+
+std::vector<std::int32_t> seen_row(const SeenItems& seen, std::int64_t r) {
+    return {seen.items.begin() + seen.ptr[r], seen.items.begin() + seen.ptr[r + 1]};
+}
 
 // What a user with no model row gets: the most rated items (a learned bias would favour items
 // with one enthusiastic rating).
@@ -58,7 +69,14 @@ void run_recommend(const RecommendArgs& a, Context& ctx) {
             ctx.out << "user " << a.user << " is not in the model: the most rated items, with the baseline's prediction\n";
         } else {
             const SeenItems seen = read_seen(f, *u, *u + 1);
-            list = top_n(m, *u, *u + 1, seen, a.top).front();
+            if (cold_user(m, *u, a.cold)) {
+                shown = Shown::Fallback;
+                list = best_items(popularity_order(m), seen_row(seen, 0), a.top);
+                ctx.out << "user " << a.user << " has " << m.user_counts[*u] << " training ratings (< " << a.cold.threshold
+                        << "): the most rated items\n";
+            } else {
+                list = top_n(m, *u, *u + 1, seen, a.top).front();
+            }
             ctx.out << "top " << a.top << " for user " << a.user << " (" << seen.ptr.back() << " rated items excluded)\n";
         }
         print_list(ctx.out, m, items, list, shown);
@@ -70,18 +88,25 @@ void run_recommend(const RecommendArgs& a, Context& ctx) {
     const BlockPartition part = BlockPartition::balanced(m.user_counts, comm.size());
     const auto u0 = part.begin(comm.rank()), u1 = part.end(comm.rank());
     const SeenItems seen = read_seen(f, u0, u1);
-    const auto top = top_n(m, u0, u1, seen, a.top);
+    auto top = top_n(m, u0, u1, seen, a.top);
+    const std::vector<double> popular = popularity_order(m);
+    for (std::int64_t u = u0; u < u1; ++u)
+        if (cold_user(m, u, a.cold)) top[static_cast<std::size_t>(u - u0)] = best_items(popular, seen_row(seen, u - u0), a.top);
     const int n = static_cast<int>(std::min<std::int64_t>(a.top, m.n_items));
     std::vector<std::int32_t> idx;
     std::vector<double> score;
     idx.reserve(static_cast<std::size_t>((u1 - u0) * n));
     score.reserve(idx.capacity());
-    for (const auto& list : top)
+    for (std::int64_t u = u0; u < u1; ++u) {
+        const auto& list = top[static_cast<std::size_t>(u - u0)];
+        const bool cold = cold_user(m, u, a.cold);
         for (int r = 0; r < n; ++r) {  // a user who rated nearly everything may have fewer than n
             const bool have = r < static_cast<int>(list.size());
-            idx.push_back(have ? list[static_cast<std::size_t>(r)].item : -1);
-            score.push_back(have ? std::clamp(list[static_cast<std::size_t>(r)].score, m.rating_min, m.rating_max) : 0.0);
+            const auto& e = list[static_cast<std::size_t>(have ? r : 0)];
+            idx.push_back(have ? e.item : -1);
+            score.push_back(!have ? 0.0 : cold ? m.fallback(-1, e.item) : std::clamp(e.score, m.rating_min, m.rating_max));
         }
+    }
     const double seconds = comm.max(MPI_Wtime() - t0);
     AtomicOutput out(a.out, comm);
     {
@@ -127,6 +152,7 @@ void add_recommend(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--top", a->top, "N")->capture_default_str();
     s->add_flag("--all-users", a->all_users, "every user, in parallel, into --out");
     s->add_option("--out", a->out, "HDF5 output of --all-users");
+    add_cold_options(s, a->cold);
     reg.push_back({s, [a, &ctx] { run_recommend(*a, ctx); }});
 
     auto b = std::make_shared<SimilarArgs>();

@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
         distcf::cli::add_evaluate(app, ctx, reg);
         distcf::cli::add_sweep(app, ctx, reg);
         distcf::cli::add_recommend(app, ctx, reg);
+        distcf::cli::add_foldin(app, ctx, reg);
 
         try {
             try {

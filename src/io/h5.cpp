@@ -1,5 +1,7 @@
 #include "distcf/io/h5.hpp"
 
+#include <exception>
+
 #include <algorithm>
 #include <cstring>
 
@@ -88,6 +90,10 @@ File File::open(const std::string& path, const Comm& comm, bool writable) {
     f.path_ = path;
     f.comm_ = comm.raw();
     return f;
+}
+
+File::~File() {
+    if (std::uncaught_exceptions() > 0 && h_ && parallel()) h_.release();
 }
 
 void File::close() { h_.reset(); }

@@ -109,33 +109,42 @@ void assemble_implicit(const Csr& rows, std::int64_t r, const std::vector<double
 }
 
 // Conjugate gradient on the implicit normal equations from x (the row's current factors), without
-// forming A: A p = Y^T Y p + sum_j (c_j - 1)(y_j . p) y_j + lambda p.
+// forming A: A p = Y^T Y p + sum_j (c_j - 1)(y_j . p) y_j + lambda p. The row's y_j are gathered
+// once (contiguous), so each step costs O(n_r k + k^2).
 void cg_implicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const RowSolveSpec& s, double* x,
-                 std::vector<double>& work) {
+                 std::vector<double>& G, std::vector<double>& work) {
     const int k = s.rank;
-    const auto p0 = rows.ptr[r], p1 = rows.ptr[r + 1];
-    work.assign(static_cast<std::size_t>(4 * k), 0.0);
-    double *res = work.data(), *dir = res + k, *ad = dir + k, *bvec = ad + k;
-    const std::vector<double>& YtY = *s.gram;
+    const auto p0 = rows.ptr[r];
+    const int n = static_cast<int>(rows.ptr[r + 1] - p0);
+    G.resize(static_cast<std::size_t>(n) * k);
+    work.assign(static_cast<std::size_t>(4 * k + n), 0.0);
+    double *res = work.data(), *dir = res + k, *ad = dir + k, *bvec = ad + k, *w = bvec + k;
+    for (int e = 0; e < n; ++e) {
+        const double* y = Y.data() + static_cast<std::int64_t>(rows.col[p0 + e]) * k;
+        const double c = confidence(s, rows.val[p0 + e]);
+        w[e] = c - 1.0;
+        std::copy_n(y, k, G.data() + static_cast<std::size_t>(e) * k);
+        for (int i = 0; i < k; ++i) bvec[i] += c * y[i];
+    }
+    const double* YtY = s.gram->data();
     const auto apply = [&](const double* v, double* out) {
-        for (int i = 0; i < k; ++i) {
-            double t = s.lambda * v[i];
-            for (int j = 0; j < k; ++j) t += YtY[static_cast<std::size_t>(j) * k + i] * v[j];
-            out[i] = t;
+        for (int i = 0; i < k; ++i) {  // Y^T Y is symmetric: row i is the contiguous column i
+            const double* gi = YtY + static_cast<std::size_t>(i) * k;
+            double t = 0;
+#pragma omp simd reduction(+ : t)
+            for (int j = 0; j < k; ++j) t += gi[j] * v[j];
+            out[i] = t + s.lambda * v[i];
         }
-        for (auto p = p0; p < p1; ++p) {
-            const double* y = Y.data() + static_cast<std::int64_t>(rows.col[p]) * k;
+        for (int e = 0; e < n; ++e) {
+            const double* y = G.data() + static_cast<std::size_t>(e) * k;
             double dot = 0;
+#pragma omp simd reduction(+ : dot)
             for (int i = 0; i < k; ++i) dot += y[i] * v[i];
-            const double f = (confidence(s, rows.val[p]) - 1.0) * dot;
+            const double f = w[e] * dot;
+#pragma omp simd
             for (int i = 0; i < k; ++i) out[i] += f * y[i];
         }
     };
-    for (auto p = p0; p < p1; ++p) {
-        const double* y = Y.data() + static_cast<std::int64_t>(rows.col[p]) * k;
-        const double c = confidence(s, rows.val[p]);
-        for (int i = 0; i < k; ++i) bvec[i] += c * y[i];
-    }
     apply(x, ad);
     double rr = 0;
     for (int i = 0; i < k; ++i) {
@@ -223,12 +232,12 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
             DISTCF_THROW(InputError, "solve_rows: conjugate gradient needs the rows' current factors");
 #pragma omp parallel
         {
-            std::vector<double> work;
+            std::vector<double> G, work;
 #pragma omp for schedule(dynamic, 16)
             for (std::int64_t r = 0; r < n_rows; ++r) {
                 double* x = factors.data() + r * k;
                 if (rows.ptr[r + 1] == rows.ptr[r]) std::fill(x, x + k, 0.0);
-                else cg_implicit(rows, r, Y, s, x, work);
+                else cg_implicit(rows, r, Y, s, x, G, work);
             }
         }
         return;

@@ -94,6 +94,27 @@ double row_regularisation(const FactorModel& m, const std::vector<double>& F, co
 
 }  // namespace
 
+void fold_in_users(const FactorModel& m, const Csr& rows, std::vector<double>& factors, std::vector<double>& bias) {
+    if (m.method != "als" && m.method != "ials")
+        DISTCF_THROW(InputError, "fold-in: needs an ALS or implicit-ALS model, this one is '" + m.method + "'");
+    RowSolveSpec s = spec_of(m);
+    std::vector<double> gram;
+    if (m.method == "ials") {
+        s.weighted_lambda = s.learn_bias = false;
+        s.offset = 0;
+        s.implicit = true;
+        s.log_confidence = m.formulation == "log";
+        for (const auto& [name, v] : m.params) {
+            if (name == "alpha") s.alpha = v;
+            if (name == "epsilon") s.epsilon = v;
+        }
+        gram = replicated_gram(m.V, m.n_items, m.rank, Comm::self());
+        s.gram = &gram;
+    }
+    solve_rows(rows, m.V, s.learn_bias ? m.item_bias : std::vector<double>{}, s, factors, bias);
+    if (!s.learn_bias) bias.assign(static_cast<std::size_t>(rows.rows()), 0.0);
+}
+
 double als_objective(const FactorModel& m, const RatingBlocks& t, const Comm& comm, ErrorSums* train_errors) {
     const auto n_rows = static_cast<std::size_t>(t.by_user.rows());
     std::vector<double> users(n_rows, 0.0), items(static_cast<std::size_t>(t.by_item.rows()), 0.0), sq(n_rows, 0.0),

@@ -90,6 +90,24 @@ SeenItems read_seen(const h5::File& f, std::int64_t u0, std::int64_t u1) {
     return s;
 }
 
+void ColdStart::validate() const {
+    if (policy != "fallback" && policy != "model")
+        DISTCF_THROW(InputError, "cold-start: must be fallback or model, got '" + policy + "'");
+    if (threshold < 0) DISTCF_THROW(InputError, "cold-threshold: must be >= 0");
+}
+
+bool is_cold(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdStart& c) {
+    return u < 0 || i < 0 || m.user_counts[static_cast<std::size_t>(u)] < c.threshold ||
+           m.item_counts[static_cast<std::size_t>(i)] < c.threshold;
+}
+
+double predict(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdStart& c) {
+    if (!is_cold(m, u, i, c) || (c.policy == "model" && u >= 0 && i >= 0)) return m.predict(u, i);
+    const bool warm_user = u >= 0 && m.user_counts[static_cast<std::size_t>(u)] >= c.threshold;
+    const bool warm_item = i >= 0 && m.item_counts[static_cast<std::size_t>(i)] >= c.threshold;
+    return m.fallback(warm_user ? u : -1, warm_item ? i : -1);
+}
+
 FactorModel with_rank(const FactorModel& m, int k) {
     if (k == 0) {
         for (const auto& [name, v] : m.params)

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <random>
 #include <sstream>
 
@@ -107,4 +108,45 @@ TEST(RecommendCli, ImplicitAlsBeatsPopularityOnGeneratedInteractions) {
     std::printf("generated implicit set: NDCG@10 ials %.4f, popularity %.4f\n", ours, pop);
     EXPECT_GT(ours, 1.2 * pop);
     EXPECT_GT(j["model"]["map@10"].get<double>(), 1.2 * j["popularity"]["map@10"].get<double>());
+}
+
+TEST(RecommendCli, FoldInReproducesTheNextUserHalfStepAndServesNewUsers) {
+    // Model A: 6 iterations. Model B: 7 from the same seed, so B's user factors are the user
+    // half-step against A's item factors. Folding a user's training ratings into A must give B's row.
+    test::TempDir d;
+    ASSERT_EQ(run(program() + " generate --users 120 --items 80 --density 0.2 --out " + d.file("g.h5")).code, 0);
+    const std::string base = " train --rank 5 --lambda 0.1 --train " + d.file("g.h5");
+    ASSERT_EQ(run(program(2) + base + " --iters 6 --out " + d.file("a.h5")).code, 0);
+    ASSERT_EQ(run(program(2) + base + " --iters 7 --out " + d.file("b.h5")).code, 0);
+    const std::int64_t u = 17;
+    {
+        h5::File g = h5::File::open(d.file("g.h5"), Comm::self());
+        const auto users = g.read_vector<std::int32_t>("/ratings/user"), items = g.read_vector<std::int32_t>("/ratings/item");
+        const auto values = g.read_vector<double>("/ratings/value");
+        std::string text;
+        for (std::size_t e = 0; e < users.size(); ++e)
+            if (users[e] == u) text += std::to_string(u) + " " + std::to_string(items[e]) + " " + std::to_string(values[e]) + "\n";
+        // %f loses digits: write the values exactly instead.
+        text.clear();
+        char line[96];
+        for (std::size_t e = 0; e < users.size(); ++e)
+            if (users[e] == u) {
+                std::snprintf(line, sizeof line, "%lld %d %.17g\n", static_cast<long long>(u), items[e], values[e]);
+                text += line;
+            }
+        text += "newbie 3 5\nnewbie 7 4\nnewbie 11 1\nnewbie no-such-item 5\n";
+        test::write_text(d.file("new.txt"), text);
+    }
+    const auto f = run(program(2) + " foldin --model " + d.file("a.h5") + " --ratings " + d.file("new.txt") + " --out " + d.file("c.h5"));
+    ASSERT_EQ(f.code, 0) << f.err;
+    EXPECT_NE(f.out.find("1 new, 1 re-solved"), std::string::npos) << f.out;
+    EXPECT_NE(f.out.find("1 ratings of unknown items skipped"), std::string::npos) << f.out;
+    h5::File b = h5::File::open(d.file("b.h5"), Comm::self()), c = h5::File::open(d.file("c.h5"), Comm::self());
+    const auto ub = b.read_vector<double>("/model/user_factors"), uc = c.read_vector<double>("/model/user_factors");
+    ASSERT_EQ(uc.size(), ub.size() + 5);  // one more user
+    for (int q = 0; q < 5; ++q) EXPECT_NEAR(uc[u * 5 + q], ub[u * 5 + q], 1e-10 * (1 + std::fabs(ub[u * 5 + q]))) << q;
+    EXPECT_NEAR(c.read_vector<double>("/model/user_bias")[u], b.read_vector<double>("/model/user_bias")[u], 1e-10);
+    const auto r = run(program() + " recommend --model " + d.file("c.h5") + " --user newbie --top 4");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("3 rated items excluded"), std::string::npos) << r.out;
 }

@@ -32,6 +32,8 @@ public:
     Handle& operator=(const Handle&) = delete;
     ~Handle() { reset(); }
     void reset() noexcept;
+    /// Forgets the id without closing it.
+    void release() noexcept { id_ = H5I_INVALID_HID; }
     hid_t id() const noexcept { return id_; }
     explicit operator bool() const noexcept { return id_ >= 0; }
 
@@ -120,6 +122,14 @@ public:
     static File open(const std::string& path, const Comm& comm, bool writable = false);
     /// Closes now (flushes); required before an atomic rename.
     void close();
+
+    File() = default;
+    File(File&&) = default;
+    File& operator=(File&&) = default;
+    /// In a parallel file H5Fclose is collective. While an exception unwinds on one rank the others
+    /// may be inside another collective call, so the file is left open instead of deadlocking;
+    /// main() then reports the error and calls MPI_Abort. (A temporary output is never renamed.)
+    ~File();
 };
 
 /// A 1-D or 2-D dataset of fixed element type.

@@ -52,6 +52,12 @@ double als_objective(const FactorModel& m, const RatingBlocks& train, const Comm
 void run_als(FactorModel& m, const RatingBlocks& train, const Csr& test, const AlsParams& params, const Comm& comm,
              const std::function<void(const IterationReport&, const FactorModel&)>& on_iteration = {});
 
+/// Fold-in: factors (rows x rank) and biases for users given only their ratings (CSR rows, columns
+/// = item indices of the model), each one exact row solve against the model's fixed item factors
+/// with the model's regularisation -- the user half-step of ALS (or implicit ALS), without
+/// retraining. Works for methods als and ials; local (no communication).
+void fold_in_users(const FactorModel& m, const Csr& rows, std::vector<double>& factors, std::vector<double>& bias);
+
 /// A model ready for run_als: mean, counts, biases, initial factors from params.seed.
 FactorModel init_als(const RatingBlocks& train, const AlsParams& params);
 

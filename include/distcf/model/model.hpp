@@ -59,6 +59,23 @@ struct FactorModel {
     double fallback(std::int64_t u, std::int64_t i) const;
 };
 
+/// What predict, evaluate and recommend do for users and items with few training ratings.
+struct ColdStart {
+    /// fallback: a pair whose user or item has fewer than `threshold` training ratings (or is
+    /// unknown) gets the biases of its warm side only -- mu + b_i for a cold user (the item's
+    /// regularised mean), mu + b_u for a cold item, mu for both; model (default): the model's own
+    /// prediction whenever both are known (unknown ones always fall back). The default is model
+    /// because on MovieLens the fallback loses (docs/TUNING.md, cold start).
+    std::string policy = "model";
+    std::int64_t threshold = 3;
+    void validate() const;
+};
+
+/// True when u or i (-1: unknown) is cold under `c`.
+bool is_cold(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdStart& c);
+/// The prediction under the cold-start policy (clipped).
+double predict(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdStart& c);
+
 /// The model restricted to its first k factors (an SVD model stores the largest k of its sweep;
 /// its columns are ordered by singular value). k = 0 means the model's own choice: the stored
 /// k_selected parameter when there is one, else all factors.
