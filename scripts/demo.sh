@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, then runs the main job on built-in data: MovieLens 100K when it is
-# beside the checkout (../shared/data/ml-100k), else a small generated rating file.
+# Installs what is missing, builds, then runs the main job: the notebook's whole study on its
+# built-in data (the seed's genre model and parameters) on 2 MPI ranks, and renders the report.
+# With MovieLens 100K beside the checkout (../shared/data/ml-100k) it also trains the default ALS
+# on it and prints top-10 recommendations for one user.
+#   DISTCF_DEMO_DIR (results), DISTCF_DEMO_RANKS (2)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -10,18 +13,16 @@ bin="$root/build/distcf"
 out=${DISTCF_DEMO_DIR:-$root/results}
 mkdir -p "$out"
 np=${DISTCF_DEMO_RANKS:-2}
-ml="$root/../shared/data/ml-100k/u.data"
-if [ -f "$ml" ]; then
-  mpirun -n "$np" "$bin" import --format movielens100k --input "$ml" --out "$out/ml100k.h5"
-  data="$out/ml100k.h5"
-else
-  # A deterministic 200 x 100 rating file stands in for MovieLens.
-  awk 'BEGIN { s = 42; for (u = 1; u <= 200; u++) for (i = 1; i <= 100; i++) {
-         s = (s * 1103515245 + 12345) % 2147483648; if (s % 4 == 0) printf "%d\t%d\t%d\t0\n", u, i, 1 + (u + i) % 5 } }' \
-    > "$out/demo.tsv"
-  mpirun -n "$np" "$bin" import --format movielens100k --input "$out/demo.tsv" --out "$out/demo.h5"
-  data="$out/demo.h5"
+mpirun -n "$np" "$bin" study --out "$out/study.h5"
+/usr/bin/python3 "$root/scripts/report.py" "$out/study.h5" --out "$out/report"
+ml="$root/../shared/data/ml-100k"
+if [ -f "$ml/u1.base" ]; then
+  echo
+  echo "MovieLens 100K (u1.base / u1.test), default ALS on $np ranks:"
+  "$bin" import --format movielens100k --input "$ml/u1.base" --out "$out/u1.base.h5" > /dev/null
+  "$bin" import --format movielens100k --input "$ml/u1.test" --out "$out/u1.test.h5" > /dev/null
+  mpirun -n "$np" --bind-to none "$bin" train --train "$out/u1.base.h5" --test "$out/u1.test.h5" --out "$out/ml100k-als.h5" | tail -2
+  "$bin" recommend --model "$out/ml100k-als.h5" --user 1 --top 10
 fi
-mpirun -n "$np" "$bin" info "$data"
-mpirun -n "$np" "$bin" split "$data" --test-fraction 0.2 --seed 42 --out-train "$out/train.h5" --out-test "$out/test.h5"
-echo "demo: outputs in $out"
+echo
+echo "demo: results in $out; the report is $out/report/index.html (PNG figures beside it)"

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "distcf/data/generate.hpp"
 #include "distcf/data/training_set.hpp"
 #include "distcf/model/als.hpp"
 #include "distcf/model/model.hpp"
@@ -49,6 +50,15 @@ void add_data_options(CLI::App* s, std::string& train, TrainingSetOptions& data)
 void add_als_options(CLI::App* s, AlsParams& als, bool grid);
 /// Prints the one-line description of loaded training data; returns the number of test ratings.
 std::int64_t describe(std::ostream& o, const std::string& path, const TrainingSet& data, const Comm& comm);
+/// Generates a data set (the `generate` command's work) into `out`. Collective.
+void generate_to_file(const GenerateParams& p, const std::string& out, int compression, Context& ctx);
+
+/// Sets m's factors from /init/{user,item}_factors (scripts/seed_dataset.py) or a model's
+/// /model factors in `path`. Collective.
+void warm_start(FactorModel& m, const std::string& path, const Comm& comm);
+
+void add_study(CLI::App& app, Context& ctx, Registry& reg);
+
 /// --cold-threshold and --cold-start.
 void add_cold_options(CLI::App* s, ColdStart& c);
 /// "label  train RMSE x  test RMSE y" (test < 0: none).

@@ -18,10 +18,11 @@ struct GenerateArgs {
     int compression = 1;
 };
 
-void run_generate(const GenerateArgs& a, Context& ctx) {
-    const GenerateParams& p = a.p;
+}  // namespace
+
+void generate_to_file(const GenerateParams& p, const std::string& out, int compression, Context& ctx) {
     p.validate();
-    require_output_dir(a.out);
+    require_output_dir(out);
     const Comm& comm = ctx.comm;
     comm.barrier();
     const double t0 = MPI_Wtime();
@@ -46,7 +47,7 @@ void run_generate(const GenerateArgs& a, Context& ctx) {
         h.rating_max = comm.max(mx);
     }
     h.provenance = Provenance::now(ctx.command_line);
-    h.compression = a.compression;
+    h.compression = compression;
     h.text_attrs["source"] = "distcf generate";
     h.text_attrs["item_popularity"] = p.item_popularity;
     h.text_attrs["user_activity"] = p.user_activity;
@@ -62,7 +63,7 @@ void run_generate(const GenerateArgs& a, Context& ctx) {
         const std::int64_t nnz = comm.sum(n);
         const int me = comm.rank();
         h5::Layout layout;
-        layout.deflate = a.compression;
+        layout.deflate = compression;
         f.create_dataset<double>("/truth/value", nnz, 0, layout).write_rows(offset, n, block.truth.data());
         f.create_dataset<double>("/truth/user_factors", p.users, p.genres)
             .write_rows(block.users.begin(me), block.users.size(me), block.user_factors.data());
@@ -75,12 +76,12 @@ void run_generate(const GenerateArgs& a, Context& ctx) {
         g.set_attr("true_max", model.true_max);
         g.set_attr("exact_minmax", std::int64_t{model.exact_minmax ? 1 : 0});
     };
-    write_store(a.out, comm, h, block.ratings, IdMap::identity(p.users), IdMap::identity(p.items), truth);
+    write_store(out, comm, h, block.ratings, IdMap::identity(p.users), IdMap::identity(p.items), truth);
     const double t2 = MPI_Wtime();
     const std::int64_t nnz = comm.sum(n);
     ctx.out << "generated " << nnz << " ratings (" << p.users << " users x " << p.items << " items, " << p.genres
             << " genres, density " << static_cast<double>(nnz) / (static_cast<double>(p.users) * p.items) << ") -> "
-            << a.out << " in " << t2 - t0 << " s (generate " << t1 - t0 << " s, write " << t2 - t1 << " s)\n";
+            << out << " in " << t2 - t0 << " s (generate " << t1 - t0 << " s, write " << t2 - t1 << " s)\n";
     const auto rss = comm.allgather<std::int64_t>(peak_rss_bytes());
     const auto mine = comm.allgather<std::int64_t>(n);
     ctx.out << "peak RSS per rank:";
@@ -89,6 +90,10 @@ void run_generate(const GenerateArgs& a, Context& ctx) {
                 << " B/rating)";
     ctx.out << "\n";
 }
+
+namespace {
+
+void run_generate(const GenerateArgs& a, Context& ctx) { generate_to_file(a.p, a.out, a.compression, ctx); }
 
 }  // namespace
 

@@ -35,6 +35,8 @@ struct TrainArgs {
     bool resume = false;
 };
 
+}  // namespace
+
 // Initial factors from another file: /init/{user,item}_factors (scripts/seed_dataset.py) or a
 // model's /model/{user,item}_factors.
 void warm_start(FactorModel& m, const std::string& path, const Comm& comm) {
@@ -54,6 +56,8 @@ void warm_start(FactorModel& m, const std::string& path, const Comm& comm) {
         if (bi.size() == m.item_bias.size()) m.item_bias = std::move(bi);
     }
 }
+
+namespace {
 
 }  // namespace
 

@@ -103,9 +103,10 @@ bool is_cold(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdSta
 
 double predict(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdStart& c) {
     if (!is_cold(m, u, i, c) || (c.policy == "model" && u >= 0 && i >= 0)) return m.predict(u, i);
+    // A cold user's own bias rests on a rating or two (ALS-WR damps it by only lambda * n_u), so
+    // a cold user gets the item's regularised mean; a cold item with a warm user, the baseline.
     const bool warm_user = u >= 0 && m.user_counts[static_cast<std::size_t>(u)] >= c.threshold;
-    const bool warm_item = i >= 0 && m.item_counts[static_cast<std::size_t>(i)] >= c.threshold;
-    return m.fallback(warm_user ? u : -1, warm_item ? i : -1);
+    return m.fallback(warm_user ? u : -1, i);
 }
 
 FactorModel with_rank(const FactorModel& m, int k) {

@@ -135,3 +135,32 @@ TEST(TrainCli, PredictSpeaksExternalIdsAndCountsUnknownPairs) {
     EXPECT_EQ(out.substr(0, 4), "a\tz\t");
     EXPECT_NE(out.find("nobody\tx\t"), std::string::npos);
 }
+
+TEST(StudyCli, PrintsTheNotebooksNumbersBesideOursAndTheReportDrawsEveryFigure) {
+    test::TempDir d;
+    const auto data = seed_data(d);
+    if (data.empty()) GTEST_SKIP() << "numpy/h5py missing";
+    const auto r = run(program(2) + " study --data " + data + " --out " + d.file("res/study.h5"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (const char* row : {"baseline (notebook)               -        -       0.4311      0.4815",
+                            "SVD (notebook: best k by test)    3        -       0.3418      0.4641",
+                            "ALS (notebook)                    3      0.1       0.2392      0.5678"})
+        EXPECT_NE(r.out.find(row), std::string::npos) << "missing: " << row << "\n" << r.out;
+    h5::File f = h5::File::open(d.file("res/study.h5"), Comm::self());
+    const auto test_rmse = f.read_vector<double>("/comparison/test_rmse");
+    ASSERT_EQ(test_rmse.size(), 4u);
+    EXPECT_LE(test_rmse[3], 0.450);  // ours: k and lambda by 5-fold validation on the training ratings
+    // The report: every figure written, and none of them blank.
+    const auto rep = run("/usr/bin/python3 " DISTCF_SOURCE_DIR "/scripts/report.py " + d.file("res/study.h5") + " --out " + d.file("rep"));
+    ASSERT_EQ(rep.code, 0) << rep.err;
+    const auto check = run("/usr/bin/python3 -c \"import sys, matplotlib.image as im, numpy as np\n"
+                           "names = ['rating_matrices', 'svd_rmse_vs_k', 'als_convergence', 'test_rmse_by_method', 'movie_similarity',"
+                           " 'latent_projection', 'predicted_vs_observed', 'genre_alignment']\n"
+                           "for n in names:\n"
+                           "    a = im.imread(sys.argv[1] + '/' + n + '.png')\n"
+                           "    assert a.shape[0] > 200 and a.shape[1] > 200 and float(np.std(a[..., :3])) > 0.02, n\n"
+                           "print('ok', len(names))\" " + d.file("rep"));
+    EXPECT_EQ(check.code, 0) << check.out << check.err;
+    EXPECT_NE(check.out.find("ok 8"), std::string::npos);
+    EXPECT_NE(test::read_text(d.file("rep/index.html")).find("0.4641"), std::string::npos);
+}

@@ -62,10 +62,9 @@ struct FactorModel {
 /// What predict, evaluate and recommend do for users and items with few training ratings.
 struct ColdStart {
     /// fallback: a pair whose user or item has fewer than `threshold` training ratings (or is
-    /// unknown) gets the biases of its warm side only -- mu + b_i for a cold user (the item's
-    /// regularised mean), mu + b_u for a cold item, mu for both; model (default): the model's own
-    /// prediction whenever both are known (unknown ones always fall back). The default is model
-    /// because on MovieLens the fallback loses (docs/TUNING.md, cold start).
+    /// unknown) gets no factors: a cold user gets the item's regularised mean mu + b_i (its own
+    /// bias rests on a rating or two), a cold item with a warm user the baseline mu + b_u + b_i.
+    /// model: the model's own prediction whenever both are known (unknown ones always fall back).
     std::string policy = "model";
     std::int64_t threshold = 3;
     void validate() const;

@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""Render a `distcf study` results file as the notebook's figures (PNG) and an index.html.
+
+Usage: /usr/bin/python3 scripts/report.py results/study.h5 --out results/report
+Needs Debian's python3-h5py, python3-numpy and python3-matplotlib (run with /usr/bin/python3).
+Panels whose data the results lack (no genres, a matrix too large to draw) are left out with a note.
+"""
+import argparse
+import html
+import os
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def text(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def strings(ds):
+    return [text(x) for x in ds[:]]
+
+
+def save(fig, out, name, made):
+    path = os.path.join(out, name)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    made.append(name)
+
+
+def genre_colours(n):
+    return plt.get_cmap("tab10")(np.arange(n) % 10)
+
+
+def rating_matrices(f, out, made, notes):
+    if "matrices" not in f:
+        notes.append("Rating matrices: too large to draw (more than 250,000 cells).")
+        return
+    observed = f["/matrices/observed"][:]
+    panels = [("Observed ratings (grey: unobserved)", observed)]
+    order = None
+    if "/latent/item_genre" in f:
+        order = np.argsort(f["/latent/item_genre"][:], kind="stable")
+    if "/matrices/truth" in f:
+        panels.insert(0, ("True ratings (noise-free)", f["/matrices/truth"][:]))
+    if order is not None:
+        panels.append(("Observed, movies sorted by genre", observed[:, order]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6))
+    axes = np.atleast_1d(axes)
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("#d0d0d0")
+    for ax, (title, m) in zip(axes, panels):
+        im = ax.imshow(np.ma.masked_invalid(m), aspect="auto", cmap=cmap, vmin=1, vmax=5, interpolation="nearest")
+        ax.set_title(title)
+        ax.set_xlabel("movie")
+        ax.set_ylabel("user")
+        fig.colorbar(im, ax=ax, label="rating")
+    save(fig, out, "rating_matrices.png", made)
+
+
+def svd_sweep(f, out, made):
+    k, tr, te = f["/svd/k"][:], f["/svd/train_rmse"][:], f["/svd/test_rmse"][:]
+    best = int(f["/svd"].attrs["best_k"])
+    base = float(f["/svd"].attrs["baseline_test_rmse"])
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    ax.plot(k, tr, "o-", color="steelblue", label="train RMSE")
+    ax.plot(k, te, "s-", color="darkorange", label="test RMSE")
+    ax.axhline(base, color="grey", ls="--", label=f"baseline test ({base:.4f})")
+    ax.axvline(best, color="crimson", ls=":", label=f"best k = {best}")
+    ax.set_xlabel("k (latent factors)")
+    ax.set_ylabel("RMSE")
+    ax.set_title("SVD collaborative filtering: train vs test RMSE")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    save(fig, out, "svd_rmse_vs_k.png", made)
+
+
+def als_convergence(f, out, made):
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, label, colour in (("als_seed", "ALS (notebook)", "teal"), ("als_biased", "ALS biased (distcf)", "purple")):
+        g = f[name]
+        it = np.arange(1, len(g["objective"]) + 1)
+        a1.semilogy(it, g["objective"][:], color=colour, label=f"{label}, k={g.attrs['rank']}, λ={g.attrs['lambda']:g}")
+        a2.plot(it, g["train_rmse"][:], color=colour, ls="-", label=f"{label} train")
+        a2.plot(it, g["test_rmse"][:], color=colour, ls="--", label=f"{label} test")
+    a1.set_title("ALS objective per iteration")
+    a1.set_xlabel("iteration")
+    a1.set_ylabel("objective (log scale)")
+    a1.legend(fontsize=8)
+    a2.set_title("ALS train and test RMSE per iteration")
+    a2.set_xlabel("iteration")
+    a2.set_ylabel("RMSE")
+    a2.legend(fontsize=8)
+    for a in (a1, a2):
+        a.grid(alpha=0.3)
+    save(fig, out, "als_convergence.png", made)
+
+
+def method_bars(f, out, made):
+    names = strings(f["/comparison/method"])
+    te = f["/comparison/test_rmse"][:]
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    bars = ax.bar(range(len(names)), te, color=["grey", "steelblue", "teal", "purple"][: len(names)])
+    for b, v in zip(bars, te):
+        ax.text(b.get_x() + b.get_width() / 2, v, f"{v:.4f}", ha="center", va="bottom", fontsize=9)
+    oracle = float(f["/comparison"].attrs.get("oracle_test_rmse", -1))
+    if oracle > 0:
+        ax.axhline(oracle, color="crimson", ls="--", label=f"oracle (noise-free truth) {oracle:.4f}")
+        ax.legend(loc="lower right")
+    ax.set_ylim(0, max(te) * 1.15)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels([n.replace(" (", "\n(") for n in names], fontsize=8)
+    ax.set_ylabel("test RMSE")
+    ax.set_title("Test RMSE by method")
+    save(fig, out, "test_rmse_by_method.png", made)
+
+
+def similarity(f, out, made, notes):
+    if "/latent/similarity" not in f:
+        notes.append("Movie similarity heatmap: more than 5,000 movies, not computed.")
+        return
+    s = f["/latent/similarity"][:]
+    title = "Movie cosine similarity\n(" + text(f["/latent"].attrs["model"]) + " item factors"
+    fig, ax = plt.subplots(figsize=(6.2, 5.4))
+    if "/latent/item_genre" in f:
+        g = f["/latent/item_genre"][:]
+        order = np.argsort(g, kind="stable")
+        s = s[np.ix_(order, order)]
+        names = strings(f["/latent/genre_names"])
+        edges = np.flatnonzero(np.diff(g[order])) + 0.5
+        for e in edges:
+            ax.axhline(e, color="white", lw=1)
+            ax.axvline(e, color="white", lw=1)
+        starts = np.r_[0, edges + 0.5]
+        ends = np.r_[edges + 0.5, len(g)]
+        ax.set_xticks((starts + ends) / 2 - 0.5)
+        ax.set_xticklabels([names[c] for c in g[order][starts.astype(int)]], rotation=45, fontsize=8)
+        ax.set_yticks((starts + ends) / 2 - 0.5)
+        ax.set_yticklabels([names[c] for c in g[order][starts.astype(int)]], fontsize=8)
+        title += ", sorted by genre"
+    else:
+        ax.set_xlabel("movie")
+        ax.set_ylabel("movie")
+    title += ")"
+    im = ax.imshow(s, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    fig.colorbar(im, ax=ax, label="cosine similarity")
+    ax.set_title(title, fontsize=10)
+    save(fig, out, "movie_similarity.png", made)
+
+
+def projections(f, out, made):
+    item, user = f["/latent/item_xy"][:], f["/latent/user_xy"][:]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.6))
+    if "/latent/item_genre" in f:
+        g = f["/latent/item_genre"][:]
+        names = strings(f["/latent/genre_names"])
+        colours = genre_colours(len(names))
+        for c, n in enumerate(names):
+            sel = g == c
+            a1.scatter(item[sel, 0], item[sel, 1], s=30, color=colours[c], label=n, edgecolor="k", lw=0.3)
+        a1.legend(title="true genre", fontsize=8)
+    else:
+        a1.scatter(item[:, 0], item[:, 1], s=12, color="steelblue")
+    a1.set_title("Movies in the top-2 factor directions")
+    a2.scatter(user[:, 0], user[:, 1], s=14, color="darkorange", edgecolor="k", lw=0.2)
+    a2.set_title("Users in the same directions")
+    for a in (a1, a2):
+        a.set_xlabel("direction 1")
+        a.set_ylabel("direction 2")
+        a.grid(alpha=0.3)
+    save(fig, out, "latent_projection.png", made)
+
+
+def predicted_vs_observed(f, out, made):
+    obs, pred = f["/test/observed"][:], f["/test/predicted"][:]
+    if len(obs) > 20000:
+        keep = np.random.default_rng(0).choice(len(obs), 20000, replace=False)
+        obs, pred = obs[keep], pred[keep]
+    fig, ax = plt.subplots(figsize=(5.4, 5.0))
+    ax.scatter(obs, pred, s=10, alpha=0.5, color="purple")
+    lo, hi = min(obs.min(), pred.min()), max(obs.max(), pred.max())
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="perfect prediction")
+    r = np.sqrt(np.mean((obs - pred) ** 2))
+    ax.set_title(f"Test set: predicted vs observed (RMSE {r:.4f})")
+    ax.set_xlabel("observed rating")
+    ax.set_ylabel("predicted rating (distcf biased ALS)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    save(fig, out, "predicted_vs_observed.png", made)
+
+
+def alignment(f, out, made, notes):
+    if "/latent/alignment" not in f:
+        notes.append("Genre alignment: the data carry no genres.")
+        return
+    m = f["/latent/alignment"][:]
+    names = strings(f["/latent/genre_names"])
+    fig, ax = plt.subplots(figsize=(1.2 * m.shape[1] + 3, 0.6 * m.shape[0] + 2.4))
+    im = ax.imshow(m, cmap="Blues", aspect="auto")
+    for (r, c), v in np.ndenumerate(m):
+        ax.text(c, r, str(v), ha="center", va="center", color="white" if v > m.max() / 2 else "black")
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names)
+    ax.set_xticks(range(m.shape[1]))
+    ax.set_xticklabels([f"factor {c + 1}" for c in range(m.shape[1])])
+    ax.set_ylabel("true genre")
+    ax.set_xlabel("dominant latent factor of the movie")
+    ax.set_title("Genre alignment: movies per (genre, dominant factor)")
+    fig.colorbar(im, ax=ax, label="movies")
+    save(fig, out, "genre_alignment.png", made)
+
+
+def index_html(f, out, made, notes):
+    rows = []
+    names = strings(f["/comparison/method"])
+    for n, k, lam, tr, te in zip(names, f["/comparison/k"][:], f["/comparison/lambda"][:], f["/comparison/train_rmse"][:],
+                                 f["/comparison/test_rmse"][:]):
+        rows.append(f"<tr><td>{html.escape(n)}</td><td>{k or '-'}</td><td>{lam if lam > 0 else '-'}</td>"
+                    f"<td>{tr:.4f}</td><td>{te:.4f}</td></tr>")
+    oracle = float(f["/comparison"].attrs.get("oracle_test_rmse", -1))
+    if oracle > 0:
+        rows.append(f"<tr><td>oracle (noise-free truth)</td><td>-</td><td>-</td>"
+                    f"<td>{float(f['/comparison'].attrs['oracle_train_rmse']):.4f}</td><td>{oracle:.4f}</td></tr>")
+    recs = ""
+    if "recommend" in f:
+        g = f["recommend"]
+        genre = f["/latent/item_genre"][:] if "/latent/item_genre" in f else None
+        gnames = strings(f["/latent/genre_names"]) if genre is not None else None
+        items = ["<tr><td>{}</td><td>{}</td><td>{:.2f}</td><td>{}</td></tr>".format(
+            r + 1, i, p, gnames[genre[i]] if genre is not None else "-")
+            for r, (i, p) in enumerate(zip(g["items"][:], g["predicted"][:]))]
+        recs = (f"<h2>Top {len(items)} for the most active user ({html.escape(text(g.attrs['user']))})</h2>"
+                "<table><tr><th>#</th><th>movie</th><th>predicted</th><th>genre</th></tr>" + "".join(items) + "</table>")
+    figs = "".join(f'<figure><img src="{m}" alt="{m}"><figcaption>{m}</figcaption></figure>' for m in made)
+    note = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>distcf study</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #bbb;padding:4px 10px;text-align:right}}td:first-child{{text-align:left}}
+img{{max-width:100%;border:1px solid #ddd}}figure{{margin:1.5em 0}}</style></head><body>
+<h1>distcf study</h1><p>Data: {html.escape(text(f.attrs.get('data', '')))}, {f.attrs['n_users']} users x
+{f.attrs['n_items']} items, {f.attrs['nnz_train']} training and {f.attrs['nnz_test']} test ratings.</p>
+<h2>Comparison</h2><table><tr><th>method</th><th>k</th><th>λ</th><th>train RMSE</th><th>test RMSE</th></tr>
+{''.join(rows)}</table>{recs}<h2>Figures</h2>{figs}{'<h2>Notes</h2><ul>' + note + '</ul>' if note else ''}
+</body></html>"""
+    with open(os.path.join(out, "index.html"), "w") as fh:
+        fh.write(page)
+
+
+def main():
+    a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    a.add_argument("results")
+    a.add_argument("--out", required=True)
+    args = a.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    made, notes = [], []
+    with h5py.File(args.results, "r") as f:
+        if text(f.attrs.get("format", "")) != "distcf-study":
+            raise SystemExit(f"{args.results}: not a distcf study results file")
+        rating_matrices(f, args.out, made, notes)
+        svd_sweep(f, args.out, made)
+        als_convergence(f, args.out, made)
+        method_bars(f, args.out, made)
+        similarity(f, args.out, made, notes)
+        projections(f, args.out, made)
+        predicted_vs_observed(f, args.out, made)
+        alignment(f, args.out, made, notes)
+        index_html(f, args.out, made, notes)
+    print(f"report: {len(made)} figures and index.html in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
