@@ -251,6 +251,46 @@ img{{max-width:100%;border:1px solid #ddd}}figure{{margin:1.5em 0}}</style></hea
         fh.write(page)
 
 
+def density_sweep(f, out, made):
+    """The seed's question: validation RMSE against lambda per density, and the optimal lambda."""
+    dens = f["/density"][:]
+    fig, ax = plt.subplots(figsize=(6.6, 4.6))
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(dens)))
+    for q, d in enumerate(dens):
+        g = f[f"/sweep{q}"]
+        lam, rmse = g["lambda"][:], g["validation_rmse"][:]
+        grid = np.unique(lam)
+        best_per_lambda = [rmse[lam == x].min() for x in grid]  # the best k at each lambda
+        ax.plot(grid, best_per_lambda, "o-", color=colours[q], label=f"density {d:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("λ (regularisation, times n per row)")
+    ax.set_ylabel("validation RMSE (best k at each λ)")
+    ax.set_title("Validation RMSE against λ, per density")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    save(fig, out, "lambda_vs_rmse_per_density.png", made)
+    fig, ax = plt.subplots(figsize=(6.0, 4.4))
+    ax.plot(dens, f["/best_lambda"][:], "s-", color="crimson")
+    for d, lam, k in zip(dens, f["/best_lambda"][:], f["/best_rank"][:]):
+        ax.annotate(f"k={k}", (d, lam), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("density (observed fraction of the rating matrix)")
+    ax.set_ylabel("optimal λ")
+    ax.set_title("Optimal λ against density")
+    ax.grid(alpha=0.3)
+    save(fig, out, "optimal_lambda_vs_density.png", made)
+    rows = "".join(f"<tr><td>{d:g}</td><td>{n}</td><td>{k}</td><td>{lam:g}</td><td>{r:.4f}</td></tr>"
+                   for d, n, k, lam, r in zip(dens, f["/ratings"][:], f["/best_rank"][:], f["/best_lambda"][:],
+                                              f["/best_rmse"][:]))
+    figs = "".join(f'<figure><img src="{m}" alt="{m}"></figure>' for m in made)
+    with open(os.path.join(out, "index.html"), "w") as fh:
+        fh.write("<!doctype html><html><head><meta charset='utf-8'><title>distcf: lambda against density</title></head>"
+                 "<body style='font-family:sans-serif'><h1>Optimal λ as the data get sparser</h1><table border=1 "
+                 "cellpadding=4><tr><th>density</th><th>ratings</th><th>best k</th><th>best λ</th>"
+                 f"<th>validation RMSE</th></tr>{rows}</table>{figs}</body></html>")
+
+
 def main():
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     a.add_argument("results")
@@ -259,8 +299,13 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     made, notes = [], []
     with h5py.File(args.results, "r") as f:
-        if text(f.attrs.get("format", "")) != "distcf-study":
-            raise SystemExit(f"{args.results}: not a distcf study results file")
+        kind = text(f.attrs.get("format", ""))
+        if kind == "distcf-density-sweep":
+            density_sweep(f, args.out, made)
+            print(f"report: {len(made)} figures and index.html in {args.out}")
+            return
+        if kind != "distcf-study":
+            raise SystemExit(f"{args.results}: not a distcf study or density-sweep results file")
         rating_matrices(f, args.out, made, notes)
         svd_sweep(f, args.out, made)
         als_convergence(f, args.out, made)

@@ -4,6 +4,8 @@
 
 #include "cli.hpp"
 #include "distcf/io/atomic.hpp"
+#include "distcf/data/distribute.hpp"
+#include "distcf/error.hpp"
 #include "distcf/model/sweep.hpp"
 
 namespace distcf::cli {
@@ -14,10 +16,12 @@ struct SweepArgs {
     std::string train, out;
     TrainingSetOptions data;
     SweepParams sweep;
+    std::vector<double> densities;
+    GenerateParams gen;
 };
 
-void write_table(h5::File& f, const SweepResult& r) {
-    const auto g = f.create_group("/sweep");
+void write_table(h5::File& f, const SweepResult& r, const std::string& at = "/sweep") {
+    const auto g = f.create_group(at);
     std::vector<std::int64_t> rank;
     std::vector<double> lambda, rmse, sd, seconds, folds;
     for (const auto& p : r.points) {
@@ -28,15 +32,71 @@ void write_table(h5::File& f, const SweepResult& r) {
         seconds.push_back(p.seconds);
         folds.insert(folds.end(), p.fold_rmse.begin(), p.fold_rmse.end());
     }
-    f.write_vector("/sweep/rank", rank);
-    f.write_vector("/sweep/lambda", lambda);
-    f.write_vector("/sweep/validation_rmse", rmse);
-    f.write_vector("/sweep/validation_rmse_sd", sd);
-    f.write_vector("/sweep/seconds", seconds);
-    f.write_vector("/sweep/fold_rmse", folds, r.folds);
+    f.write_vector(at + "/rank", rank);
+    f.write_vector(at + "/lambda", lambda);
+    f.write_vector(at + "/validation_rmse", rmse);
+    f.write_vector(at + "/validation_rmse_sd", sd);
+    f.write_vector(at + "/seconds", seconds);
+    f.write_vector(at + "/fold_rmse", folds, r.folds);
     g.set_attr("folds", std::int64_t{r.folds});
     g.set_attr("best", static_cast<std::int64_t>(r.best));
     g.set_attr("validation_ratings", r.validation_ratings);
+}
+
+// The seed's question -- the optimal lambda and how it moves as the data get sparser -- on sets
+// generated from the seed's model at each density (in memory), one sweep each.
+void run_density_sweep(SweepArgs& a, Context& ctx) {
+    const Comm& comm = ctx.comm;
+    auto& o = ctx.out;
+    require_output_dir(a.out);
+    a.sweep.validate();
+    std::vector<double> best_lambda, best_rmse;
+    std::vector<std::int64_t> best_rank, nnz;
+    std::vector<SweepResult> results;
+    for (double d : a.densities) {
+        GenerateParams g = a.gen;
+        g.density = d;
+        g.validate();
+        const GenreModel gm = make_genre_model(g, comm);
+        const GeneratedBlock gb = generate_block(g, gm, comm);
+        const RatingBlocks t = distribute(gb.ratings, g.users, g.items, 1.0, 5.0, comm);
+        o << "density " << d << ": " << t.nnz << " ratings (" << g.users << " x " << g.items << ")\n";
+        o << "     k       lambda   validation RMSE        sd\n";
+        SweepResult r = sweep_als(t, a.sweep, comm, [&](const SweepPoint& p) {
+            char line[128];
+            std::snprintf(line, sizeof line, "%6d %12g %17.6f %9.6f\n", p.rank, p.lambda, p.rmse, p.rmse_sd);
+            o << line;
+        });
+        const auto& b = r.points[r.best];
+        o << "  best: k = " << b.rank << ", lambda = " << b.lambda << "\n";
+        best_lambda.push_back(b.lambda);
+        best_rank.push_back(b.rank);
+        best_rmse.push_back(b.rmse);
+        nnz.push_back(t.nnz);
+        results.push_back(std::move(r));
+    }
+    o << "\n  density   ratings   best k   best lambda   validation RMSE\n";
+    for (std::size_t q = 0; q < a.densities.size(); ++q) {
+        char line[128];
+        std::snprintf(line, sizeof line, "%9g %9lld %8lld %13g %17.4f\n", a.densities[q], static_cast<long long>(nnz[q]),
+                      static_cast<long long>(best_rank[q]), best_lambda[q], best_rmse[q]);
+        o << line;
+    }
+    AtomicOutput out(a.out, comm);
+    {
+        h5::File f = h5::File::create(out.temp_path(), comm);
+        f.set_attr("format", std::string("distcf-density-sweep"));
+        Provenance::now(ctx.command_line).write(f);
+        f.write_vector("/density", a.densities);
+        f.write_vector("/ratings", nnz);
+        f.write_vector("/best_rank", best_rank);
+        f.write_vector("/best_lambda", best_lambda);
+        f.write_vector("/best_rmse", best_rmse);
+        for (std::size_t q = 0; q < results.size(); ++q) write_table(f, results[q], "/sweep" + std::to_string(q));
+        f.close();
+    }
+    out.commit();
+    o << "density sweep written to " << a.out << "\n";
 }
 
 void run_sweep(SweepArgs& a, Context& ctx) {
@@ -77,8 +137,16 @@ void run_sweep(SweepArgs& a, Context& ctx) {
 void add_sweep(CLI::App& app, Context& ctx, Registry& reg) {
     auto a = std::make_shared<SweepArgs>();
     CLI::App* s = app.add_subcommand("sweep", "Choose ALS's k and lambda by validation inside the training data, then train the best");
-    add_data_options(s, a->train, a->data);
-    s->add_option("--out", a->out, "output model file (HDF5) with the sweep table under /sweep")->required();
+    s->add_option("--train", a->train, "training rating store (a stored split is used unless --test is given)");
+    s->add_option("--test", a->data.test_path, "test rating store, scored once with the chosen model");
+    s->add_option("--test-fraction", a->data.test_fraction, "hold out this fraction of --train as test data");
+    s->add_option("--split-seed", a->data.split_seed, "seed of --test-fraction")->capture_default_str();
+    s->add_flag("!--ignore-stored-split", a->data.use_stored_split, "train on all ratings of a store with a split");
+    s->add_option("--out", a->out, "output: the best model with /sweep (or, with --densities, the tables)")->required();
+    s->add_option("--densities", a->densities, "instead of --train: sweep generated sets at these densities")->delimiter(',');
+    s->add_option("--gen-users", a->gen.users, "--densities: users of the generated sets")->capture_default_str();
+    s->add_option("--gen-items", a->gen.items, "--densities: items of the generated sets")->capture_default_str();
+    s->add_option("--gen-seed", a->gen.seed, "--densities: generator seed")->capture_default_str();
     s->add_option("--ranks", a->sweep.ranks, "grid of k, comma-separated")->delimiter(',')->capture_default_str();
     s->add_option("--lambdas", a->sweep.lambdas, "grid of lambda, comma-separated")->delimiter(',')->capture_default_str();
     s->add_option("--folds", a->sweep.folds, "K-fold cross-validation (0: one hold-out)")->capture_default_str();
@@ -86,7 +154,15 @@ void add_sweep(CLI::App& app, Context& ctx, Registry& reg) {
         ->capture_default_str();
     s->add_option("--fold-seed", a->sweep.split_seed, "seed of the fold assignment")->capture_default_str();
     add_als_options(s, a->sweep.als, true);
-    reg.push_back({s, [a, &ctx] { run_sweep(*a, ctx); }});
+    reg.push_back({s, [a, &ctx] {
+        if (!a->densities.empty()) {
+            if (!a->train.empty()) DISTCF_THROW(UsageError, "sweep: give --train or --densities, not both");
+            run_density_sweep(*a, ctx);
+        } else {
+            if (a->train.empty()) DISTCF_THROW(UsageError, "sweep: --train is required (or --densities)");
+            run_sweep(*a, ctx);
+        }
+    }});
 }
 
 }  // namespace distcf::cli

@@ -164,3 +164,18 @@ TEST(StudyCli, PrintsTheNotebooksNumbersBesideOursAndTheReportDrawsEveryFigure) 
     EXPECT_NE(check.out.find("ok 8"), std::string::npos);
     EXPECT_NE(test::read_text(d.file("rep/index.html")).find("0.4641"), std::string::npos);
 }
+
+TEST(SweepCli, DensitySweepAnswersTheSeedsQuestionAndTheReportPlotsIt) {
+    test::TempDir d;
+    const auto r = run(program(2) + " sweep --densities 0.05,0.25 --gen-users 200 --gen-items 120 --ranks 2,5 --lambdas 0.05,0.2,0.8" +
+                       " --folds 3 --iters 10 --out " + d.file("dens.h5"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("best lambda"), std::string::npos) << r.out;
+    h5::File f = h5::File::open(d.file("dens.h5"), Comm::self());
+    EXPECT_EQ(f.read_vector<double>("/best_lambda").size(), 2u);
+    EXPECT_EQ(f.read_vector<double>("/sweep1/validation_rmse").size(), 6u);
+    const auto rep = run("/usr/bin/python3 " DISTCF_SOURCE_DIR "/scripts/report.py " + d.file("dens.h5") + " --out " + d.file("rep"));
+    ASSERT_EQ(rep.code, 0) << rep.err;
+    EXPECT_NE(rep.out.find("2 figures"), std::string::npos) << rep.out;
+    EXPECT_EQ(run(program() + " sweep --densities 0.1 --train " + d.file("dens.h5") + " --out " + d.file("x.h5")).code, 2);
+}
