@@ -2,6 +2,8 @@
 # Ratings generated and written per second, end to end into HDF5, and peak memory per rank.
 #   DISTCF_BENCH_USERS (100000) DISTCF_BENCH_ITEMS (10000) DISTCF_BENCH_DENSITY (0.1: 1e8 ratings)
 #   DISTCF_BENCH_RANKS (2) DISTCF_BENCH_COMPRESSION ("0 1": gzip levels to run)
+#   DISTCF_BENCH_DIR (a temporary directory under $TMPDIR): where the file goes; /dev/shm takes the
+#   disk out of the measurement. The disk's own write rate (dd, 2.5 GB) is printed first.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=${DISTCF_BIN:-$root/build/distcf}
@@ -9,10 +11,12 @@ users=${DISTCF_BENCH_USERS:-100000}
 items=${DISTCF_BENCH_ITEMS:-10000}
 density=${DISTCF_BENCH_DENSITY:-0.1}
 np=${DISTCF_BENCH_RANKS:-2}
-dir=$(mktemp -d)
+dir=$(mktemp -d "${DISTCF_BENCH_DIR:-${TMPDIR:-/tmp}}/distcf-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-echo "bench_generate: $(nproc) cores, $np ranks, $users users x $items items, density $density"
+echo "bench_generate: $(nproc) cores, $np ranks, $users users x $items items, density $density, into $dir"
+dd if=/dev/zero of="$dir/dd" bs=16M count=150 2>&1 | tail -1 | sed 's/^/disk write rate here (dd, no sync): /'
+rm -f "$dir/dd"
 for level in ${DISTCF_BENCH_COMPRESSION:-0 1}; do
   t0=$(date +%s.%N)
   out=$(mpirun -n "$np" --oversubscribe "$bin" generate --users "$users" --items "$items" --density "$density" \

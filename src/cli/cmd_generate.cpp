@@ -64,6 +64,7 @@ void generate_to_file(const GenerateParams& p, const std::string& out, int compr
         const int me = comm.rank();
         h5::Layout layout;
         layout.deflate = compression;
+        layout.chunked = compression > 0;
         f.create_dataset<double>("/truth/value", nnz, 0, layout).write_rows(offset, n, block.truth.data());
         f.create_dataset<double>("/truth/user_factors", p.users, p.genres)
             .write_rows(block.users.begin(me), block.users.size(me), block.user_factors.data());

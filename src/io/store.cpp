@@ -69,6 +69,7 @@ void write_store(const std::string& path, const Comm& comm, const StoreHeader& h
 
         h5::Layout layout;
         layout.deflate = header.compression;
+        layout.chunked = header.compression > 0;  // uncompressed: contiguous, written straight by MPI-IO
         f.create_dataset<std::int32_t>("/ratings/user", nnz, 0, layout).write_rows(offset, n, mine.user.data());
         f.create_dataset<std::int32_t>("/ratings/item", nnz, 0, layout).write_rows(offset, n, mine.item.data());
         f.create_dataset<double>("/ratings/value", nnz, 0, layout).write_rows(offset, n, mine.value.data());
