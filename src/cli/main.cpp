@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     // transport's start-up (0.2 s of a 0.3 s MPI_Init here). Launched jobs keep their settings.
     if (!std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMIX_RANK") && !std::getenv("OMPI_MCA_pml"))
         setenv("OMPI_MCA_pml", "ob1", 0);
+
     int provided = 0;
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         std::fprintf(stderr, "distcf: error: MPI_Init_thread failed\n");
