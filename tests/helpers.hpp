@@ -14,6 +14,8 @@
 #include <fstream>
 #include <string>
 
+#include "distcf/data/distribute.hpp"
+#include "distcf/data/generate.hpp"
 #include "distcf/mpi/comm.hpp"
 
 namespace distcf::test {
@@ -98,6 +100,19 @@ inline std::string program(int np = 0) {
 inline const Comm& world() {
     static const Comm c = Comm::view(MPI_COMM_WORLD);
     return c;
+}
+
+/// This rank's blocks of a set generated from the seed's model (the default parameters, resized).
+inline RatingBlocks generated_blocks(const Comm& c, std::int64_t users, std::int64_t items, double density,
+                                     bool implicit = false) {
+    GenerateParams g;
+    g.users = users;
+    g.items = items;
+    g.density = density;
+    g.implicit = implicit;
+    const GenreModel gm = make_genre_model(g, c);
+    const GeneratedBlock gb = generate_block(g, gm, c);
+    return distribute(gb.ratings, g.users, g.items, implicit ? 0 : 1, implicit ? 100 : 5, c);
 }
 
 inline std::string ml100k(const std::string& file) { return std::string(DISTCF_ML100K_DIR) + "/" + file; }

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <ostream>
 
 #include "cli.hpp"
 #include "distcf/error.hpp"
 #include "distcf/io/atomic.hpp"
+#include "distcf/io/item_info.hpp"
 #include "distcf/io/store.hpp"
 #include "distcf/model/recommend.hpp"
 
@@ -16,7 +18,7 @@ namespace distcf::cli {
 namespace {
 
 struct RecommendArgs {
-    std::string model, user, out;
+    std::string model, user, out, titles;
     int top = 10;
     bool all_users = false;
     ColdStart cold;
@@ -38,14 +40,19 @@ std::vector<double> popularity_order(const FactorModel& m) { return {m.item_coun
 
 enum class Shown { Prediction, Fallback, Cosine };
 
-void print_list(std::ostream& o, const FactorModel& m, const IdMap& items, const std::vector<Scored>& list, Shown shown) {
-    o << "  rank  item        " << (shown == Shown::Cosine ? "cosine" : "predicted") << "\n";
+void print_list(std::ostream& o, const FactorModel& m, const IdMap& items, const std::vector<Scored>& list, Shown shown,
+                const std::map<std::string, ItemInfo>& info = {}) {
+    o << "  rank  item        " << (shown == Shown::Cosine ? "cosine" : "predicted") << (info.empty() ? "" : "  title (genres)")
+      << "\n";
     for (std::size_t r = 0; r < list.size(); ++r) {
-        char line[160];
+        char line[400];
         const double v = shown == Shown::Cosine     ? list[r].score
                          : shown == Shown::Fallback ? m.fallback(-1, list[r].item)
                                                     : std::clamp(list[r].score, m.rating_min, m.rating_max);
-        std::snprintf(line, sizeof line, "%6zu  %-10s %10.4f\n", r + 1, items.label(list[r].item).c_str(), v);
+        const std::string id = items.label(list[r].item);
+        std::string title;
+        if (const auto it = info.find(id); it != info.end()) title = "  " + it->second.title + " (" + it->second.genres + ")";
+        std::snprintf(line, sizeof line, "%6zu  %-10s %10.4f%s\n", r + 1, id.c_str(), v, title.c_str());
         o << line;
     }
 }
@@ -79,7 +86,7 @@ void run_recommend(const RecommendArgs& a, Context& ctx) {
             }
             ctx.out << "top " << a.top << " for user " << a.user << " (" << seen.ptr.back() << " rated items excluded)\n";
         }
-        print_list(ctx.out, m, items, list, shown);
+        print_list(ctx.out, m, items, list, shown, a.titles.empty() ? std::map<std::string, ItemInfo>{} : read_item_info(a.titles));
         return;
     }
     if (a.out.empty()) DISTCF_THROW(UsageError, "recommend --all-users: give --out RECS.h5");
@@ -129,7 +136,7 @@ void run_recommend(const RecommendArgs& a, Context& ctx) {
 }
 
 struct SimilarArgs {
-    std::string model, item;
+    std::string model, item, titles;
     int top = 10;
 };
 
@@ -138,8 +145,11 @@ void run_similar(const SimilarArgs& a, Context& ctx) {
     const FactorModel m = with_rank(load_model(a.model, ctx.comm, &users, &items), 0);
     const auto i = items.find(a.item);
     if (!i) DISTCF_THROW(InputError, a.model + ": item '" + a.item + "' is not in the model");
-    ctx.out << "items most similar to " << a.item << " (cosine of the item factors, k = " << m.rank << ")\n";
-    print_list(ctx.out, m, items, similar_items(m, *i, a.top), Shown::Cosine);
+    const auto info = a.titles.empty() ? std::map<std::string, ItemInfo>{} : read_item_info(a.titles);
+    const auto named = info.find(a.item);
+    ctx.out << "items most similar to " << a.item << (named != info.end() ? " (" + named->second.title + ")" : "")
+            << " (cosine of the item factors, k = " << m.rank << ")\n";
+    print_list(ctx.out, m, items, similar_items(m, *i, a.top), Shown::Cosine, info);
 }
 
 }  // namespace
@@ -152,6 +162,7 @@ void add_recommend(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--top", a->top, "N")->capture_default_str();
     s->add_flag("--all-users", a->all_users, "every user, in parallel, into --out");
     s->add_option("--out", a->out, "HDF5 output of --all-users");
+    s->add_option("--titles", a->titles, "MovieLens u.item, movies.dat or movies.csv: show titles and genres");
     add_cold_options(s, a->cold);
     reg.push_back({s, [a, &ctx] { run_recommend(*a, ctx); }});
 
@@ -160,6 +171,7 @@ void add_recommend(CLI::App& app, Context& ctx, Registry& reg) {
     t->add_option("--model", b->model, "model file")->required();
     t->add_option("--item", b->item, "external item ID")->required();
     t->add_option("--top", b->top, "N")->capture_default_str();
+    t->add_option("--titles", b->titles, "MovieLens u.item, movies.dat or movies.csv: show titles and genres");
     reg.push_back({t, [b, &ctx] { run_similar(*b, ctx); }});
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <ostream>
 
@@ -12,6 +13,7 @@
 #include "distcf/error.hpp"
 #include "distcf/io/atomic.hpp"
 #include "distcf/io/h5.hpp"
+#include "distcf/io/item_info.hpp"
 #include "distcf/model/analysis.hpp"
 #include "distcf/model/oracle.hpp"
 #include "distcf/model/recommend.hpp"
@@ -23,7 +25,7 @@ namespace distcf::cli {
 namespace {
 
 struct StudyArgs {
-    std::string data, out = "results/study.h5";
+    std::string data, out = "results/study.h5", titles;
     double test_fraction = 0.2;
     int top = 8;
 };
@@ -200,14 +202,18 @@ void run_study(const StudyArgs& a, Context& ctx) {
     std::vector<std::int32_t> sorted_rated = rated;
     std::sort(sorted_rated.begin(), sorted_rated.end());
     const auto recs = best_items(scores, sorted_rated, a.top);
+    const auto info = a.titles.empty() ? std::map<std::string, ItemInfo>{} : read_item_info(a.titles);
     o << "\ntop " << a.top << " for the most active user (" << d.users.label(active) << ", " << rated.size()
       << " training ratings; rated movies excluded)\n";
     for (std::size_t r = 0; r < recs.size(); ++r) {
         char line[160];
         const auto i = recs[r].item;
-        std::snprintf(line, sizeof line, "  %2zu. item %-8s predicted %.2f%s%s\n", r + 1, d.items.label(i).c_str(),
-                      ours.predict(active, i), has_truth ? "  genre " : "",
-                      has_truth ? genre_names[static_cast<std::size_t>(item_genre[i])].c_str() : "");
+        const auto named = info.find(d.items.label(i));
+        const std::string what = named != info.end() ? "  " + named->second.title + " (" + named->second.genres + ")"
+                                 : has_truth        ? "  genre " + genre_names[static_cast<std::size_t>(item_genre[i])]
+                                                    : std::string();
+        std::snprintf(line, sizeof line, "  %2zu. item %-8s predicted %.2f%s\n", r + 1, d.items.label(i).c_str(),
+                      ours.predict(active, i), what.c_str());
         o << line;
     }
     std::vector<double> genre_mean;
@@ -342,6 +348,7 @@ void add_study(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--out", a->out, "results file (HDF5)")->capture_default_str();
     s->add_option("--test-fraction", a->test_fraction, "hold-out fraction when the data have no stored split")->capture_default_str();
     s->add_option("--top", a->top, "N of the recommendations")->capture_default_str();
+    s->add_option("--titles", a->titles, "MovieLens u.item, movies.dat or movies.csv: show titles and genres");
     reg.push_back({s, [a, &ctx] { run_study(*a, ctx); }});
 }
 

@@ -12,16 +12,7 @@ using namespace distcf;
 using distcf::test::world;
 
 namespace {
-RatingBlocks implicit_set(const Comm& c) {
-    GenerateParams g;
-    g.users = 160;
-    g.items = 90;
-    g.density = 0.3;
-    g.implicit = true;
-    const GenreModel gm = make_genre_model(g, c);
-    const GeneratedBlock gb = generate_block(g, gm, c);
-    return distribute(gb.ratings, g.users, g.items, 0, 100, c);
-}
+RatingBlocks implicit_set(const Comm& c) { return test::generated_blocks(c, 160, 90, 0.3, true); }
 }  // namespace
 
 TEST(IalsMpi, HandComputedRowSolve) {

@@ -13,15 +13,7 @@ using namespace distcf;
 using distcf::test::world;
 
 namespace {
-RatingBlocks generated(const Comm& c) {
-    GenerateParams g;
-    g.users = 120;
-    g.items = 60;
-    g.density = 0.25;
-    const GenreModel gm = make_genre_model(g, c);
-    const GeneratedBlock gb = generate_block(g, gm, c);
-    return distribute(gb.ratings, g.users, g.items, 1, 5, c);
-}
+RatingBlocks generated(const Comm& c) { return test::generated_blocks(c, 120, 60, 0.25); }
 
 // (user, item, fold) of every rating, gathered and sorted.
 std::vector<std::int64_t> fold_table(const RatingSlice& s, const std::vector<std::uint8_t>& f, const Comm& c) {
