@@ -65,7 +65,7 @@ def rating_matrices(f, out, made, notes):
 
 def svd_sweep(f, out, made):
     k, tr, te = f["/svd/k"][:], f["/svd/train_rmse"][:], f["/svd/test_rmse"][:]
-    best = int(f["/svd"].attrs["best_k"])
+    best = int(f["/svd"].attrs["k_selected"])
     base = float(f["/svd"].attrs["baseline_test_rmse"])
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     ax.plot(k, tr, "o-", color="steelblue", label="train RMSE")

@@ -12,6 +12,7 @@
 #include "distcf/data/training_set.hpp"
 #include "distcf/model/als.hpp"
 #include "distcf/model/model.hpp"
+#include "distcf/model/svd.hpp"
 #include "distcf/mpi/comm.hpp"
 
 namespace distcf::cli {
@@ -58,6 +59,10 @@ void generate_to_file(const GenerateParams& p, const std::string& out, int compr
 void warm_start(FactorModel& m, const std::string& path, const Comm& comm);
 
 void add_study(CLI::App& app, Context& ctx, Registry& reg);
+
+/// /svd in a model or results file: singular values, and per k the train, test and validation
+/// RMSE, with the solver and the chosen k as attributes.
+void write_svd_table(h5::File& f, const SvdFit& fit, const std::string& solver, const std::string& select_k);
 
 /// --cold-threshold and --cold-start.
 void add_cold_options(CLI::App* s, ColdStart& c);

@@ -290,12 +290,7 @@ void run_study(const StudyArgs& a, Context& ctx) {
         const auto cg = f.group("/comparison");
         cg.set_attr("oracle_train_rmse", oracle.train);
         cg.set_attr("oracle_test_rmse", oracle.test);
-        std::vector<std::int64_t> sk(svd.table.k.begin(), svd.table.k.end());
-        f.write_vector("/svd/k", sk);
-        f.write_vector("/svd/train_rmse", svd.table.train_rmse);
-        f.write_vector("/svd/test_rmse", svd.table.test_rmse);
-        f.write_vector("/svd/singular_values", svd.singular_values);
-        f.group("/svd").set_attr("best_k", std::int64_t{svd.k_selected});
+        write_svd_table(f, svd, resolve_svd_solver(sp, U, I, comm.size()), sp.select_k);
         f.group("/svd").set_attr("baseline_test_rmse", bte);
         f.group("/svd").set_attr("baseline_train_rmse", btr);
         for (const auto& [name, m] : {std::pair{"als_seed", &als_seed}, std::pair{"als_biased", &ours}}) {

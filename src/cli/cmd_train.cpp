@@ -57,6 +57,19 @@ void warm_start(FactorModel& m, const std::string& path, const Comm& comm) {
     }
 }
 
+void write_svd_table(h5::File& f, const SvdFit& fit, const std::string& solver, const std::string& select_k) {
+    const auto g = f.create_group("/svd");
+    f.write_vector("/svd/singular_values", fit.singular_values);
+    std::vector<std::int64_t> k(fit.table.k.begin(), fit.table.k.end());
+    f.write_vector("/svd/k", k);
+    f.write_vector("/svd/train_rmse", fit.table.train_rmse);
+    f.write_vector("/svd/test_rmse", fit.table.test_rmse);
+    f.write_vector("/svd/validation_rmse", fit.validation_rmse);
+    g.set_attr("solver", solver);
+    g.set_attr("select_k", select_k);
+    g.set_attr("k_selected", std::int64_t{fit.k_selected});
+}
+
 namespace {
 
 }  // namespace
@@ -100,18 +113,6 @@ void print_fit(std::ostream& o, const char* label, double train, double test) {
 
 namespace {
 
-void write_svd(h5::File& f, const SvdFit& fit, const std::string& solver, const std::string& select_k) {
-    const auto g = f.create_group("/svd");
-    f.write_vector("/svd/singular_values", fit.singular_values);
-    std::vector<std::int64_t> k(fit.table.k.begin(), fit.table.k.end());
-    f.write_vector("/svd/k", k);
-    f.write_vector("/svd/train_rmse", fit.table.train_rmse);
-    f.write_vector("/svd/test_rmse", fit.table.test_rmse);
-    f.write_vector("/svd/validation_rmse", fit.validation_rmse);
-    g.set_attr("solver", solver);
-    g.set_attr("select_k", select_k);
-    g.set_attr("k_selected", std::int64_t{fit.k_selected});
-}
 
 std::string fixed2(double v) {
     char b[32];
@@ -163,7 +164,7 @@ void train_svd(const TrainArgs& a, const TrainingSet& data, std::int64_t n_test,
     FactorModel m = fit.model;
     m.history.push(0, fit.table.train_rmse[at], n_test ? fit.table.test_rmse[at] : -1.0, seconds, 0);
     save_model(a.out, m, data.users, data.items, prov, comm,
-               [&](h5::File& f) { write_svd(f, fit, solver, a.svd.select_k); }, &data.train.by_user);
+               [&](h5::File& f) { write_svd_table(f, fit, solver, a.svd.select_k); }, &data.train.by_user);
     o << "model written to " << a.out << "\n";
 }
 

@@ -12,16 +12,7 @@ using distcf::test::world;
 
 TEST(AlsMpi, FactorsAreBitIdenticalForAnyRankCount) {
     const Comm& c = world();
-    GenerateParams g;
-    g.users = 150;
-    g.items = 70;
-    g.density = 0.2;
-    const GenreModel gm = make_genre_model(g, c);
-    const GeneratedBlock gb = generate_block(g, gm, c);
-    const RatingBlocks mine = distribute(gb.ratings, g.users, g.items, 1, 5, c);
-    const GenreModel gm1 = make_genre_model(g, Comm::self());
-    const GeneratedBlock gb1 = generate_block(g, gm1, Comm::self());
-    const RatingBlocks all = distribute(gb1.ratings, g.users, g.items, 1, 5, Comm::self());
+    const RatingBlocks mine = test::generated_blocks(c, 150, 70, 0.2), all = test::generated_blocks(Comm::self(), 150, 70, 0.2);
     for (const char* formulation : {"seed", "biased"}) {
         AlsParams p;
         p.formulation = formulation;
