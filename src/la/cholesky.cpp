@@ -14,32 +14,43 @@ namespace distcf {
 
 DISTCF_CLONES int cholesky_lower(int d, double* A, int lda) {
     const auto col = [&](int j) { return A + static_cast<std::size_t>(j) * static_cast<std::size_t>(lda); };
+    // Four pivots per pass: the group's columns are factored among themselves, then the trailing
+    // matrix gets one update with four FMAs per element read and written.
+    constexpr int kGroup = 4;
     int j = 0;
-    // Two pivots per pass: the trailing update reads each target column once for both.
-    for (; j + 1 < d; j += 2) {
-        double* c0 = col(j);
-        double* c1 = col(j + 1);
-        if (!(c0[j] > 0)) return j + 1;
-        c0[j] = std::sqrt(c0[j]);
-        const double s0 = 1.0 / c0[j];
-        for (int i = j + 1; i < d; ++i) c0[i] *= s0;
-        const double f = c0[j + 1];
-        for (int i = j + 1; i < d; ++i) c1[i] -= f * c0[i];
-        if (!(c1[j + 1] > 0)) return j + 2;
-        c1[j + 1] = std::sqrt(c1[j + 1]);
-        const double s1 = 1.0 / c1[j + 1];
-        for (int i = j + 2; i < d; ++i) c1[i] *= s1;
-        for (int p = j + 2; p < d; ++p) {
+    for (; j + kGroup <= d; j += kGroup) {
+        double* c[kGroup] = {col(j), col(j + 1), col(j + 2), col(j + 3)};
+        for (int q = 0; q < kGroup; ++q) {
+            double* cq = c[q];
+            const int jq = j + q;
+            for (int r = 0; r < q; ++r) {
+                const double f = c[r][jq];
+                for (int i = jq; i < d; ++i) cq[i] -= f * c[r][i];
+            }
+            if (!(cq[jq] > 0)) return jq + 1;
+            cq[jq] = std::sqrt(cq[jq]);
+            const double s = 1.0 / cq[jq];
+            for (int i = jq + 1; i < d; ++i) cq[i] *= s;
+        }
+        const double *c0 = c[0], *c1 = c[1], *c2 = c[2], *c3 = c[3];
+        for (int p = j + kGroup; p < d; ++p) {
             double* cp = col(p);
-            const double f0 = c0[p], f1 = c1[p];
+            const double f0 = c0[p], f1 = c1[p], f2 = c2[p], f3 = c3[p];
 #pragma omp simd
-            for (int i = p; i < d; ++i) cp[i] -= f0 * c0[i] + f1 * c1[i];
+            for (int i = p; i < d; ++i) cp[i] -= (f0 * c0[i] + f1 * c1[i]) + (f2 * c2[i] + f3 * c3[i]);
         }
     }
-    if (j < d) {
-        double* c0 = col(j);
-        if (!(c0[j] > 0)) return j + 1;
-        c0[j] = std::sqrt(c0[j]);
+    for (; j < d; ++j) {  // the last d mod 4 columns, one at a time
+        double* cj = col(j);
+        for (int r = (j / kGroup) * kGroup; r < j; ++r) {
+            const double* cr = col(r);
+            const double f = cr[j];
+            for (int i = j; i < d; ++i) cj[i] -= f * cr[i];
+        }
+        if (!(cj[j] > 0)) return j + 1;
+        cj[j] = std::sqrt(cj[j]);
+        const double s = 1.0 / cj[j];
+        for (int i = j + 1; i < d; ++i) cj[i] *= s;
     }
     return 0;
 }

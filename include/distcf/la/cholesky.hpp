@@ -4,7 +4,7 @@
 ///
 /// ALS solves one (k+1) x (k+1) system per row, k ≤ 512. At these sizes LAPACK's dpotrf runs
 /// at about a tenth of the machine's peak (5 GFLOP/s at k = 64 here); this right-looking variant
-/// with two pivots per pass and contiguous column updates runs about three times faster, and it
+/// with four pivots per pass and contiguous column updates runs about three times faster, and it
 /// is exact in the same sense (no pivoting, backward stable for SPD matrices).
 
 namespace distcf {
