@@ -20,24 +20,35 @@ struct SweepArgs {
     GenerateParams gen;
 };
 
+std::string fixed_g(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return b;
+}
+
 void write_table(h5::File& f, const SweepResult& r, const std::string& at = "/sweep") {
     const auto g = f.create_group(at);
     std::vector<std::int64_t> rank;
-    std::vector<double> lambda, rmse, sd, seconds, folds;
+    std::vector<double> lambda, alpha, score, sd, seconds, folds;
     for (const auto& p : r.points) {
         rank.push_back(p.rank);
         lambda.push_back(p.lambda);
-        rmse.push_back(p.rmse);
-        sd.push_back(p.rmse_sd);
+        alpha.push_back(p.alpha);
+        score.push_back(p.score);
+        sd.push_back(p.score_sd);
         seconds.push_back(p.seconds);
-        folds.insert(folds.end(), p.fold_rmse.begin(), p.fold_rmse.end());
+        folds.insert(folds.end(), p.fold_score.begin(), p.fold_score.end());
     }
+    // validation_rmse for ALS, validation_ndcg (at the attribute `metric`'s N) for implicit ALS.
+    const std::string name = r.metric == "rmse" ? "rmse" : "ndcg";
     f.write_vector(at + "/rank", rank);
     f.write_vector(at + "/lambda", lambda);
-    f.write_vector(at + "/validation_rmse", rmse);
-    f.write_vector(at + "/validation_rmse_sd", sd);
+    if (name == "ndcg") f.write_vector(at + "/alpha", alpha);
+    f.write_vector(at + "/validation_" + name, score);
+    f.write_vector(at + "/validation_" + name + "_sd", sd);
     f.write_vector(at + "/seconds", seconds);
-    f.write_vector(at + "/fold_rmse", folds, r.folds);
+    f.write_vector(at + "/fold_" + name, folds, r.folds);
+    g.set_attr("metric", r.metric);
     g.set_attr("folds", std::int64_t{r.folds});
     g.set_attr("best", static_cast<std::int64_t>(r.best));
     g.set_attr("validation_ratings", r.validation_ratings);
@@ -64,14 +75,14 @@ void run_density_sweep(SweepArgs& a, Context& ctx) {
         o << "     k       lambda   validation RMSE        sd\n";
         SweepResult r = sweep_als(t, a.sweep, comm, [&](const SweepPoint& p) {
             char line[128];
-            std::snprintf(line, sizeof line, "%6d %12g %17.6f %9.6f\n", p.rank, p.lambda, p.rmse, p.rmse_sd);
+            std::snprintf(line, sizeof line, "%6d %12g %17.6f %9.6f\n", p.rank, p.lambda, p.score, p.score_sd);
             o << line;
         });
         const auto& b = r.points[r.best];
         o << "  best: k = " << b.rank << ", lambda = " << b.lambda << "\n";
         best_lambda.push_back(b.lambda);
         best_rank.push_back(b.rank);
-        best_rmse.push_back(b.rmse);
+        best_rmse.push_back(b.score);
         nnz.push_back(t.nnz);
         results.push_back(std::move(r));
     }
@@ -103,22 +114,44 @@ void run_sweep(SweepArgs& a, Context& ctx) {
     const Comm& comm = ctx.comm;
     auto& o = ctx.out;
     require_output_dir(a.out);
+    const bool implicit = a.sweep.method == "ials";
+    a.sweep.ials.iters = a.sweep.als.iters;
+    a.sweep.ials.seed = a.sweep.als.seed;
     a.sweep.validate();
     const TrainingSet data = load_training_set(a.train, a.data, comm);
     const std::int64_t n_test = describe(o, a.train, data, comm);
-    o << "sweep: " << a.sweep.ranks.size() << " ranks x " << a.sweep.lambdas.size() << " lambdas, "
+    o << "sweep: " << a.sweep.ranks.size() << " ranks x " << a.sweep.lambdas.size() << " lambdas"
+      << (implicit ? " x " + std::to_string(a.sweep.alphas.size()) + " alphas" : std::string()) << ", "
       << (a.sweep.folds >= 2 ? std::to_string(a.sweep.folds) + "-fold cross-validation"
                              : "hold-out of " + std::to_string(a.sweep.validation_fraction))
-      << " inside the training ratings, " << a.sweep.als.formulation << " ALS, " << a.sweep.als.iters << " iterations\n";
-    o << "     k       lambda   validation RMSE        sd   seconds\n";
+      << " inside the training ratings, " << (implicit ? std::string("implicit") : a.sweep.als.formulation) << " ALS, "
+      << a.sweep.als.iters << " iterations\n";
+    const std::string metric = implicit ? "NDCG@" + std::to_string(a.sweep.top) : std::string("RMSE");
+    o << "     k       lambda" << (implicit ? "      alpha" : "") << "   validation " << metric << "        sd   seconds\n";
     const SweepResult r = sweep_als(data.train, a.sweep, comm, [&](const SweepPoint& p) {
-        char line[128];
-        std::snprintf(line, sizeof line, "%6d %12g %17.6f %9.6f %9.2f\n", p.rank, p.lambda, p.rmse, p.rmse_sd, p.seconds);
+        char line[160];
+        if (implicit)
+            std::snprintf(line, sizeof line, "%6d %12g %10g %17.6f %9.6f %9.2f\n", p.rank, p.lambda, p.alpha, p.score, p.score_sd, p.seconds);
+        else
+            std::snprintf(line, sizeof line, "%6d %12g %17.6f %9.6f %9.2f\n", p.rank, p.lambda, p.score, p.score_sd, p.seconds);
         o << line << std::flush;
     });
     const SweepPoint& best = r.points[r.best];
-    o << "best: k = " << best.rank << ", lambda = " << best.lambda << " (validation RMSE " << best.rmse
+    o << "best: k = " << best.rank << ", lambda = " << best.lambda
+      << (implicit ? ", alpha = " + fixed_g(best.alpha) : std::string()) << " (validation " << metric << " " << best.score
       << "); retraining on all " << data.train.nnz << " training ratings\n";
+    if (implicit) {
+        IalsParams q = a.sweep.ials;
+        q.rank = best.rank;
+        q.lambda = best.lambda;
+        q.alpha = best.alpha;
+        FactorModel m = init_ials(data.train, q);
+        run_ials(m, data.train, q, comm);
+        save_model(a.out, m, data.users, data.items, Provenance::now(ctx.command_line), comm,
+                   [&](h5::File& f) { write_table(f, r); }, &data.train.by_user);
+        o << "model and sweep table written to " << a.out << " (rank it with `distcf evaluate --ranking`)\n";
+        return;
+    }
     AlsParams p = a.sweep.als;
     p.rank = best.rank;
     p.lambda = best.lambda;
@@ -153,6 +186,13 @@ void add_sweep(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--validation-fraction", a->sweep.validation_fraction, "hold-out fraction when --folds 0")
         ->capture_default_str();
     s->add_option("--fold-seed", a->sweep.split_seed, "seed of the fold assignment")->capture_default_str();
+    s->add_option("--method", a->sweep.method, "als (scored by RMSE) | ials (scored by NDCG@top on held-out interactions)")
+        ->check(CLI::IsMember({"als", "ials"}))
+        ->capture_default_str();
+    s->add_option("--alphas", a->sweep.alphas, "ials: grid of alpha, comma-separated")->delimiter(',')->capture_default_str();
+    s->add_option("--top", a->sweep.top, "ials: N of the NDCG that scores a point")->capture_default_str();
+    s->add_option("--confidence", a->sweep.ials.confidence, "ials: linear | log")->check(CLI::IsMember({"linear", "log"}));
+    s->add_option("--solver", a->sweep.ials.solver, "ials: cholesky | cg")->check(CLI::IsMember({"cholesky", "cg"}));
     add_als_options(s, a->sweep.als, true);
     reg.push_back({s, [a, &ctx] {
         if (!a->densities.empty()) {

@@ -9,6 +9,7 @@
 #include "distcf/data/distribute.hpp"
 #include "distcf/data/split.hpp"
 #include "distcf/error.hpp"
+#include "distcf/model/recommend.hpp"
 
 namespace distcf {
 
@@ -20,21 +21,27 @@ void SweepParams::validate() const {
     if (folds == 1 || folds < 0 || folds > 255) DISTCF_THROW(InputError, "folds: must be 0 (hold-out) or in [2, 255]");
     if (folds == 0 && !(validation_fraction > 0 && validation_fraction < 1))
         DISTCF_THROW(InputError, "validation-fraction: must be in (0, 1), got " + std::to_string(validation_fraction));
+    if (method != "als" && method != "ials") DISTCF_THROW(InputError, "method: sweep takes als or ials, got '" + method + "'");
+    if (method == "ials" && alphas.empty()) DISTCF_THROW(InputError, "alphas: the grid needs at least one alpha");
+    if (top < 1) DISTCF_THROW(InputError, "top: must be >= 1");
     for (int k : ranks) {
         AlsParams p = als;
         p.rank = k;
         p.validate();
+        IalsParams q = ials;
+        q.rank = k;
+        if (method == "ials") q.validate();
     }
 }
 
 namespace {
 void summarise(SweepPoint& p) {
-    const auto n = static_cast<double>(p.fold_rmse.size());
+    const auto n = static_cast<double>(p.fold_score.size());
     double s = 0, s2 = 0;
-    for (double r : p.fold_rmse) s += r;
-    p.rmse = s / n;
-    for (double r : p.fold_rmse) s2 += (r - p.rmse) * (r - p.rmse);
-    p.rmse_sd = n > 1 ? std::sqrt(s2 / (n - 1)) : 0.0;
+    for (double r : p.fold_score) s += r;
+    p.score = s / n;
+    for (double r : p.fold_score) s2 += (r - p.score) * (r - p.score);
+    p.score_sd = n > 1 ? std::sqrt(s2 / (n - 1)) : 0.0;
 }
 }  // namespace
 
@@ -42,13 +49,17 @@ SweepResult sweep_als(const RatingBlocks& train, const SweepParams& params, cons
                       const std::function<void(const SweepPoint&)>& on_point) {
     params.validate();
     SweepResult out;
+    const bool implicit = params.method == "ials";
+    if (implicit) out.metric = "ndcg@" + std::to_string(params.top);
     for (int k : params.ranks)
-        for (double l : params.lambdas) {
-            SweepPoint p;
-            p.rank = k;
-            p.lambda = l;
-            out.points.push_back(p);
-        }
+        for (double l : params.lambdas)
+            for (double a : implicit ? params.alphas : std::vector<double>{0.0}) {
+                SweepPoint p;
+                p.rank = k;
+                p.lambda = l;
+                p.alpha = a;
+                out.points.push_back(p);
+            }
     const RatingSlice all = slice_of(train.by_user);
     std::vector<std::uint8_t> fold;
     if (params.folds >= 2) {
@@ -71,23 +82,41 @@ SweepResult sweep_als(const RatingBlocks& train, const SweepParams& params, cons
             distribute(fit, train.n_users, train.n_items, train.rating_min, train.rating_max, comm);
         const Csr validation = route_rows(held.user, held.item, held.value, blocks.users, comm);
         out.validation_ratings += comm.sum<std::int64_t>(validation.nnz());
+        SeenItems seen;  // the fold's training items, excluded from the ranking (ials)
+        if (implicit) {
+            seen.row0 = blocks.by_user.row0;
+            seen.ptr = blocks.by_user.ptr;
+            seen.items = blocks.by_user.col;
+        }
         for (auto& p : out.points) {
-            AlsParams a = params.als;
-            a.rank = p.rank;
-            a.lambda = p.lambda;
             const double t0 = MPI_Wtime();
-            FactorModel m = init_als(blocks, a);
-            run_als(m, blocks, validation, a, comm);
+            if (implicit) {
+                IalsParams a = params.ials;
+                a.rank = p.rank;
+                a.lambda = p.lambda;
+                a.alpha = p.alpha;
+                FactorModel m = init_ials(blocks, a);
+                run_ials(m, blocks, a, comm);
+                p.fold_score.push_back(ranking_metrics(m, seen, validation, params.top, nullptr, blocks.users, comm).ndcg);
+            } else {
+                AlsParams a = params.als;
+                a.rank = p.rank;
+                a.lambda = p.lambda;
+                FactorModel m = init_als(blocks, a);
+                run_als(m, blocks, validation, a, comm);
+                p.fold_score.push_back(m.history.test_rmse.back());
+            }
             p.seconds += comm.bcast_value(MPI_Wtime() - t0);
-            p.fold_rmse.push_back(m.history.test_rmse.back());
             if (f + 1 == out.folds) {
                 summarise(p);
                 if (on_point) on_point(p);
             }
         }
     }
+    const bool higher = params.method == "ials";
     for (std::size_t i = 1; i < out.points.size(); ++i)
-        if (out.points[i].rmse < out.points[out.best].rmse) out.best = i;
+        if (higher ? out.points[i].score > out.points[out.best].score : out.points[i].score < out.points[out.best].score)
+            out.best = i;
     return out;
 }
 

@@ -53,11 +53,11 @@ TEST(SweepMpi, TableAndChoiceDoNotDependOnRankCount) {
     EXPECT_EQ(called, 4);
     ASSERT_EQ(a.points.size(), 4u);
     for (std::size_t i = 0; i < a.points.size(); ++i) {
-        EXPECT_EQ(a.points[i].fold_rmse, b.points[i].fold_rmse) << i;
-        EXPECT_EQ(a.points[i].fold_rmse.size(), 3u);
+        EXPECT_EQ(a.points[i].fold_score, b.points[i].fold_score) << i;
+        EXPECT_EQ(a.points[i].fold_score.size(), 3u);
     }
     EXPECT_EQ(a.best, b.best);
-    for (const auto& q : a.points) EXPECT_LE(a.points[a.best].rmse, q.rmse);
+    for (const auto& q : a.points) EXPECT_LE(a.points[a.best].score, q.score);
     EXPECT_EQ(a.validation_ratings, generated(Comm::self()).nnz);  // every rating validated once
     // A hold-out sweep validates on its fraction only.
     p.folds = 0;
@@ -79,4 +79,26 @@ TEST(SweepMpi, ParametersNameTheBadField) {
     p.lambdas = {0.1};
     p.folds = 1;
     EXPECT_THROW(p.validate(), InputError);
+}
+
+TEST(SweepMpi, ImplicitSweepScoresByNdcgAndDoesNotDependOnRankCount) {
+    const Comm& c = world();
+    SweepParams p;
+    p.method = "ials";
+    p.ranks = {3};
+    p.lambdas = {1.0, 10.0};
+    p.alphas = {1.0, 5.0};
+    p.validation_fraction = 0.2;
+    p.ials.iters = 4;
+    const SweepResult a = sweep_als(test::generated_blocks(c, 200, 90, 0.3, true), p, c);
+    const SweepResult b = sweep_als(test::generated_blocks(Comm::self(), 200, 90, 0.3, true), p, Comm::self());
+    EXPECT_EQ(a.metric, "ndcg@10");
+    ASSERT_EQ(a.points.size(), 4u);
+    for (std::size_t i = 0; i < a.points.size(); ++i) {
+        EXPECT_EQ(a.points[i].fold_score, b.points[i].fold_score) << i;
+        EXPECT_GT(a.points[i].score, 0.0);
+        EXPECT_LE(a.points[i].score, 1.0);
+    }
+    for (const auto& q : a.points) EXPECT_GE(a.points[a.best].score, q.score);  // higher NDCG is better
+    EXPECT_EQ(a.best, b.best);
 }

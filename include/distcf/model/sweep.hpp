@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "distcf/data/ratings.hpp"
 #include "distcf/model/als.hpp"
+#include "distcf/model/ials.hpp"
 #include "distcf/mpi/comm.hpp"
 
 namespace distcf {
@@ -22,20 +24,29 @@ struct SweepParams {
     double validation_fraction = 0.1;
     std::uint64_t split_seed = 7;  ///< seed of the fold assignment (its own random stream)
     AlsParams als;                 ///< formulation, iterations, initial-factor seed of every point
+    /// als: scored by validation RMSE (lower is better). ials: implicit ALS over ranks x lambdas x
+    /// alphas, scored by NDCG@top on the held-out interactions, training items excluded (higher
+    /// is better).
+    std::string method = "als";
+    std::vector<double> alphas{40.0};
+    IalsParams ials;               ///< confidence, solver, iterations of every ials point
+    int top = 10;
     void validate() const;
 };
 
-/// One grid point: validation RMSE per fold, their mean and standard deviation, seconds spent.
+/// One grid point: its validation score per fold, their mean and standard deviation, seconds.
 struct SweepPoint {
     int rank = 0;
     double lambda = 0.0;
-    std::vector<double> fold_rmse;
-    double rmse = 0.0, rmse_sd = 0.0, seconds = 0.0;
+    double alpha = 0.0;  ///< ials only
+    std::vector<double> fold_score;
+    double score = 0.0, score_sd = 0.0, seconds = 0.0;
 };
 
 struct SweepResult {
-    std::vector<SweepPoint> points;  ///< ranks outer, lambdas inner
-    std::size_t best = 0;            ///< smallest mean validation RMSE (first on ties)
+    std::vector<SweepPoint> points;  ///< ranks outer, then lambdas, then alphas
+    std::size_t best = 0;            ///< the best mean score (first on ties)
+    std::string metric = "rmse";     ///< rmse | ndcg@N
     int folds = 1;
     std::int64_t validation_ratings = 0;  ///< over all folds
 };
