@@ -149,8 +149,8 @@ void run_study(const StudyArgs& a, Context& ctx) {
         sw.lambdas = {0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3};
         sw.folds = 5;
     } else {
-        sw.ranks = {10, 20, 50};
-        sw.lambdas = {0.05, 0.1, 0.13, 0.2};
+        sw.ranks = {5, 10, 20, 50};
+        sw.lambdas = {0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4};
         sw.folds = 0;
     }
     const SweepResult sr = sweep_als(t, sw, comm);

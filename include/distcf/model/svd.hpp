@@ -21,10 +21,12 @@ struct SvdParams {
     std::vector<int> ranks{1, 2, 3, 5, 8, 10, 15, 20, 30};  ///< the k of the sweep
     /// dense: ScaLAPACK pdgesvd of the whole residual (2-D block-cyclic); randomized: Halko et al.
     /// (2011) on the sparse residual; auto: dense while users x items x 8 bytes / ranks stays
-    /// within dense_budget_mb, randomized above.
+    /// within dense_budget_mb and min(users, items) <= dense_max_min_dim (pdgesvd's work grows
+    /// as users x items x min), randomized otherwise.
     std::string solver = "auto";
     int block_size = 64;
     double dense_budget_mb = 1024;
+    std::int64_t dense_max_min_dim = 2000;
     int oversample = 10;
     int power_iters = 2;
     std::uint64_t seed = 42;  ///< the randomized sketch
