@@ -126,6 +126,8 @@ void run_ranking(const EvaluateArgs& a, const FactorModel& m, const RatingSlice&
     const Comm& comm = ctx.comm;
     const BlockPartition part = BlockPartition::balanced(m.user_counts, comm.size());
     const h5::File f = h5::File::open(a.model, comm);
+    if (!f.exists("/seen/ptr") && comm.is_root())
+        std::cerr << "evaluate --ranking: " << a.model << " keeps no training items (/seen); nothing is excluded from the rankings\n";
     const SeenItems seen = read_seen(f, part.begin(comm.rank()), part.end(comm.rank()));
     RatingSlice rel;
     for (std::int64_t k = 0; k < s.size(); ++k)
