@@ -35,7 +35,7 @@ def run(args, np_=1):
 def write(path, rows):
     with open(path, "w") as f:
         for u, i, v in rows:
-            f.write(f"{u},{i},{v:.17g}\n")
+            f.write(f"{int(u)},{int(i)},{v:.17g}\n")
 
 
 def measure(name, train, test, order, d, np_):

@@ -1,6 +1,5 @@
 #include "distcf/data/generate.hpp"
 
-#include <armadillo>
 
 #include <algorithm>
 #include <cmath>
