@@ -52,7 +52,7 @@ void assemble(const Csr& rows, std::int64_t r, const std::vector<double>& Y, con
               const RowSolveSpec& s, std::vector<double>& G, std::vector<double>& A, std::vector<double>& b) {
     const int k = s.rank, d = k + (s.learn_bias ? 1 : 0), da = d + 1;
     const int ld = (da + 3) / 4 * 4;  // 32-byte aligned columns
-    const auto p0 = rows.ptr[r], p1 = rows.ptr[r + 1];
+    const auto p0 = rows.ptr[r], p1 = rows.ptr[r + 1], p_last = rows.ptr[rows.rows()];
     const int n = static_cast<int>(p1 - p0);
     G.resize(static_cast<std::size_t>(kChunk) * ld);
     A.resize(static_cast<std::size_t>(da) * da);
@@ -61,8 +61,8 @@ void assemble(const Csr& rows, std::int64_t r, const std::vector<double>& Y, con
         for (int e = 0; e < m; ++e) {
             const auto p = p0 + e0 + e;
             const std::int64_t j = rows.col[p];
-            if (e + kPrefetch < m) {  // the other side's matrix rarely fits in cache: fetch ahead
-                const double* ahead = Y.data() + rows.col[p + kPrefetch] * k;
+            if (p + kPrefetch < p_last) {  // the other side's matrix rarely fits in cache: fetch ahead,
+                const double* ahead = Y.data() + rows.col[p + kPrefetch] * k;  // into the next row too
                 for (int c = 0; c < k; c += 8) __builtin_prefetch(ahead + c);
             }
             double* g = G.data() + static_cast<std::size_t>(e) * ld;

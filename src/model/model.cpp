@@ -30,7 +30,10 @@ double FactorModel::score(std::int64_t u, std::int64_t i) const {
     if (rank > 0) {
         const double* a = U.data() + u * rank;
         const double* b = V.data() + i * rank;
-        for (int f = 0; f < rank; ++f) s += a[f] * b[f];
+        double dot = 0.0;  // a vector reduction: one serial chain of k FMAs made this a tenth of training
+#pragma omp simd reduction(+ : dot)
+        for (int f = 0; f < rank; ++f) dot += a[f] * b[f];
+        s += dot;
     }
     return s;
 }

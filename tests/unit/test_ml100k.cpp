@@ -35,7 +35,7 @@ double five_folds(const std::string& options, const char* label) {
                     j["k"].get<int>());
         sum += j["rmse"].get<double>();
     }
-    std::printf("  mean %9.4f\n", sum / 5);
+    std::printf("  mean %9.5f\n", sum / 5);
     return sum / 5;
 }
 
