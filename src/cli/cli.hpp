@@ -52,7 +52,8 @@ void add_als_options(CLI::App* s, AlsParams& als, bool grid);
 /// Prints the one-line description of loaded training data; returns the number of test ratings.
 std::int64_t describe(std::ostream& o, const std::string& path, const TrainingSet& data, const Comm& comm);
 /// Generates a data set (the `generate` command's work) into `out`. Collective.
-void generate_to_file(const GenerateParams& p, const std::string& out, int compression, Context& ctx);
+void generate_to_file(const GenerateParams& p, const std::string& out, int compression, bool single_precision,
+                      Context& ctx);
 
 /// Sets m's factors from /init/{user,item}_factors (scripts/seed_dataset.py) or a model's
 /// /model factors in `path`. Collective.

@@ -16,73 +16,149 @@ struct GenerateArgs {
     GenerateParams p;
     std::string out;
     int compression = 1;
+    std::string precision = "single";
 };
+
+// Draws and writes the ratings and /truth/value in batches of whole users, about kBatch ratings
+// each, into buffers that are reused: the memory per rank stays at the observed items (4 bytes a
+// rating) plus one batch, and the only fresh pages are the file's.
+void write_ratings(const GenerateParams& p, const GenreModel& model, const ObservedBlock& obs,
+                   const std::vector<std::int64_t>& per_user, const std::vector<std::uint8_t>& is_test, int compression,
+                   bool single_precision, const Comm& comm, StoreWriter& w) {
+    constexpr std::int64_t kBatch = std::int64_t{1} << 21;
+    std::vector<std::pair<std::int64_t, std::int64_t>> batches;
+    for (std::int64_t r0 = 0, nu = static_cast<std::int64_t>(per_user.size()); r0 < nu;) {
+        std::int64_t r1 = r0, m = 0;
+        while (r1 < nu && (m == 0 || m + per_user[r1] <= kBatch)) m += per_user[r1++];
+        batches.emplace_back(r0, r1);
+        r0 = r1;
+    }
+    h5::Layout layout;
+    layout.deflate = compression;
+    layout.chunked = compression > 0;
+    // Closed when this returns, before the file: HDF5 would otherwise put off closing the file
+    // (and its last writes) until after the rename.
+    const h5::Dataset truth_ds = single_precision ? w.file().create_dataset<float>("/truth/value", w.nnz(), 0, layout)
+                                                  : w.file().create_dataset<double>("/truth/value", w.nnz(), 0, layout);
+    RatingSlice batch;
+    std::vector<double> truth;
+    std::vector<float> truth32;
+    const auto narrow = [&](const std::vector<double>& v) {  // parallel HDF5 cannot convert in compressed writes
+        truth32.assign(v.begin(), v.end());
+        return truth32.data();
+    };
+    const auto draw = [&](std::size_t b) {  // batch b of this rank's users (none past the last)
+        batch.user.clear();
+        batch.item.clear();
+        batch.value.clear();
+        truth.clear();
+        if (b < batches.size()) fill_ratings(p, model, obs, batches[b].first, batches[b].second, batch, truth);
+        const std::int64_t done = w.written(), m = batch.size();
+        if (!is_test.empty()) batch.is_test.assign(is_test.begin() + done, is_test.begin() + done + m);
+        return done;
+    };
+    if (compression == 0) {
+        // Independent writes: a rank writes its batch while the other draws; the kernel serialises
+        // writers to one file, so lock-step rounds would leave one rank spinning on its lock.
+        for (std::size_t b = 0; b < batches.size(); ++b) {
+            const std::int64_t done = draw(b);
+            if (single_precision) truth_ds.write_rows_independent(w.offset() + done, batch.size(), narrow(truth));
+            else truth_ds.write_rows_independent(w.offset() + done, batch.size(), truth.data());
+            w.append(batch);
+        }
+    } else {
+        // Parallel HDF5 compresses only in collective writes: every rank, every round.
+        const auto rounds = static_cast<std::size_t>(comm.max(static_cast<std::int64_t>(batches.size())));
+        for (std::size_t b = 0; b < rounds; ++b) {
+            const std::int64_t done = draw(b);
+            if (single_precision) truth_ds.write_rows(w.offset() + done, batch.size(), narrow(truth));
+            else truth_ds.write_rows(w.offset() + done, batch.size(), truth.data());
+            w.write(batch);
+        }
+    }
+}
+
+// The generating model under /truth (its handles closed on return, before the file is).
+void write_truth_model(const GenerateParams& p, const GenreModel& model, const ObservedBlock& obs, const Comm& comm,
+                       const h5::File& f) {
+    const int me = comm.rank();
+    f.create_dataset<double>("/truth/user_factors", p.users, p.genres)
+        .write_rows(obs.users.begin(me), obs.users.size(me), obs.user_factors.data());
+    f.write_vector("/truth/item_factors", model.item_factors, p.genres);
+    f.write_vector("/truth/item_genre", model.item_genre);
+    f.write_vector("/truth/item_weight", model.item_weight);
+    f.write_strings("/truth/genre_names", model.genre_names);
+    const auto g = f.group("/truth");
+    g.set_attr("true_min", model.true_min);
+    g.set_attr("true_max", model.true_max);
+    g.set_attr("exact_minmax", std::int64_t{model.exact_minmax ? 1 : 0});
+}
 
 }  // namespace
 
-void generate_to_file(const GenerateParams& p, const std::string& out, int compression, Context& ctx) {
+void generate_to_file(const GenerateParams& p, const std::string& out, int compression, bool single_precision,
+                      Context& ctx) {
     p.validate();
     require_output_dir(out);
     const Comm& comm = ctx.comm;
     comm.barrier();
     const double t0 = MPI_Wtime();
     const GenreModel model = make_genre_model(p, comm);
-    GeneratedBlock block = generate_block(p, model, comm);
-    if (p.test_fraction > 0) {
+    const ObservedBlock obs = observe_block(p, model, comm);
+    const std::vector<std::int64_t> per_user = ratings_per_user(p, model, obs);
+    std::int64_t n = 0;
+    for (auto c : per_user) n += c;
+    std::vector<std::uint8_t> is_test;
+    if (p.test_fraction > 0) {  // the split needs only (user, item): values are drawn batch by batch below
+        RatingSlice keys;
+        std::vector<double> truth;
+        fill_ratings(p, model, obs, 0, static_cast<std::int64_t>(per_user.size()), keys, truth);
         SplitOptions so;
         so.test_fraction = p.test_fraction;
         so.seed = p.seed;
-        block.ratings.is_test = choose_test(block.ratings, so, comm);
+        is_test = choose_test(keys, so, comm);
     }
-    const double t1 = MPI_Wtime();
+    double rating_max = 5.0;
+    if (p.implicit) {  // the largest count, before anything is written (the header holds it)
+        RatingSlice all;
+        std::vector<double> truth;
+        double mx = 1.0;
+        for (std::size_t r0 = 0; r0 < per_user.size(); r0 += 4096) {
+            all = RatingSlice{};
+            fill_ratings(p, model, obs, static_cast<std::int64_t>(r0),
+                         static_cast<std::int64_t>(std::min(per_user.size(), r0 + 4096)), all, truth);
+            for (double v : all.value) mx = std::max(mx, v);
+        }
+        rating_max = comm.max(mx);
+    }
 
     StoreHeader h;
     h.n_users = p.users;
     h.n_items = p.items;
     h.rating_min = 1.0;
-    h.rating_max = 5.0;
-    if (p.implicit) {
-        double mx = 1.0;
-        for (double v : block.ratings.value) mx = std::max(mx, v);
-        h.rating_max = comm.max(mx);
-    }
+    h.rating_max = rating_max;
     h.provenance = Provenance::now(ctx.command_line);
     h.compression = compression;
+    h.single_precision = single_precision;
     h.text_attrs["source"] = "distcf generate";
     h.text_attrs["item_popularity"] = p.item_popularity;
     h.text_attrs["user_activity"] = p.user_activity;
+    h.text_attrs["precision"] = single_precision ? "single" : "double";
     h.number_attrs = {{"users", double(p.users)},          {"items", double(p.items)},
                       {"genres", double(p.genres)},        {"seed", double(p.seed)},
                       {"noise", p.noise},                  {"density", p.density},
                       {"min_per_user", double(p.min_per_user)}, {"min_per_item", double(p.min_per_item)},
                       {"test_fraction", p.test_fraction},  {"implicit", p.implicit ? 1.0 : 0.0},
                       {"implicit_scale", p.implicit_scale}, {"implicit_sharpness", p.implicit_sharpness}, {"exact_minmax_pairs", p.exact_minmax_pairs}};
-    const std::int64_t n = block.ratings.size();
-    auto truth = [&](const h5::File& f) {
-        const std::int64_t offset = comm.exscan_sum(n);
-        const std::int64_t nnz = comm.sum(n);
-        const int me = comm.rank();
-        h5::Layout layout;
-        layout.deflate = compression;
-        layout.chunked = compression > 0;
-        f.create_dataset<double>("/truth/value", nnz, 0, layout).write_rows(offset, n, block.truth.data());
-        f.create_dataset<double>("/truth/user_factors", p.users, p.genres)
-            .write_rows(block.users.begin(me), block.users.size(me), block.user_factors.data());
-        f.write_vector("/truth/item_factors", model.item_factors, p.genres);
-        f.write_vector("/truth/item_genre", model.item_genre);
-        f.write_vector("/truth/item_weight", model.item_weight);
-        f.write_strings("/truth/genre_names", model.genre_names);
-        const auto g = f.group("/truth");
-        g.set_attr("true_min", model.true_min);
-        g.set_attr("true_max", model.true_max);
-        g.set_attr("exact_minmax", std::int64_t{model.exact_minmax ? 1 : 0});
-    };
-    write_store(out, comm, h, block.ratings, IdMap::identity(p.users), IdMap::identity(p.items), truth);
-    const double t2 = MPI_Wtime();
-    const std::int64_t nnz = comm.sum(n);
+    StoreWriter w(out, comm, h, n, IdMap::identity(p.users), IdMap::identity(p.items), false, !is_test.empty());
+    write_ratings(p, model, obs, per_user, is_test, compression, single_precision, comm, w);
+    write_truth_model(p, model, obs, comm, w.file());
+    w.commit();
+    const double t1 = MPI_Wtime();
+    const std::int64_t nnz = w.nnz();
     ctx.out << "generated " << nnz << " ratings (" << p.users << " users x " << p.items << " items, " << p.genres
             << " genres, density " << static_cast<double>(nnz) / (static_cast<double>(p.users) * p.items) << ") -> "
-            << out << " in " << t2 - t0 << " s (generate " << t1 - t0 << " s, write " << t2 - t1 << " s)\n";
+            << out << " in " << t1 - t0 << " s, generated and written in batches of whole users (" << (single_precision ? "single" : "double") << " precision values)\n";
     const auto rss = comm.allgather<std::int64_t>(peak_rss_bytes());
     const auto mine = comm.allgather<std::int64_t>(n);
     ctx.out << "peak RSS per rank:";
@@ -94,7 +170,9 @@ void generate_to_file(const GenerateParams& p, const std::string& out, int compr
 
 namespace {
 
-void run_generate(const GenerateArgs& a, Context& ctx) { generate_to_file(a.p, a.out, a.compression, ctx); }
+void run_generate(const GenerateArgs& a, Context& ctx) {
+    generate_to_file(a.p, a.out, a.compression, a.precision == "single", ctx);
+}
 
 }  // namespace
 
@@ -121,6 +199,11 @@ void add_generate(CLI::App& app, Context& ctx, Registry& reg) {
                   "largest users x items for the exact min-max normalisation")->capture_default_str();
     s->add_option("--compression", a->compression, "gzip level 0-9 of the rating datasets (0: fastest)")
         ->check(CLI::Range(0, 9))
+        ->capture_default_str();
+    s->add_option("--precision", a->precision,
+                  "single: rating and truth values as 32-bit floats (half the file; 7 digits, far below the noise); "
+                  "double: 64-bit")
+        ->check(CLI::IsMember({"single", "double"}))
         ->capture_default_str();
     s->add_option("--out", a->out, "output HDF5 store")->required();
     reg.push_back({s, [a, &ctx] { run_generate(*a, ctx); }});

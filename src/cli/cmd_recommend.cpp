@@ -122,10 +122,8 @@ void run_recommend(const RecommendArgs& a, Context& ctx) {
         o.set_attr("model", a.model);
         o.set_attr("top", std::int64_t{n});
         o.create_group("/recommendations");
-        const auto di = o.create_dataset<std::int32_t>("/recommendations/items", m.n_users, n);
-        const auto ds = o.create_dataset<double>("/recommendations/predicted", m.n_users, n);
-        di.write_rows(u0, u1 - u0, idx.data());
-        ds.write_rows(u0, u1 - u0, score.data());
+        o.create_dataset<std::int32_t>("/recommendations/items", m.n_users, n).write_rows(u0, u1 - u0, idx.data());
+        o.create_dataset<double>("/recommendations/predicted", m.n_users, n).write_rows(u0, u1 - u0, score.data());
         write_ids(o, "/ids/users", users);
         write_ids(o, "/ids/items", items);
         o.close();

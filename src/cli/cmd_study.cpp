@@ -90,7 +90,7 @@ void run_study(const StudyArgs& a, Context& ctx) {
         GenerateParams g;
         g.test_fraction = 0.2;
         o << "built-in data (the notebook's model and parameters): ";
-        generate_to_file(g, path, 1, ctx);
+        generate_to_file(g, path, 1, false, ctx);
     }
     TrainingSetOptions opt;
     if (!read_store_info(path, comm).has_split) opt.test_fraction = a.test_fraction;
@@ -287,9 +287,8 @@ void run_study(const StudyArgs& a, Context& ctx) {
         f.write_vector("/comparison/lambda", lambdas);
         f.write_vector("/comparison/train_rmse", trs);
         f.write_vector("/comparison/test_rmse", tes);
-        const auto cg = f.group("/comparison");
-        cg.set_attr("oracle_train_rmse", oracle.train);
-        cg.set_attr("oracle_test_rmse", oracle.test);
+        f.group("/comparison").set_attr("oracle_train_rmse", oracle.train);
+        f.group("/comparison").set_attr("oracle_test_rmse", oracle.test);
         write_svd_table(f, svd, resolve_svd_solver(sp, U, I, comm.size()), sp.select_k);
         f.group("/svd").set_attr("baseline_test_rmse", bte);
         f.group("/svd").set_attr("baseline_train_rmse", btr);

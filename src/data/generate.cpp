@@ -88,21 +88,26 @@ void observe(RowRng& g, double rate, const std::vector<Band>& bands, const std::
 #endif
 
 // Widens [lo, hi] by the scores f . M_j of one user against every item (mt: genre-major item
-// factors); compiled for AVX2/FMA as well as baseline x86-64.
-DISTCF_CLONES void score_range(const double* f, const double* mt, int G, std::int64_t I, double* dot, double& lo,
-                               double& hi) {
-    for (std::int64_t j = 0; j < I; ++j) dot[j] = 0.0;
-    for (int k = 0; k < G; ++k) {
-        const double a = f[k];
-        const double* col = mt + static_cast<std::size_t>(k) * static_cast<std::size_t>(I);
-#pragma omp simd
-        for (std::int64_t j = 0; j < I; ++j) dot[j] += a * col[j];
-    }
+// factors); compiled for AVX2/FMA as well as baseline x86-64. Items go in tiles whose partial
+// scores stay in L1 across the genres (a whole-row pass streamed the scores through L2 G times).
+DISTCF_CLONES void score_range(const double* f, const double* mt, int G, std::int64_t I, double& lo, double& hi) {
+    constexpr std::int64_t kTile = 512;
+    alignas(64) double dot[kTile];
     double l = lo, h = hi;
+    for (std::int64_t j0 = 0; j0 < I; j0 += kTile) {
+        const std::int64_t n = std::min(kTile, I - j0);
+        for (std::int64_t j = 0; j < n; ++j) dot[j] = 0.0;
+        for (int k = 0; k < G; ++k) {
+            const double a = f[k];
+            const double* col = mt + static_cast<std::size_t>(k) * static_cast<std::size_t>(I) + j0;
+#pragma omp simd
+            for (std::int64_t j = 0; j < n; ++j) dot[j] += a * col[j];
+        }
 #pragma omp simd reduction(min : l) reduction(max : h)
-    for (std::int64_t j = 0; j < I; ++j) {
-        l = dot[j] < l ? dot[j] : l;
-        h = dot[j] > h ? dot[j] : h;
+        for (std::int64_t j = 0; j < n; ++j) {
+            l = dot[j] < l ? dot[j] : l;
+            h = dot[j] > h ? dot[j] : h;
+        }
     }
     lo = l;
     hi = h;
@@ -218,11 +223,10 @@ GenreModel make_genre_model(const GenerateParams& p, const Comm& comm) {
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
 #pragma omp parallel reduction(min : lo) reduction(max : hi)
     {
-        std::vector<double> dot(static_cast<std::size_t>(I));
 #pragma omp for schedule(dynamic, 16)
         for (std::int64_t s = part.begin(comm.rank()); s < part.end(comm.rank()); ++s) {
             const auto f = make_user_factors(p, s * stride, s * stride + 1);
-            score_range(f.data(), mt.data(), G, I, dot.data(), lo, hi);
+            score_range(f.data(), mt.data(), G, I, lo, hi);
         }
     }
     m.true_min = comm.min(lo);
@@ -230,19 +234,19 @@ GenreModel make_genre_model(const GenerateParams& p, const Comm& comm) {
     return m;
 }
 
-GeneratedBlock generate_block(const GenerateParams& p, const GenreModel& m, const Comm& comm) {
-    const int G = p.genres;
+ObservedBlock observe_block(const GenerateParams& p, const GenreModel& m, const Comm& comm) {
     const std::int64_t I = p.items;
-    GeneratedBlock out;
+    ObservedBlock out;
     out.users = BlockPartition::uniform(p.users, comm.size());
     const std::int64_t u0 = out.users.begin(comm.rank()), u1 = out.users.end(comm.rank());
-    const std::int64_t nu = u1 - u0;
+    out.row0 = u0;
     out.user_factors = make_user_factors(p, u0, u1);
     const auto bands = make_bands(m.item_weight);
     const double sigma = p.lognormal_sigma();
 
     // 1. Observed items per user (sorted), user top-ups.
-    std::vector<std::vector<std::int32_t>> obs(static_cast<std::size_t>(nu));
+    auto& obs = out.items;
+    obs.resize(static_cast<std::size_t>(u1 - u0));
 #pragma omp parallel
     {
         std::vector<std::int32_t> tmp;
@@ -279,53 +283,103 @@ GeneratedBlock generate_block(const GenerateParams& p, const GenreModel& m, cons
             if (it == v.end() || *it != j) v.insert(it, static_cast<std::int32_t>(j));
         }
     }
-    // 3. Flatten; values: truth, noise from the user's stream (in item order), clipped to [1, 5].
-    std::vector<std::int64_t> start(static_cast<std::size_t>(nu) + 1, 0);
-    for (std::int64_t r = 0; r < nu; ++r) start[r + 1] = start[r] + static_cast<std::int64_t>(obs[r].size());
-    const std::int64_t n = start.back();
-    RatingSlice& s = out.ratings;
-    s.user.resize(static_cast<std::size_t>(n));
-    s.item.resize(static_cast<std::size_t>(n));
-    s.value.resize(static_cast<std::size_t>(n));
-    out.truth.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+namespace {
+
+// One user's ratings into u/i/v/t (cleared first): truth, then noise from the user's stream in item
+// order, clipped to [1, 5]; with --implicit, counts, the count-0 candidates left out.
+void user_ratings(const GenerateParams& p, const GenreModel& m, const ObservedBlock& b, std::int64_t r,
+                  std::vector<std::int32_t>& items, std::vector<double>& value, std::vector<double>& truth) {
+    const int G = p.genres;
     const double scale = 4.0 / (m.true_max - m.true_min);
-#pragma omp parallel for schedule(dynamic, 256)
-    for (std::int64_t r = 0; r < nu; ++r) {
-        const double* uf = out.user_factors.data() + r * G;
-        RowRng gn(p.seed, p.implicit ? Stream::Implicit : Stream::Noise, static_cast<std::uint64_t>(u0 + r));
-        std::int64_t k = start[r];
-        for (auto j : obs[r]) {
-            const double* mf = m.item_factors.data() + static_cast<std::int64_t>(j) * G;
-            double dot = 0;
-            for (int f = 0; f < G; ++f) dot += uf[f] * mf[f];
-            double t = 1.0 + scale * (dot - m.true_min);
-            if (!m.exact_minmax) t = std::clamp(t, 1.0, 5.0);
-            s.user[k] = static_cast<std::int32_t>(u0 + r);
-            s.item[k] = j;
-            out.truth[k] = t;
-            s.value[k] = p.implicit ? static_cast<double>(poisson(gn, p.implicit_scale * std::exp(p.implicit_sharpness * (t - 1.0))))
+    const double* uf = b.user_factors.data() + r * G;
+    items.clear();
+    value.clear();
+    truth.clear();
+    RowRng gn(p.seed, p.implicit ? Stream::Implicit : Stream::Noise, static_cast<std::uint64_t>(b.row0 + r));
+    for (auto j : b.items[static_cast<std::size_t>(r)]) {
+        const double* mf = m.item_factors.data() + static_cast<std::int64_t>(j) * G;
+        double dot = 0;
+        for (int f = 0; f < G; ++f) dot += uf[f] * mf[f];
+        double t = 1.0 + scale * (dot - m.true_min);
+        if (!m.exact_minmax) t = std::clamp(t, 1.0, 5.0);
+        const double v = p.implicit ? static_cast<double>(poisson(gn, p.implicit_scale * std::exp(p.implicit_sharpness * (t - 1.0))))
                                     : std::clamp(t + p.noise * gn.normal(), 1.0, 5.0);
-            ++k;
-        }
-        std::vector<std::int32_t>().swap(obs[r]);
-    }
-    if (p.implicit) {
         // A candidate whose count is 0 is not an interaction: what remains leans towards what each
         // user likes, as clicks and plays do.
-        std::size_t w = 0;
-        for (std::size_t e = 0; e < s.value.size(); ++e)
-            if (s.value[e] > 0) {
-                s.user[w] = s.user[e];
-                s.item[w] = s.item[e];
-                s.value[w] = s.value[e];
-                out.truth[w] = out.truth[e];
-                ++w;
-            }
-        s.user.resize(w);
-        s.item.resize(w);
-        s.value.resize(w);
-        out.truth.resize(w);
+        if (p.implicit && !(v > 0)) continue;
+        items.push_back(j);
+        value.push_back(v);
+        truth.push_back(t);
     }
+}
+
+}  // namespace
+
+namespace {
+
+std::vector<std::int64_t> count_range(const GenerateParams& p, const GenreModel& m, const ObservedBlock& b,
+                                      std::int64_t r0, std::int64_t r1) {
+    std::vector<std::int64_t> n(static_cast<std::size_t>(r1 - r0));
+    if (!p.implicit) {
+        for (std::int64_t r = r0; r < r1; ++r) n[r - r0] = static_cast<std::int64_t>(b.items[r].size());
+        return n;
+    }
+#pragma omp parallel
+    {
+        std::vector<std::int32_t> items;
+        std::vector<double> value, truth;
+#pragma omp for schedule(dynamic, 256)
+        for (std::int64_t r = r0; r < r1; ++r) {
+            user_ratings(p, m, b, r, items, value, truth);
+            n[r - r0] = static_cast<std::int64_t>(items.size());
+        }
+    }
+    return n;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> ratings_per_user(const GenerateParams& p, const GenreModel& m, const ObservedBlock& b) {
+    return count_range(p, m, b, 0, static_cast<std::int64_t>(b.items.size()));
+}
+
+void fill_ratings(const GenerateParams& p, const GenreModel& m, const ObservedBlock& b, std::int64_t r0,
+                  std::int64_t r1, RatingSlice& out, std::vector<double>& truth) {
+    // Counts first, so that threads fill disjoint ranges of the output in user order.
+    const std::vector<std::int64_t> count = count_range(p, m, b, r0, r1);
+    std::vector<std::int64_t> start(count.size() + 1, 0);
+    for (std::size_t r = 0; r < count.size(); ++r) start[r + 1] = start[r] + count[r];
+    const auto base = static_cast<std::size_t>(out.size());
+    const auto n = static_cast<std::size_t>(start.back());
+    out.user.resize(base + n);
+    out.item.resize(base + n);
+    out.value.resize(base + n);
+    truth.resize(base + n);
+#pragma omp parallel
+    {
+        std::vector<std::int32_t> items;
+        std::vector<double> value, t;
+#pragma omp for schedule(dynamic, 64)
+        for (std::int64_t r = r0; r < r1; ++r) {
+            user_ratings(p, m, b, r, items, value, t);
+            const auto k = base + static_cast<std::size_t>(start[r - r0]);
+            std::fill_n(out.user.begin() + k, items.size(), static_cast<std::int32_t>(b.row0 + r));
+            std::copy(items.begin(), items.end(), out.item.begin() + k);
+            std::copy(value.begin(), value.end(), out.value.begin() + k);
+            std::copy(t.begin(), t.end(), truth.begin() + k);
+        }
+    }
+}
+
+GeneratedBlock generate_block(const GenerateParams& p, const GenreModel& m, const Comm& comm) {
+    ObservedBlock b = observe_block(p, m, comm);
+    GeneratedBlock out;
+    fill_ratings(p, m, b, 0, static_cast<std::int64_t>(b.items.size()), out.ratings, out.truth);
+    out.users = b.users;
+    out.user_factors = std::move(b.user_factors);
     return out;
 }
 

@@ -96,7 +96,16 @@ File::~File() {
     if (std::uncaught_exceptions() > 0 && h_ && parallel()) h_.release();
 }
 
-void File::close() { h_.reset(); }
+void File::close() {
+    if (!h_) return;
+    // A dataset, group or attribute handle still open would keep the file open past H5Fclose, its
+    // last writes unflushed (and an atomic output renamed before they land): refuse, loudly.
+    const ssize_t open = H5Fget_obj_count(h_.id(), H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL);
+    if (open < 0) fail(path_ + ": H5Fget_obj_count", __FILE__, __LINE__);
+    if (open > 0)
+        fail(path_ + ": closing the file with " + std::to_string(open) + " object(s) of it still open", __FILE__, __LINE__);
+    h_.reset();
+}
 
 // ---- Location ------------------------------------------------------------------------------
 
@@ -312,11 +321,12 @@ hid_t Dataset::type_class() const {
     return H5Tget_class(t.id());
 }
 
-void Dataset::io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, bool write) const {
+void Dataset::io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, bool write, bool collective) const {
     if (row0 < 0 || nrows < 0 || row0 + nrows > rows())
         DISTCF_THROW(H5Error, file_ + ": rows [" + std::to_string(row0) + ", " + std::to_string(row0 + nrows) +
                                   ") outside dataset " + name_ + " of " + std::to_string(rows()) + " rows");
     if (rows() == 0 || (dims_.size() > 1 && cols() == 0)) return;  // an empty dataset: nothing to move (on every rank)
+    if (!collective && nrows == 0) return;
     const int nd = rank();
     hsize_t start[2] = {static_cast<hsize_t>(row0), 0};
     hsize_t count[2] = {static_cast<hsize_t>(nrows), static_cast<hsize_t>(cols())};
@@ -333,7 +343,8 @@ void Dataset::io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, 
     if (data == nullptr) data = &dummy;
     Handle dxpl = plist(H5P_DATASET_XFER);
     // Collective in a parallel file, reads too: every rank calls with its own hyperslab.
-    if (parallel_) DISTCF_H5(H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
+    if (parallel_)
+        DISTCF_H5(H5Pset_dxpl_mpio(dxpl.id(), collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT), "H5Pset_dxpl_mpio");
     if (write)
         DISTCF_H5(H5Dwrite(h_.id(), type, mspace.id(), fspace.id(), dxpl.id(), data), file_ + ": H5Dwrite " + name_);
     else

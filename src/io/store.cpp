@@ -39,53 +39,100 @@ IdMap read_ids(const h5::Location& loc, const std::string& name) {
     return IdMap::strings(loc.read_strings(name));
 }
 
+StoreWriter::StoreWriter(const std::string& path, const Comm& comm, const StoreHeader& header, std::int64_t mine_total,
+                         const IdMap& users, const IdMap& items, bool has_time, bool has_split)
+    : comm_(comm), mine_total_(mine_total), has_time_(has_time), has_split_(has_split), single_(header.single_precision) {
+    if (users.size() != header.n_users || items.size() != header.n_items)
+        DISTCF_THROW(InputError, "write_store: ID maps do not match n_users / n_items");
+    if (comm.any(mine_total < 0)) DISTCF_THROW(InputError, "write_store: a negative number of ratings");
+    offset_ = comm.exscan_sum(mine_total);
+    nnz_ = comm.sum(mine_total);
+    out_ = std::make_unique<AtomicOutput>(path, comm);
+    file_ = std::make_unique<h5::File>(h5::File::create(out_->temp_path(), comm));
+    const h5::File& f = *file_;
+    f.set_attr("format", std::string(kStoreFormat));
+    f.set_attr("format_version", kStoreFormatVersion);
+    f.set_attr("n_users", header.n_users);
+    f.set_attr("n_items", header.n_items);
+    f.set_attr("nnz", nnz_);
+    f.set_attr("rating_min", header.rating_min);
+    f.set_attr("rating_max", header.rating_max);
+    header.provenance.write(f);
+    for (const auto& [k, v] : header.text_attrs) f.set_attr(k, v);
+    for (const auto& [k, v] : header.number_attrs) f.set_attr(k, v);
+
+    h5::Layout layout;
+    layout.deflate = header.compression;
+    layout.chunked = header.compression > 0;  // uncompressed: contiguous, written straight by MPI-IO
+    f.create_dataset<std::int32_t>("/ratings/user", nnz_, 0, layout);
+    f.create_dataset<std::int32_t>("/ratings/item", nnz_, 0, layout);
+    if (header.single_precision) f.create_dataset<float>("/ratings/value", nnz_, 0, layout);
+    else f.create_dataset<double>("/ratings/value", nnz_, 0, layout);
+    if (has_time) f.create_dataset<std::int64_t>("/ratings/time", nnz_, 0, layout);
+    if (has_split) f.create_dataset<std::uint8_t>("/split/is_test", nnz_, 0, layout);
+    write_ids(f, "/ids/users", users);
+    write_ids(f, "/ids/items", items);
+}
+
+StoreWriter::~StoreWriter() = default;  // the file closes first, then an uncommitted output is removed
+
+void StoreWriter::write(const RatingSlice& b) { put(b, true); }
+
+void StoreWriter::append(const RatingSlice& b) { put(b, false); }
+
+void StoreWriter::put(const RatingSlice& b, bool collective) {
+    const std::int64_t n = b.size();
+    const bool bad = static_cast<std::int64_t>(b.user.size()) != n || static_cast<std::int64_t>(b.item.size()) != n ||
+                     (has_time_ && static_cast<std::int64_t>(b.time.size()) != n) ||
+                     (has_split_ && static_cast<std::int64_t>(b.is_test.size()) != n) || written_ + n > mine_total_;
+    if (collective ? comm_.any(bad) : bad)
+        DISTCF_THROW(InputError, "write_store: a batch whose columns differ in length, lacks the store's time or "
+                                 "split, or runs past the ratings a rank announced");
+    const std::int64_t row = offset_ + written_;
+    const h5::File& f = *file_;
+    const auto put_rows = [&](const std::string& name, const auto* data) {
+        const h5::Dataset d = f.dataset(name);
+        if (collective) d.write_rows(row, n, data);
+        else d.write_rows_independent(row, n, data);
+    };
+    put_rows("/ratings/user", b.user.data());
+    put_rows("/ratings/item", b.item.data());
+    if (single_) {  // converted here: parallel HDF5 cannot convert types in a compressed write
+        narrow_.assign(b.value.begin(), b.value.end());
+        put_rows("/ratings/value", narrow_.data());
+    } else {
+        put_rows("/ratings/value", b.value.data());
+    }
+    if (has_time_) put_rows("/ratings/time", b.time.data());
+    if (has_split_) {
+        put_rows("/split/is_test", b.is_test.data());
+        n_test_ += std::count(b.is_test.begin(), b.is_test.end(), std::uint8_t{1});
+    }
+    written_ += n;
+}
+
+void StoreWriter::commit() {
+    if (comm_.any(written_ != mine_total_))
+        DISTCF_THROW(InputError, "write_store: a rank wrote fewer ratings than it announced");
+    if (has_split_) file_->group("/split").set_attr("n_test", comm_.sum(n_test_));
+    file_->close();
+    file_.reset();
+    out_->commit();
+}
+
 void write_store(const std::string& path, const Comm& comm, const StoreHeader& header, const RatingSlice& mine,
                  const IdMap& users, const IdMap& items, const std::function<void(const h5::File&)>& extra) {
     const std::int64_t n = mine.size();
-    const std::int64_t offset = comm.exscan_sum(n);
-    const std::int64_t nnz = comm.sum(n);
     const bool has_time = comm.any(!mine.time.empty());
     const bool has_split = comm.any(!mine.is_test.empty());
-    if (has_time && static_cast<std::int64_t>(mine.time.size()) != n)
+    if (comm.any(has_time && static_cast<std::int64_t>(mine.time.size()) != n))
         DISTCF_THROW(InputError, "write_store: every rank must pass times when one does");
-    if (has_split && static_cast<std::int64_t>(mine.is_test.size()) != n)
+    if (comm.any(has_split && static_cast<std::int64_t>(mine.is_test.size()) != n))
         DISTCF_THROW(InputError, "write_store: every rank must pass the split when one does");
-    if (users.size() != header.n_users || items.size() != header.n_items)
-        DISTCF_THROW(InputError, "write_store: ID maps do not match n_users / n_items");
-
-    AtomicOutput out(path, comm);
-    {
-        h5::File f = h5::File::create(out.temp_path(), comm);
-        f.set_attr("format", std::string(kStoreFormat));
-        f.set_attr("format_version", kStoreFormatVersion);
-        f.set_attr("n_users", header.n_users);
-        f.set_attr("n_items", header.n_items);
-        f.set_attr("nnz", nnz);
-        f.set_attr("rating_min", header.rating_min);
-        f.set_attr("rating_max", header.rating_max);
-        header.provenance.write(f);
-        for (const auto& [k, v] : header.text_attrs) f.set_attr(k, v);
-        for (const auto& [k, v] : header.number_attrs) f.set_attr(k, v);
-
-        h5::Layout layout;
-        layout.deflate = header.compression;
-        layout.chunked = header.compression > 0;  // uncompressed: contiguous, written straight by MPI-IO
-        f.create_dataset<std::int32_t>("/ratings/user", nnz, 0, layout).write_rows(offset, n, mine.user.data());
-        f.create_dataset<std::int32_t>("/ratings/item", nnz, 0, layout).write_rows(offset, n, mine.item.data());
-        f.create_dataset<double>("/ratings/value", nnz, 0, layout).write_rows(offset, n, mine.value.data());
-        if (has_time) f.create_dataset<std::int64_t>("/ratings/time", nnz, 0, layout).write_rows(offset, n, mine.time.data());
-        if (has_split) {
-            f.create_dataset<std::uint8_t>("/split/is_test", nnz, 0, layout).write_rows(offset, n, mine.is_test.data());
-            const std::int64_t n_test = comm.sum<std::int64_t>(
-                std::count(mine.is_test.begin(), mine.is_test.end(), std::uint8_t{1}));
-            f.group("/split").set_attr("n_test", n_test);
-        }
-        write_ids(f, "/ids/users", users);
-        write_ids(f, "/ids/items", items);
-        if (extra) extra(f);
-        f.close();
-    }
-    out.commit();
+    StoreWriter w(path, comm, header, n, users, items, has_time, has_split);
+    w.write(mine);
+    if (extra) extra(w.file());
+    w.commit();
 }
 
 StoreInfo read_store_info(const std::string& path, const Comm& comm) {

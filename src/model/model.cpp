@@ -143,6 +143,7 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
         f.set_attr("format", std::string("distcf-model"));
         f.set_attr("format_version", std::int64_t{1});
         prov.write(f);
+        {  // the group closes before the file does (File::close refuses open objects)
         const auto g = f.create_group("/model");
         g.set_attr("method", m.method);
         g.set_attr("formulation", m.formulation);
@@ -156,6 +157,7 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
         g.set_attr("rating_max", m.rating_max);
         g.set_attr("iterations_done", m.iterations_done);
         for (const auto& [k, v] : m.params) g.set_attr("param_" + k, v);
+        }
         f.write_vector("/model/user_bias", m.user_bias);
         f.write_vector("/model/item_bias", m.item_bias);
         f.write_vector("/model/user_factors", m.U, std::max(m.rank, 1));

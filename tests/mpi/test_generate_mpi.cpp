@@ -61,3 +61,41 @@ TEST(GenerateMpi, CommandWritesTheSameFileOnAnyRankCount) {
     h5::File fa = h5::File::open(d.file("a.h5"), c), fb = h5::File::open(d.file("b.h5"), c);
     EXPECT_EQ(fa.read_vector<double>("/truth/user_factors"), fb.read_vector<double>("/truth/user_factors"));
 }
+
+// The command draws and writes in batches (independent writes uncompressed, collective rounds
+// compressed); what lands in the file is what generate_block draws in one go on one rank, to the
+// bit in double precision and rounded to float in single.
+TEST(GenerateMpi, BatchedCommandWritesWhatOneShotGenerationDraws) {
+    const Comm& c = world();
+    test::TempDir d(c);
+    GenerateParams p;
+    p.users = 300;
+    p.items = 80;
+    p.density = 0.2;
+    p.seed = 3;
+    const GenreModel m = make_genre_model(p, Comm::self());
+    const GeneratedBlock one = generate_block(p, m, Comm::self());
+    const std::string args = " generate --users 300 --items 80 --density 0.2 --seed 3";
+    struct Case {
+        std::string name, options;
+    };
+    for (const Case& k : {Case{"d0.h5", " --precision double --compression 0"}, Case{"d1.h5", " --precision double --compression 1"},
+                          Case{"s0.h5", " --precision single --compression 0"}}) {
+        if (c.is_root()) {
+            const auto r = test::run(test::program(3) + args + k.options + " --out " + d.file(k.name));
+            ASSERT_EQ(r.code, 0) << r.err;
+        }
+        c.barrier();
+        h5::File f = h5::File::open(d.file(k.name), c);
+        EXPECT_EQ(f.read_vector<std::int32_t>("/ratings/user"), one.ratings.user) << k.name;
+        EXPECT_EQ(f.read_vector<std::int32_t>("/ratings/item"), one.ratings.item) << k.name;
+        const auto value = f.read_vector<double>("/ratings/value"), truth = f.read_vector<double>("/truth/value");
+        ASSERT_EQ(value.size(), one.ratings.value.size());
+        ASSERT_EQ(truth.size(), one.truth.size());
+        const bool single = k.name[0] == 's';
+        for (std::size_t e = 0; e < value.size(); ++e) {
+            EXPECT_EQ(value[e], single ? static_cast<double>(static_cast<float>(one.ratings.value[e])) : one.ratings.value[e]);
+            EXPECT_EQ(truth[e], single ? static_cast<double>(static_cast<float>(one.truth[e])) : one.truth[e]);
+        }
+    }
+}

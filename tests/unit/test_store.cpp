@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "distcf/data/distribute.hpp"
 #include "distcf/io/h5.hpp"
 #include "distcf/io/store.hpp"
@@ -64,6 +66,62 @@ TEST(Store, RoundTripKeepsRatingsTimesIdsAndAttributes) {
     EXPECT_EQ(*i.find("b"), 1);
     EXPECT_EQ(*u.find("9"), 2);
     EXPECT_FALSE(u.find("8").has_value());
+}
+
+TEST(Store, BatchedWriterMatchesOneShotWriteAndChecksWhatWasAnnounced) {
+    TempDir d;
+    write_tiny(d.file("one.h5"));
+    {
+        StoreWriter w(d.file("batched.h5"), Comm::self(), header(), 4, IdMap::integers({5, 7, 9}),
+                      IdMap::strings({"a", "b", "c"}), true, false);
+        const RatingSlice all = tiny();
+        RatingSlice first, second;
+        for (int e = 0; e < 4; ++e) {
+            RatingSlice& b = e < 3 ? first : second;
+            b.push(all.user[e], all.item[e], all.value[e]);
+            b.time.push_back(all.time[e]);
+        }
+        w.append(first);
+        w.append(second);
+        EXPECT_EQ(w.written(), 4);
+        w.commit();
+    }
+    const auto a = read_slice(d.file("one.h5"), Comm::self(), Subset::All);
+    const auto b = read_slice(d.file("batched.h5"), Comm::self(), Subset::All);
+    EXPECT_EQ(a.user, b.user);
+    EXPECT_EQ(a.item, b.item);
+    EXPECT_EQ(a.value, b.value);
+    EXPECT_EQ(a.time, b.time);
+    // Announced 4 ratings, wrote 1: commit refuses, and no file appears.
+    EXPECT_NE(error_of([&] {
+                  StoreWriter w(d.file("short.h5"), Comm::self(), header(), 4, IdMap::integers({5, 7, 9}),
+                                IdMap::strings({"a", "b", "c"}), false, false);
+                  RatingSlice one;
+                  one.push(0, 1, 4.0);
+                  w.append(one);
+                  w.commit();
+              }).find("fewer ratings than it announced"),
+              std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(d.file("short.h5")));
+}
+
+TEST(Store, SinglePrecisionStoresFloatsAndReadsBackAsDoubles) {
+    TempDir d;
+    StoreHeader h = header();
+    h.single_precision = true;
+    RatingSlice s;
+    s.push(0, 0, 3.1);
+    s.push(1, 2, 4.7);
+    write_store(d.file("f.h5"), Comm::self(), h, s, IdMap::identity(3), IdMap::identity(3));
+    const auto back = read_slice(d.file("f.h5"), Comm::self(), Subset::All);
+    EXPECT_EQ(back.value, (std::vector<double>{static_cast<float>(3.1), static_cast<float>(4.7)}));
+}
+
+TEST(Store, ClosingAFileWithAnObjectStillOpenIsAnError) {
+    TempDir d;
+    h5::File f = h5::File::create(d.file("x.h5"), Comm::self());
+    const auto ds = f.create_dataset<double>("/v", 3);
+    EXPECT_THROW(f.close(), H5Error);
 }
 
 TEST(Store, LoadBlocksOnOneRankHoldsEveryRatingByUserAndByItem) {

@@ -73,6 +73,15 @@ struct GeneratedBlock {
     std::vector<double> truth;               ///< noise-free rating of each of my ratings
 };
 
+/// This rank's users' observed items, before any value is drawn: what the values and the split
+/// are made from, at 4 bytes per rating.
+struct ObservedBlock {
+    BlockPartition users;                             ///< uniform user blocks
+    std::int64_t row0 = 0;                            ///< my first user
+    std::vector<double> user_factors;                 ///< my users x genres, row-major
+    std::vector<std::vector<std::int32_t>> items;     ///< per local user: observed items, ascending
+};
+
 /// Genre names: the seed's five, then "Genre6", "Genre7", ...
 std::vector<std::string> genre_names(int genres);
 
@@ -82,7 +91,21 @@ GenreModel make_genre_model(const GenerateParams& p, const Comm& comm);
 /// User factors of users [u0, u1), row-major.
 std::vector<double> make_user_factors(const GenerateParams& p, std::int64_t u0, std::int64_t u1);
 
-/// Generates this rank's users' ratings. Collective (per-item top-ups need global item counts).
+/// Draws which items this rank's users rate, with both top-ups. Collective (per-item top-ups need
+/// global item counts).
+ObservedBlock observe_block(const GenerateParams& p, const GenreModel& model, const Comm& comm);
+
+/// Appends the ratings of local users [r0, r1) of `b` to `out` (user, item, value) and their
+/// noise-free values to `truth`. Each user's values come from that user's own stream, so any
+/// batching gives the same ratings. With --implicit, count-0 candidates are left out.
+void fill_ratings(const GenerateParams& p, const GenreModel& model, const ObservedBlock& b, std::int64_t r0,
+                  std::int64_t r1, RatingSlice& out, std::vector<double>& truth);
+
+/// Ratings per local user that fill_ratings gives (fewer than the observed items with --implicit).
+std::vector<std::int64_t> ratings_per_user(const GenerateParams& p, const GenreModel& model, const ObservedBlock& b);
+
+/// Generates this rank's users' ratings at once: observe_block, then fill_ratings over every user.
+/// Collective.
 GeneratedBlock generate_block(const GenerateParams& p, const GenreModel& model, const Comm& comm);
 
 }  // namespace distcf

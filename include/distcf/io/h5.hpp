@@ -150,6 +150,14 @@ public:
     void write_rows(std::int64_t row0, std::int64_t nrows, const T* data) const {
         io(row0, nrows, const_cast<T*>(data), native_type<T>(), true);
     }
+    /// Like write_rows, but independent in a parallel file: only this rank calls, as often as it
+    /// likes. Ranks then write at their own pace (on a local file system the kernel serialises
+    /// writers to one file anyway, so lock-step collective rounds leave one rank waiting). The
+    /// dataset must exist already, with its space allocated (as create_dataset does in parallel).
+    template <class T>
+    void write_rows_independent(std::int64_t row0, std::int64_t nrows, const T* data) const {
+        io(row0, nrows, const_cast<T*>(data), native_type<T>(), true, false);
+    }
     /// Reads rows [row0, row0 + nrows) into data. Collective in a parallel file, like write_rows.
     template <class T>
     void read_rows(std::int64_t row0, std::int64_t nrows, T* data) const {
@@ -163,7 +171,7 @@ public:
     }
 
 private:
-    void io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, bool write) const;
+    void io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, bool write, bool collective = true) const;
     hid_t type_class() const;
     Handle h_;
     std::string name_;

@@ -5,11 +5,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "distcf/data/ratings.hpp"
+#include "distcf/io/atomic.hpp"
 #include "distcf/io/h5.hpp"
 #include "distcf/mpi/comm.hpp"
 
@@ -40,6 +43,9 @@ struct StoreHeader {
     std::map<std::string, std::string> text_attrs;   ///< e.g. source file, generator parameters
     std::map<std::string, double> number_attrs;
     int compression = 1;  ///< gzip level of the rating datasets (0: none, fastest to write)
+    /// /ratings/value stored as 32-bit floats (half the bytes; readers convert to double). For
+    /// continuous synthetic ratings, whose 7 significant digits are far below the noise.
+    bool single_precision = false;
 };
 
 /// What a store holds, read from its attributes and checked against its datasets.
@@ -58,6 +64,45 @@ struct StoreInfo {
 
 /// Which ratings of a store to read: all, or one side of its stored split.
 enum class Subset { All, Train, Test };
+
+/// A store written in batches, so that no rank ever holds all its ratings: the file and its
+/// datasets are created for `mine_total` ratings on this rank (offsets by an exclusive scan), then
+/// each write() appends a batch at this rank's running offset. write() is collective: every rank
+/// calls it equally often, an empty batch where it has none left. The file appears at `path` only
+/// on commit(); destroyed uncommitted (an exception), it leaves nothing behind.
+class StoreWriter {
+public:
+    StoreWriter(const std::string& path, const Comm& comm, const StoreHeader& header, std::int64_t mine_total,
+                const IdMap& users, const IdMap& items, bool has_time, bool has_split);
+    StoreWriter(const StoreWriter&) = delete;
+    StoreWriter& operator=(const StoreWriter&) = delete;
+    ~StoreWriter();
+
+    /// Appends a batch (user, item, value; time and is_test when the store has them). Collective.
+    void write(const RatingSlice& batch);
+    /// Like write, but independent: only this rank calls, as many times as it needs, so ranks
+    /// write while others are still drawing their next batch. Its own per-rating datasets
+    /// (beside the ratings) go with Dataset::write_rows_independent.
+    void append(const RatingSlice& batch);
+    /// Ratings this rank has written so far.
+    std::int64_t written() const noexcept { return written_; }
+    /// The open file, for groups beside the ratings (e.g. /truth); rows of a per-rating dataset
+    /// start at offset() on this rank.
+    const h5::File& file() const { return *file_; }
+    std::int64_t offset() const noexcept { return offset_; }
+    std::int64_t nnz() const noexcept { return nnz_; }
+    /// Checks that every rank wrote what it announced, closes and renames. Collective.
+    void commit();
+
+private:
+    void put(const RatingSlice& batch, bool collective);
+    const Comm& comm_;
+    std::unique_ptr<AtomicOutput> out_;
+    std::unique_ptr<h5::File> file_;
+    std::int64_t mine_total_ = 0, offset_ = 0, nnz_ = 0, written_ = 0, n_test_ = 0;
+    bool has_time_ = false, has_split_ = false, single_ = false;
+    std::vector<float> narrow_;  // a batch's values as stored, with single_precision
+};
 
 /// Writes a store atomically (temporary name, renamed on success). Collective: each rank passes its
 /// slice of the ratings, slices in rank order forming the whole set in (user, item) order; offsets
