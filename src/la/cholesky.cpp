@@ -27,7 +27,7 @@ typedef double v4u __attribute__((vector_size(32), aligned(8)));  // unaligned l
 typedef long long i4 __attribute__((vector_size(32)));
 inline v4 load(const double* p) { return *reinterpret_cast<const v4u*>(p); }
 // p[0..7] -= [lo_v hi_v] where row s + e >= first; other rows are rewritten unchanged.
-inline void store_sub(double* p, v4 lo_v, v4 hi_v, int s, int first) {
+inline void store_sub(double* p, const v4& lo_v, const v4& hi_v, int s, int first) {
     const i4 lo_rows = i4{0, 1, 2, 3} + (s - first), hi_rows = lo_rows + 4;
     const v4 a = load(p), b = load(p + 4);
     *reinterpret_cast<v4u*>(p) = lo_rows >= 0 ? a - lo_v : a;
