@@ -102,6 +102,11 @@ void add_als_options(CLI::App* s, AlsParams& als, bool grid) {
     s->add_option("--iters", als.iters, "iterations (sweeps)")->capture_default_str();
     s->add_option("--tol", als.tol, "stop when the relative objective decrease is below this")->capture_default_str();
     s->add_option("--seed", als.seed, "seed of the initial factors")->capture_default_str();
+    s->add_option("--row-solve", als.row_solve,
+                  "auto | primal | dual: rows with fewer ratings than unknowns are cheaper in the dual form "
+                  "(same solution); auto picks per row")
+        ->check(CLI::IsMember({"auto", "primal", "dual"}))
+        ->capture_default_str();
 }
 
 void print_fit(std::ostream& o, const char* label, double train, double test) {
@@ -232,8 +237,12 @@ void run_train(TrainArgs& a, Context& ctx) {
     FactorModel m;
     if (a.resume && std::filesystem::exists(a.out)) {
         m = load_model(a.out, comm);
+        double row_solve = 0;  // absent from models made before --row-solve: auto
+        for (const auto& [name, v] : m.params)
+            if (name == "row_solve") row_solve = v;
         if (m.method != "als" || m.formulation != a.als.formulation || m.rank != a.als.rank || m.lambda != a.als.lambda ||
-            m.n_users != data.train.n_users || m.n_items != data.train.n_items)
+            m.n_users != data.train.n_users || m.n_items != data.train.n_items ||
+            row_solve != row_solve_code(a.als.row_solve))
             DISTCF_THROW(InputError, a.out + ": --resume: the checkpoint was made with other data or parameters");
         o << "resuming from " << a.out << " after iteration " << m.iterations_done << "\n";
     } else {

@@ -25,59 +25,158 @@ SingleThreadedBlas::~SingleThreadedBlas() { openblas_set_num_threads(previous_);
 namespace {
 
 // Ratings per gathered chunk and Gram panel width, both measured on this machine (AMD EPYC, AVX2):
-// a 256 x (k+1) chunk stays in L2, and width-8 dgemm panels over the lower triangle run at
+// a 256 x k chunk stays in L2, and width-8 dgemm panels over the lower triangle run at
 // 42-46 GFLOP/s per core against 27-37 for OpenBLAS's dsyrk at k = 64..128, whose small-size path
 // computes the full square.
 constexpr int kChunk = 256;
 constexpr int kPanel = 8;
 constexpr int kPrefetch = 8;  // rows gathered ahead
 
-// Accumulates the lower triangle of A += G G^T, G d x n column-major with leading dimension ld.
-void gram_lower(int d, int n, const double* G, int ld, double beta, double* A) {
+// One thread's buffers, reused from row to row.
+struct RowWork {
+    std::vector<double> G, t, A, b, sum;
+};
+
+int round8(int n) { return (n + 7) / 8 * 8; }
+
+// Grows a reused buffer, never shrinks it: primal and dual rows alternate, and every regrowth
+// would zero the new part.
+double* at_least(std::vector<double>& v, std::size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+}
+
+// Accumulates the lower triangle of A += G G^T, G d x n column-major with leading dimension ld,
+// A with leading dimension lda.
+void gram_lower(int d, int n, const double* G, int ld, double beta, double* A, int lda) {
     const double one = 1.0;
     for (int j0 = 0; j0 < d; j0 += kPanel) {
         const int width = std::min(kPanel, d - j0), height = d - j0;
         dgemm_("N", "T", &height, &width, &n, &one, G + j0, &ld, G + j0, &ld, &beta,
-               A + static_cast<std::size_t>(j0) * d + j0, &d);
+               A + static_cast<std::size_t>(j0) * lda + j0, &lda);
     }
 }
 
-// Forms row r's normal equations in one (d+1) x (d+1) Gram, leading dimension d + 1: column e of
-// the gathered matrix G is [y_j; 1 (when learning the bias); t_e] for the row's e-th rating, so
-// the Gram's leading d x d block is G G^T and its last row is b^T = (G t)^T, with no second pass.
-// Rows are gathered kChunk at a time, one contiguous copy each, and every chunk goes into the
-// Gram by BLAS-3 (SPARK-6685), never rating by rating. Adds reg to the leading diagonal and copies
-// b out; only the lower triangle of A is formed.
+// The lower triangle of K = G^T G (n x n, leading dimension ldk), G k x n column-major.
+void cross_lower(int k, int n, const double* G, int ld, double* K, int ldk) {
+    const double one = 1.0, zero = 0.0;
+    for (int j0 = 0; j0 < n; j0 += kPanel) {
+        const int width = std::min(kPanel, n - j0), height = n - j0;
+        dgemm_("T", "N", &height, &width, &k, &one, G + static_cast<std::size_t>(j0) * ld, &ld,
+               G + static_cast<std::size_t>(j0) * ld, &ld, &zero, K + static_cast<std::size_t>(j0) * ldk + j0, &ldk);
+    }
+}
+
+double regularisation(const RowSolveSpec& s, int n) { return s.weighted_lambda ? s.lambda * n : s.lambda; }
+
+// Gathers ratings [e0, e0 + m) of row r: column e of G (leading dimension ld) starts with y_j
+// (k values); t[e * t_stride] = v - offset - other_bias_j.
+void gather(const Csr& rows, std::int64_t r, int e0, int m, const std::vector<double>& Y,
+            const std::vector<double>& other_bias, const RowSolveSpec& s, double* G, int ld, double* t, int t_stride) {
+    const int k = s.rank;
+    const auto p0 = rows.ptr[r] + e0, p_last = rows.ptr[rows.rows()];
+    for (int e = 0; e < m; ++e) {
+        const auto p = p0 + e;
+        const std::int64_t j = rows.col[p];
+        if (p + kPrefetch < p_last) {  // the other side's matrix rarely fits in cache: fetch ahead,
+            const double* ahead = Y.data() + rows.col[p + kPrefetch] * k;  // into the next row too
+            for (int c = 0; c < k; c += 8) __builtin_prefetch(ahead + c);
+        }
+        std::copy_n(Y.data() + j * k, k, G + static_cast<std::size_t>(e) * ld);
+        t[static_cast<std::size_t>(e) * t_stride] =
+            rows.val[p] - s.offset - (other_bias.empty() ? 0.0 : other_bias[static_cast<std::size_t>(j)]);
+    }
+}
+
+}  // namespace
+
+bool uses_dual_form(const RowSolveSpec& s, std::int64_t n) {
+    if (s.implicit || n == 0) return false;
+    const int d = s.rank + (s.learn_bias ? 1 : 0);
+    switch (s.form) {
+        case RowForm::Primal: return false;
+        case RowForm::Dual: return true;
+        case RowForm::Auto: break;
+    }
+    return n < d && s.lambda > 0;
+}
+
+namespace {
+
+// Row r's normal equations in the primal form: A (d x d, lower triangle, leading dimension lda =
+// d rounded up to 8) = G G^T + reg I with G = [Y_j; 1 (when learning the bias)], b = G t. Rows are
+// gathered kChunk at a time, one contiguous copy each, and every chunk goes into the Gram by BLAS-3
+// (SPARK-6685), never rating by rating. Each gathered column is [y_j; 1; t_e]: the k x k Gram runs
+// on k aligned rows, and one k x 2 product gives the bias row and G t.
 void assemble(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const std::vector<double>& other_bias,
-              const RowSolveSpec& s, std::vector<double>& G, std::vector<double>& A, std::vector<double>& b) {
-    const int k = s.rank, d = k + (s.learn_bias ? 1 : 0), da = d + 1;
-    const int ld = (da + 3) / 4 * 4;  // 32-byte aligned columns
-    const auto p0 = rows.ptr[r], p1 = rows.ptr[r + 1], p_last = rows.ptr[rows.rows()];
-    const int n = static_cast<int>(p1 - p0);
-    G.resize(static_cast<std::size_t>(kChunk) * ld);
-    A.resize(static_cast<std::size_t>(da) * da);
+              const RowSolveSpec& s, RowWork& w, int& lda) {
+    const int k = s.rank, nb = s.learn_bias ? 1 : 0, d = k + nb, ld = round8(d + 1);
+    lda = round8(d);
+    const int n = static_cast<int>(rows.ptr[r + 1] - rows.ptr[r]);
+    at_least(w.G, static_cast<std::size_t>(kChunk) * ld);
+    at_least(w.A, static_cast<std::size_t>(lda) * d);
+    at_least(w.sum, 2 * static_cast<std::size_t>(k));  // k x (1 + nb), column-major: [G t, sum of y_j]
+    const double one = 1.0;
+    const int tail = 1 + nb;
+    double sum_t = 0;
     for (int e0 = 0; e0 < n; e0 += kChunk) {
         const int m = std::min(kChunk, n - e0);
+        double* G = w.G.data();
+        gather(rows, r, e0, m, Y, other_bias, s, G, ld, G + d, ld);
         for (int e = 0; e < m; ++e) {
-            const auto p = p0 + e0 + e;
-            const std::int64_t j = rows.col[p];
-            if (p + kPrefetch < p_last) {  // the other side's matrix rarely fits in cache: fetch ahead,
-                const double* ahead = Y.data() + rows.col[p + kPrefetch] * k;  // into the next row too
-                for (int c = 0; c < k; c += 8) __builtin_prefetch(ahead + c);
-            }
-            double* g = G.data() + static_cast<std::size_t>(e) * ld;
-            std::copy_n(Y.data() + j * k, k, g);
-            if (s.learn_bias) g[k] = 1.0;
-            g[d] = rows.val[p] - s.offset - (other_bias.empty() ? 0.0 : other_bias[static_cast<std::size_t>(j)]);
+            if (nb) G[static_cast<std::size_t>(e) * ld + k] = 1.0;
+            sum_t += G[static_cast<std::size_t>(e) * ld + d];
         }
-        gram_lower(da, m, G.data(), ld, e0 == 0 ? 0.0 : 1.0, A.data());
+        const double beta = e0 == 0 ? 0.0 : 1.0;
+        gram_lower(k, m, G, ld, beta, w.A.data(), lda);
+        // [sum y_j, G t] (with a bias) or G t in one product against the rows after y_j: [1;] t.
+        dgemm_("N", "T", &k, &tail, &m, &one, G, &ld, G + k, &ld, &beta, w.sum.data(), &k);
     }
-    const double reg = s.weighted_lambda ? s.lambda * n : s.lambda;
-    b.resize(static_cast<std::size_t>(d));
-    for (int c = 0; c < d; ++c) {
-        A[static_cast<std::size_t>(c) * da + c] += reg;
-        b[c] = A[static_cast<std::size_t>(c) * da + d];
+    // w.sum column 0 is sum y_j (bias) or G t (no bias); with a bias, column 1 is G t.
+    const double* Gt = w.sum.data() + static_cast<std::size_t>(nb) * k;
+    w.b.assign(Gt, Gt + k);
+    if (nb) {
+        for (int c = 0; c < k; ++c) w.A[static_cast<std::size_t>(c) * lda + k] = w.sum[c];
+        w.A[static_cast<std::size_t>(k) * lda + k] = n;
+        w.b.push_back(sum_t);
     }
+    const double reg = regularisation(s, n);
+    for (int c = 0; c < d; ++c) w.A[static_cast<std::size_t>(c) * lda + c] += reg;
+}
+
+// A row with fewer ratings than unknowns, solved in the dual form: (G G^T + reg I)^{-1} G t =
+// G (G^T G + reg I)^{-1} t for reg > 0, so an n x n system (n = the row's ratings) replaces the
+// d x d one: n^2 d + n^3 / 3 flops instead of n d^2 + d^3 / 3. With a bias, G^T G = Y_j^T Y_j + 1.
+// Returns cholesky_lower's info; writes [factors; bias] to x (d values).
+int solve_dual(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const std::vector<double>& other_bias,
+               const RowSolveSpec& s, RowWork& w, double* x) {
+    const int k = s.rank, ld = round8(k);
+    const int n = static_cast<int>(rows.ptr[r + 1] - rows.ptr[r]), ldk = round8(n);
+    at_least(w.G, static_cast<std::size_t>(n) * ld);
+    at_least(w.t, static_cast<std::size_t>(n));
+    at_least(w.A, static_cast<std::size_t>(ldk) * n);
+    gather(rows, r, 0, n, Y, other_bias, s, w.G.data(), ld, w.t.data(), 1);
+    cross_lower(k, n, w.G.data(), ld, w.A.data(), ldk);
+    const double reg = regularisation(s, n), add = s.learn_bias ? 1.0 : 0.0;
+    for (int c = 0; c < n; ++c) {
+        double* col = w.A.data() + static_cast<std::size_t>(c) * ldk;
+        for (int q = c; q < n; ++q) col[q] += add;
+        col[c] += reg;
+    }
+    const int info = cholesky_lower(n, w.A.data(), ldk);
+    if (info != 0) return info;
+    cholesky_solve_lower(n, w.A.data(), ldk, w.t.data());
+    std::fill(x, x + k, 0.0);
+    double bias = 0;
+    for (int e = 0; e < n; ++e) {
+        const double z = w.t[e];
+        const double* g = w.G.data() + static_cast<std::size_t>(e) * ld;
+#pragma omp simd
+        for (int c = 0; c < k; ++c) x[c] += z * g[c];
+        bias += z;
+    }
+    if (s.learn_bias) x[k] = bias;
+    return 0;
 }
 
 // Implicit rows: G's columns are sqrt(c_j - 1) y_j, A = Y^T Y + G G^T + lambda I (lower triangle,
@@ -103,7 +202,7 @@ void assemble_implicit(const Csr& rows, std::int64_t r, const std::vector<double
                 b[q] += c * y[q];
             }
         }
-        gram_lower(k, m, G.data(), ld, 1.0, A.data());
+        gram_lower(k, m, G.data(), ld, 1.0, A.data(), k);
     }
     for (int c = 0; c < k; ++c) A[static_cast<std::size_t>(c) * k + c] += s.lambda;
 }
@@ -170,6 +269,17 @@ void cg_implicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, 
     }
 }
 
+// Row indices, longest row first: handed out one at a time (dynamic, 1), the costliest rows start
+// first and the last ones to finish are short, so threads end together (rows of popular items cost
+// 100x those of rare ones). The order changes who solves a row, never its arithmetic.
+std::vector<std::int64_t> longest_first(const Csr& rows) {
+    std::vector<std::int64_t> order(static_cast<std::size_t>(rows.rows()));
+    for (std::size_t r = 0; r < order.size(); ++r) order[r] = static_cast<std::int64_t>(r);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::int64_t a, std::int64_t b) { return rows.row_nnz(a) > rows.row_nnz(b); });
+    return order;
+}
+
 }  // namespace
 
 double confidence(const RowSolveSpec& s, double r) {
@@ -192,7 +302,7 @@ std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t r
     for (std::int64_t q = 0; q < per_rank[static_cast<std::size_t>(me)]; ++q) {
         const std::int64_t c = me + q * P, r0 = c * kRows, n = std::min(kRows, rows - r0);
         // Row-major rows x k is column-major k x rows: the rows are G's columns.
-        gram_lower(k, static_cast<int>(n), Y.data() + r0 * k, k, 0.0, all.data() + static_cast<std::size_t>(offsets[me] + q) * kk);
+        gram_lower(k, static_cast<int>(n), Y.data() + r0 * k, k, 0.0, all.data() + static_cast<std::size_t>(offsets[me] + q) * kk, k);
     }
     comm.allgather_blocks(all.data(), BlockPartition(offsets), static_cast<std::int64_t>(kk));
     std::vector<double> g(kk, 0.0);
@@ -209,14 +319,23 @@ std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t r
 void row_normal_equations(const Csr& rows, std::int64_t r, const std::vector<double>& Y,
                           const std::vector<double>& other_bias, const RowSolveSpec& spec, std::vector<double>& A,
                           std::vector<double>& b) {
-    std::vector<double> G, Aa;
     SingleThreadedBlas one_thread;
-    if (spec.implicit) assemble_implicit(rows, r, Y, spec, G, Aa, b);
-    else assemble(rows, r, Y, other_bias, spec, G, Aa, b);
-    const auto d = b.size(), da = spec.implicit ? d : d + 1;  // the solver reads the lower triangle; mirror it
+    std::vector<double> Aa;
+    int lda = 0;
+    if (spec.implicit) {
+        std::vector<double> G;
+        assemble_implicit(rows, r, Y, spec, G, Aa, b);
+        lda = spec.rank;
+    } else {
+        RowWork w;
+        assemble(rows, r, Y, other_bias, spec, w, lda);
+        Aa = std::move(w.A);
+        b = std::move(w.b);
+    }
+    const auto d = b.size();  // the solver reads the lower triangle; mirror it
     A.assign(d * d, 0.0);
     for (std::size_t c = 0; c < d; ++c)
-        for (std::size_t q = c; q < d; ++q) A[c * d + q] = A[q * d + c] = Aa[c * da + q];
+        for (std::size_t q = c; q < d; ++q) A[c * d + q] = A[q * d + c] = Aa[c * lda + q];
 }
 
 void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
@@ -244,30 +363,38 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
     }
     factors.assign(static_cast<std::size_t>(n_rows * k), 0.0);
     if (s.learn_bias) bias.assign(static_cast<std::size_t>(n_rows), 0.0);
+    if (s.form == RowForm::Dual && !s.implicit && !(s.lambda > 0))
+        DISTCF_THROW(InputError, "solve_rows: the dual row form needs lambda > 0");
     SingleThreadedBlas one_thread;
     std::int64_t failed = -1;
+    const std::vector<std::int64_t> order = longest_first(rows);
 #pragma omp parallel
     {
-        std::vector<double> G, A, b;
-#pragma omp for schedule(dynamic, 16)
-        for (std::int64_t r = 0; r < n_rows; ++r) {
-            if (rows.ptr[r + 1] == rows.ptr[r]) continue;  // no ratings: zero factors
-            int lda = d + 1;
-            if (s.implicit) {
-                assemble_implicit(rows, r, Y, s, G, A, b);
-                lda = d;
+        RowWork w;
+        std::vector<double> x(static_cast<std::size_t>(d));
+#pragma omp for schedule(dynamic, 1)
+        for (std::int64_t q = 0; q < n_rows; ++q) {
+            const std::int64_t r = order[q];
+            const std::int64_t n = rows.ptr[r + 1] - rows.ptr[r];
+            if (n == 0) continue;  // no ratings: zero factors
+            int info = 0;
+            if (uses_dual_form(s, n)) {
+                info = solve_dual(rows, r, Y, other_bias, s, w, x.data());
             } else {
-                assemble(rows, r, Y, other_bias, s, G, A, b);
+                int lda = d;
+                if (s.implicit) assemble_implicit(rows, r, Y, s, w.G, w.A, w.b);
+                else assemble(rows, r, Y, other_bias, s, w, lda);
+                info = cholesky_lower(d, w.A.data(), lda);
+                if (info == 0) cholesky_solve_lower(d, w.A.data(), lda, w.b.data());
+                std::copy(w.b.begin(), w.b.end(), x.begin());
             }
-            const int info = cholesky_lower(d, A.data(), lda);
-            if (info == 0) cholesky_solve_lower(d, A.data(), lda, b.data());
             if (info != 0) {
 #pragma omp critical
                 failed = rows.row0 + r;
                 continue;
             }
-            for (int c = 0; c < k; ++c) factors[static_cast<std::size_t>(r * k + c)] = b[c];
-            if (s.learn_bias) bias[static_cast<std::size_t>(r)] = b[k];
+            std::copy_n(x.begin(), k, factors.begin() + r * k);
+            if (s.learn_bias) bias[static_cast<std::size_t>(r)] = x[k];
         }
     }
     if (failed >= 0)

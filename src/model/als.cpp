@@ -21,7 +21,12 @@ void AlsParams::validate() const {
     if (iters < 0) DISTCF_THROW(InputError, "iters: must be >= 0");
     if (!(tol >= 0)) DISTCF_THROW(InputError, "tol: must be >= 0");
     if (!(init_sd > 0)) DISTCF_THROW(InputError, "init-sd: must be > 0");
+    if (row_solve != "auto" && row_solve != "primal" && row_solve != "dual")
+        DISTCF_THROW(InputError, "row-solve: must be auto, primal or dual, got '" + row_solve + "'");
+    if (row_solve == "dual" && !(lambda > 0)) DISTCF_THROW(InputError, "row-solve: the dual form needs lambda > 0");
 }
+
+int row_solve_code(const std::string& row_solve) { return row_solve == "primal" ? 1 : row_solve == "dual" ? 2 : 0; }
 
 double als_sweep_flops(std::int64_t nnz, std::int64_t users, std::int64_t items, int k) {
     const double K = k, N = static_cast<double>(nnz);
@@ -51,7 +56,8 @@ FactorModel init_als(const RatingBlocks& train, const AlsParams& p) {
     }
     m.U = initial_factors(p.seed, false, train.n_users, p.rank, p.init_sd);
     m.V = initial_factors(p.seed, true, train.n_items, p.rank, p.init_sd);
-    m.params = {{"iters", double(p.iters)}, {"tol", p.tol}, {"seed", double(p.seed)}, {"init_sd", p.init_sd}};
+    m.params = {{"iters", double(p.iters)}, {"tol", p.tol}, {"seed", double(p.seed)}, {"init_sd", p.init_sd},
+                {"row_solve", double(row_solve_code(p.row_solve))}};
     return m;
 }
 
@@ -154,7 +160,9 @@ double als_objective(const FactorModel& m, const RatingBlocks& t, const Comm& co
 void run_als(FactorModel& m, const RatingBlocks& train, const Csr& test, const AlsParams& params, const Comm& comm,
              const std::function<void(const IterationReport&, const FactorModel&)>& on_iteration) {
     params.validate();
-    const RowSolveSpec spec = spec_of(m);
+    RowSolveSpec spec = spec_of(m);
+    const RowForm forms[] = {RowForm::Auto, RowForm::Primal, RowForm::Dual};
+    spec.form = forms[row_solve_code(params.row_solve)];
     const double flops = als_sweep_flops(train.nnz, train.n_users, train.n_items, m.rank);
     const bool have_test = comm.sum<std::int64_t>(test.nnz()) > 0;
     double previous = m.history.objective.empty() ? 0.0 : m.history.objective.back();

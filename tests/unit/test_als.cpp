@@ -27,37 +27,127 @@ RatingBlocks small_blocks() {
 
 }  // namespace
 
+namespace {
+
+// Relative residual ||A x - b|| / ||b|| of row r's normal equations, formed independently of the solver.
+double normal_equation_residual(const Csr& rows, std::int64_t r, const std::vector<double>& Y,
+                                const std::vector<double>& other_bias, const RowSolveSpec& s,
+                                const std::vector<double>& f, const std::vector<double>& bias) {
+    std::vector<double> A, rhs;
+    row_normal_equations(rows, r, Y, other_bias, s, A, rhs);
+    const int d = static_cast<int>(rhs.size());
+    std::vector<double> x(f.begin() + r * s.rank, f.begin() + (r + 1) * s.rank);
+    if (s.learn_bias) x.push_back(bias[r]);
+    double res = 0, norm = 0;
+    for (int i = 0; i < d; ++i) {
+        double ax = 0;
+        for (int j = 0; j < d; ++j) ax += A[j * d + i] * x[j];
+        res += (ax - rhs[i]) * (ax - rhs[i]);
+        norm += rhs[i] * rhs[i];
+    }
+    return std::sqrt(res / norm);
+}
+
+RowSolveSpec spec_for(const FactorModel& m, const AlsParams& p) {
+    RowSolveSpec s;
+    s.rank = p.rank;
+    s.lambda = p.lambda;
+    s.weighted_lambda = s.learn_bias = p.formulation == "biased";
+    s.offset = m.mu;
+    return s;
+}
+
+}  // namespace
+
 TEST(RowSolve, NormalEquationsHoldAtEverySolvedRow) {
+    // Users here have about 12 ratings each: at k = 12 the shorter rows take the dual form and the
+    // longer ones the primal form, and both must satisfy the primal normal equations.
+    const RatingBlocks b = small_blocks();
+    for (const char* formulation : {"seed", "biased"}) {
+        for (int rank : {7, 12}) {
+            AlsParams p;
+            p.formulation = formulation;
+            p.rank = rank;
+            p.lambda = 0.3;
+            FactorModel m = init_als(b, p);
+            const RowSolveSpec s = spec_for(m, p);
+            std::vector<double> f, bias;
+            solve_rows(b.by_user, m.V, m.item_bias, s, f, bias);
+            int dual = 0;
+            for (std::int64_t r = 0; r < b.by_user.rows(); ++r) {
+                dual += uses_dual_form(s, b.by_user.row_nnz(r));
+                EXPECT_LT(normal_equation_residual(b.by_user, r, m.V, m.item_bias, s, f, bias), 1e-10)
+                    << formulation << " k = " << rank << " row " << r;
+            }
+            if (rank == 12) {
+                EXPECT_GT(dual, 0) << formulation;
+                EXPECT_LT(dual, b.by_user.rows()) << formulation;
+            }
+        }
+    }
+}
+
+TEST(RowSolve, DualAndPrimalFormsGiveTheSameSolution) {
     const RatingBlocks b = small_blocks();
     for (const char* formulation : {"seed", "biased"}) {
         AlsParams p;
         p.formulation = formulation;
-        p.rank = 7;
-        p.lambda = 0.3;
+        p.rank = 30;  // every item row solved both ways, whichever auto would pick
+        p.lambda = 0.2;
         FactorModel m = init_als(b, p);
-        RowSolveSpec s;
-        s.rank = p.rank;
-        s.lambda = p.lambda;
-        s.weighted_lambda = s.learn_bias = p.formulation == "biased";
-        s.offset = m.mu;
-        std::vector<double> f, bias;
-        solve_rows(b.by_user, m.V, m.item_bias, s, f, bias);
-        const int d = s.rank + (s.learn_bias ? 1 : 0);
-        for (std::int64_t r = 0; r < b.by_user.rows(); ++r) {
-            std::vector<double> A, rhs;
-            row_normal_equations(b.by_user, r, m.V, m.item_bias, s, A, rhs);
-            std::vector<double> x(f.begin() + r * s.rank, f.begin() + (r + 1) * s.rank);
-            if (s.learn_bias) x.push_back(bias[r]);
-            double res = 0, norm = 0;
-            for (int i = 0; i < d; ++i) {
-                double ax = 0;
-                for (int j = 0; j < d; ++j) ax += A[j * d + i] * x[j];
-                res += (ax - rhs[i]) * (ax - rhs[i]);
-                norm += rhs[i] * rhs[i];
-            }
-            EXPECT_LT(std::sqrt(res / norm), 1e-10) << formulation << " row " << r;
-        }
+        RowSolveSpec s = spec_for(m, p);
+        std::vector<double> fp, bp, fd, bd;
+        s.form = RowForm::Primal;
+        solve_rows(b.by_item, m.U, m.user_bias, s, fp, bp);
+        s.form = RowForm::Dual;
+        solve_rows(b.by_item, m.U, m.user_bias, s, fd, bd);
+        ASSERT_EQ(fp.size(), fd.size());
+        for (std::size_t e = 0; e < fp.size(); ++e) EXPECT_NEAR(fd[e], fp[e], 1e-12 * (1 + std::fabs(fp[e]))) << formulation;
+        for (std::size_t e = 0; e < bp.size(); ++e) EXPECT_NEAR(bd[e], bp[e], 1e-12 * (1 + std::fabs(bp[e]))) << formulation;
     }
+}
+
+TEST(RowSolve, HandComputedDualRow) {
+    // One rating 5 against the item factor y = (1, 2), lambda = 1 (plain), k = 2 > 1 rating: the
+    // dual form solves (y.y + 1) z = 5, z = 5/6, and x = z y = (5/6, 10/6) -- what the primal
+    // (y y^T + I) x = 5 y gives.
+    Csr rows = build_csr(0, 1, {0}, {0}, {5.0});
+    RowSolveSpec s;
+    s.rank = 2;
+    s.lambda = 1.0;
+    s.weighted_lambda = false;
+    ASSERT_TRUE(uses_dual_form(s, 1));
+    for (RowForm form : {RowForm::Auto, RowForm::Primal, RowForm::Dual}) {
+        s.form = form;
+        std::vector<double> f, b;
+        solve_rows(rows, {1.0, 2.0}, {}, s, f, b);
+        EXPECT_NEAR(f[0], 5.0 / 6.0, 1e-15);
+        EXPECT_NEAR(f[1], 10.0 / 6.0, 1e-15);
+    }
+    // With a bias the row's vector is (y, 1): (|y|^2 + 1 + 1) z = 5 - offset, bias = z.
+    s.learn_bias = true;
+    s.offset = 3.0;
+    s.form = RowForm::Auto;
+    std::vector<double> f, b;
+    solve_rows(rows, {1.0, 2.0}, {0.0}, s, f, b);
+    EXPECT_NEAR(f[0], 2.0 / 7.0, 1e-15);
+    EXPECT_NEAR(f[1], 4.0 / 7.0, 1e-15);
+    EXPECT_NEAR(b[0], 2.0 / 7.0, 1e-15);
+}
+
+TEST(RowSolve, DualFormWithoutRegularisationIsRefused) {
+    Csr rows = build_csr(0, 1, {0}, {0}, {5.0});
+    RowSolveSpec s;
+    s.rank = 2;
+    s.lambda = 0.0;
+    EXPECT_FALSE(uses_dual_form(s, 1));  // auto falls back to the primal form
+    s.form = RowForm::Dual;
+    std::vector<double> f, b;
+    EXPECT_THROW(solve_rows(rows, {1.0, 2.0}, {}, s, f, b), InputError);
+    AlsParams p;
+    p.lambda = 0.0;
+    p.row_solve = "dual";
+    EXPECT_THROW(p.validate(), InputError);
 }
 
 TEST(RowSolve, HandComputedOneFactorRow) {
@@ -108,19 +198,21 @@ TEST(Als, ObjectiveNeverIncreasesForBothFormulations) {
 
 TEST(Als, FactorsAreBitIdenticalForOneAndTwoThreads) {
     const RatingBlocks b = small_blocks();
-    AlsParams p;
-    p.rank = 8;
-    p.iters = 5;
-    FactorModel one = init_als(b, p), two = init_als(b, p);
-    const int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    run_als(one, b, Csr{}, p, Comm::self());
-    omp_set_num_threads(2);
-    run_als(two, b, Csr{}, p, Comm::self());
-    omp_set_num_threads(saved);
-    EXPECT_EQ(one.U, two.U);
-    EXPECT_EQ(one.V, two.V);
-    EXPECT_EQ(one.item_bias, two.item_bias);
+    for (int rank : {8, 14}) {  // at 14 most user rows take the dual form
+        AlsParams p;
+        p.rank = rank;
+        p.iters = 5;
+        FactorModel one = init_als(b, p), two = init_als(b, p);
+        const int saved = omp_get_max_threads();
+        omp_set_num_threads(1);
+        run_als(one, b, Csr{}, p, Comm::self());
+        omp_set_num_threads(2);
+        run_als(two, b, Csr{}, p, Comm::self());
+        omp_set_num_threads(saved);
+        EXPECT_EQ(one.U, two.U) << rank;
+        EXPECT_EQ(one.V, two.V) << rank;
+        EXPECT_EQ(one.item_bias, two.item_bias) << rank;
+    }
 }
 
 TEST(Baseline, SeedEstimatorMatchesHandComputedMeans) {

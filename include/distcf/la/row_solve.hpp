@@ -4,7 +4,7 @@
 ///
 /// For each of this rank's rows r with ratings (j, v) it solves exactly
 ///     (G^T G + reg_r I) x_r = G^T t,   G = [Y_j (, 1)],   t_j = v - offset - other_bias_j
-/// by Cholesky (distcf/la/cholesky.hpp). The Gram is built by BLAS-3 panels over the gathered rows (as
+/// by Cholesky (distcf/la/cholesky.hpp), in the primal or (rows shorter than x_r) the dual form. The Gram is built by BLAS-3 panels over the gathered rows (as
 /// Spark's SPARK-6685 did), never rank-1 updates. Rows run in parallel under OpenMP with
 /// single-threaded BLAS; each row's arithmetic is independent of the thread and rank counts.
 
@@ -15,6 +15,12 @@
 #include "distcf/mpi/comm.hpp"
 
 namespace distcf {
+
+/// How a row's system is solved. Primal: the d x d normal equations (d = rank (+1)). Dual: for
+/// reg > 0 the same solution from an n x n system, n = the row's ratings (push-through identity
+/// (G G^T + reg I)^{-1} G = G (G^T G + reg I)^{-1}), cheaper when n < d. Auto: dual exactly when
+/// n < d and reg > 0; the choice depends on the row alone, never on ranks or threads.
+enum class RowForm { Auto, Primal, Dual };
 
 /// What one half-step solves against.
 struct RowSolveSpec {
@@ -35,7 +41,11 @@ struct RowSolveSpec {
     /// 0: exact (Cholesky). > 0: that many conjugate-gradient steps from the row's current factors
     /// (Takacs, Pilaszy, Tikk 2011), matrix-free.
     int cg_steps = 0;
+    RowForm form = RowForm::Auto;   ///< explicit solves only (implicit rows are always primal)
 };
+
+/// Whether a row with n ratings is solved in the dual form under `spec`.
+bool uses_dual_form(const RowSolveSpec& spec, std::int64_t n);
 
 /// Confidence of an implicit interaction of strength r under `spec`.
 double confidence(const RowSolveSpec& spec, double r);

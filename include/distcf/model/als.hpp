@@ -25,8 +25,14 @@ struct AlsParams {
     double tol = 0.0;          ///< stop when the relative objective decrease falls below tol (0: never)
     std::uint64_t seed = 42;   ///< initial factors N(0, 0.1) from (seed, row)
     double init_sd = 0.1;
+    /// auto | primal | dual: how each row's system is solved (distcf/la/row_solve.hpp). Every form
+    /// gives the exact solution; auto takes the cheaper one per row.
+    std::string row_solve = "auto";
     void validate() const;
 };
+
+/// The model file's param_row_solve: 0 auto, 1 primal, 2 dual.
+int row_solve_code(const std::string& row_solve);
 
 /// One line of progress per iteration.
 struct IterationReport {
