@@ -4,15 +4,9 @@
 #include <cmath>
 #include <cstddef>
 
-namespace distcf {
+#include "clones.hpp"
 
-// Compiled for AVX-512, for AVX2/FMA and for baseline x86-64; the loader picks what the CPU runs.
-// The clones may round differently from one another, never from one run to the next.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define DISTCF_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define DISTCF_CLONES
-#endif
+namespace distcf {
 
 namespace {
 // For the d = 65..129 systems of ALS rows (measured on this machine, AVX-512 EPYC) this runs at

@@ -8,6 +8,7 @@
 
 #include "distcf/error.hpp"
 #include "distcf/la/cholesky.hpp"
+#include "clones.hpp"
 
 extern "C" {
 void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
@@ -71,7 +72,7 @@ double regularisation(const RowSolveSpec& s, int n) { return s.weighted_lambda ?
 
 // Gathers ratings [e0, e0 + m) of row r: column e of G (leading dimension ld) starts with y_j
 // (k values); t[e * t_stride] = v - offset - other_bias_j.
-void gather(const Csr& rows, std::int64_t r, int e0, int m, const std::vector<double>& Y,
+DISTCF_CLONES void gather(const Csr& rows, std::int64_t r, int e0, int m, const std::vector<double>& Y,
             const std::vector<double>& other_bias, const RowSolveSpec& s, double* G, int ld, double* t, int t_stride) {
     const int k = s.rank;
     const auto p0 = rows.ptr[r] + e0, p_last = rows.ptr[rows.rows()];
@@ -108,7 +109,7 @@ namespace {
 // gathered kChunk at a time, one contiguous copy each, and every chunk goes into the Gram by BLAS-3
 // (SPARK-6685), never rating by rating. Each gathered column is [y_j; 1; t_e]: the k x k Gram runs
 // on k aligned rows, and one k x 2 product gives the bias row and G t.
-void assemble(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const std::vector<double>& other_bias,
+DISTCF_CLONES void assemble(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const std::vector<double>& other_bias,
               const RowSolveSpec& s, RowWork& w, int& lda) {
     const int k = s.rank, nb = s.learn_bias ? 1 : 0, d = k + nb, ld = round8(d + 1);
     lda = round8(d);
@@ -148,7 +149,7 @@ void assemble(const Csr& rows, std::int64_t r, const std::vector<double>& Y, con
 // G (G^T G + reg I)^{-1} t for reg > 0, so an n x n system (n = the row's ratings) replaces the
 // d x d one: n^2 d + n^3 / 3 flops instead of n d^2 + d^3 / 3. With a bias, G^T G = Y_j^T Y_j + 1.
 // Returns cholesky_lower's info; writes [factors; bias] to x (d values).
-int solve_dual(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const std::vector<double>& other_bias,
+DISTCF_CLONES int solve_dual(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const std::vector<double>& other_bias,
                const RowSolveSpec& s, RowWork& w, double* x) {
     const int k = s.rank, ld = round8(k);
     const int n = static_cast<int>(rows.ptr[r + 1] - rows.ptr[r]), ldk = round8(n);
