@@ -116,7 +116,7 @@ DISTCF_CLONES void assemble(const Csr& rows, std::int64_t r, const std::vector<d
     const int n = static_cast<int>(rows.ptr[r + 1] - rows.ptr[r]);
     at_least(w.G, static_cast<std::size_t>(kChunk) * ld);
     at_least(w.A, static_cast<std::size_t>(lda) * d);
-    at_least(w.sum, 2 * static_cast<std::size_t>(k));  // k x (1 + nb), column-major: [G t, sum of y_j]
+    at_least(w.sum, 2 * static_cast<std::size_t>(k));  // k x (1 + nb), column-major: [sum y_j,] G t
     const double one = 1.0;
     const int tail = 1 + nb;
     double sum_t = 0;
@@ -133,7 +133,6 @@ DISTCF_CLONES void assemble(const Csr& rows, std::int64_t r, const std::vector<d
         // [sum y_j, G t] (with a bias) or G t in one product against the rows after y_j: [1;] t.
         dgemm_("N", "T", &k, &tail, &m, &one, G, &ld, G + k, &ld, &beta, w.sum.data(), &k);
     }
-    // w.sum column 0 is sum y_j (bias) or G t (no bias); with a bias, column 1 is G t.
     const double* Gt = w.sum.data() + static_cast<std::size_t>(nb) * k;
     w.b.assign(Gt, Gt + k);
     if (nb) {
