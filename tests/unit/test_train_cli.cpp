@@ -111,10 +111,15 @@ TEST(TrainCli, SvdChoosesKOnAValidationSplitOfTheTrainingData) {
 TEST(TrainCli, CheckpointAndResumeEndBitIdenticalToOneRun) {
     test::TempDir d;
     ASSERT_EQ(run(program() + " generate --users 90 --items 60 --density 0.2 --test-fraction 0.2 --out " + d.file("g.h5")).code, 0);
-    const std::string base = " train --train " + d.file("g.h5") + " --rank 4 --lambda 0.1 --iters 8";
+    // k = 12: user rows (about 10 ratings) take the dual form, item rows (about 14) mostly the primal one.
+    const std::string base = " train --train " + d.file("g.h5") + " --rank 12 --lambda 0.1 --iters 8";
     ASSERT_EQ(run(program() + base + " --out " + d.file("full.h5")).code, 0);
     // An interrupted run: 5 iterations with checkpoints, then resumed to 8.
-    ASSERT_EQ(run(program() + " train --train " + d.file("g.h5") + " --rank 4 --lambda 0.1 --iters 5 --out " + d.file("ck.h5")).code, 0);
+    ASSERT_EQ(run(program() + " train --train " + d.file("g.h5") + " --rank 12 --lambda 0.1 --iters 5 --out " + d.file("ck.h5")).code, 0);
+    // Another row form would change the last bits: refused.
+    const auto other = run(program() + base + " --resume --row-solve primal --out " + d.file("ck.h5"));
+    EXPECT_NE(other.code, 0);
+    EXPECT_NE(other.err.find("other data or parameters"), std::string::npos) << other.err;
     const auto r = run(program(2) + base + " --resume --checkpoint-every 2 --out " + d.file("ck.h5"));
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.out.find("resuming from"), std::string::npos);
