@@ -110,13 +110,12 @@ void generate_to_file(const GenerateParams& p, const std::string& out, int compr
     for (auto c : per_user) n += c;
     std::vector<std::uint8_t> is_test;
     if (p.test_fraction > 0) {  // the split needs only (user, item): values are drawn batch by batch below
-        RatingSlice keys;
-        std::vector<double> truth;
-        fill_ratings(p, model, obs, 0, static_cast<std::int64_t>(per_user.size()), keys, truth);
+        std::vector<std::int32_t> users, items;
+        rating_pairs(p, model, obs, per_user, users, items);
         SplitOptions so;
         so.test_fraction = p.test_fraction;
         so.seed = p.seed;
-        is_test = choose_test(keys, so, comm);
+        is_test = choose_test(users, items, so, comm);
     }
     double rating_max = 5.0;
     if (p.implicit) {  // the largest count, before anything is written (the header holds it)

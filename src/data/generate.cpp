@@ -374,6 +374,33 @@ void fill_ratings(const GenerateParams& p, const GenreModel& m, const ObservedBl
     }
 }
 
+void rating_pairs(const GenerateParams& p, const GenreModel& m, const ObservedBlock& b,
+                  const std::vector<std::int64_t>& per_user, std::vector<std::int32_t>& user,
+                  std::vector<std::int32_t>& item) {
+    const auto rows = static_cast<std::int64_t>(b.items.size());
+    if (per_user.size() != b.items.size()) DISTCF_THROW(InputError, "rating_pairs: one count per local user is needed");
+    std::vector<std::int64_t> start(per_user.size() + 1, 0);
+    for (std::size_t r = 0; r < per_user.size(); ++r) start[r + 1] = start[r] + per_user[r];
+    user.resize(static_cast<std::size_t>(start.back()));
+    item.resize(user.size());
+#pragma omp parallel
+    {
+        std::vector<std::int32_t> items;
+        std::vector<double> value, truth;
+#pragma omp for schedule(dynamic, 64)
+        for (std::int64_t r = 0; r < rows; ++r) {
+            const std::vector<std::int32_t>* kept = &b.items[static_cast<std::size_t>(r)];
+            if (p.implicit) {  // which candidates survive depends on their drawn counts
+                user_ratings(p, m, b, r, items, value, truth);
+                kept = &items;
+            }
+            const auto k = static_cast<std::size_t>(start[r]);
+            std::fill_n(user.begin() + k, kept->size(), static_cast<std::int32_t>(b.row0 + r));
+            std::copy(kept->begin(), kept->end(), item.begin() + k);
+        }
+    }
+}
+
 GeneratedBlock generate_block(const GenerateParams& p, const GenreModel& m, const Comm& comm) {
     ObservedBlock b = observe_block(p, m, comm);
     GeneratedBlock out;

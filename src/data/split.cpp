@@ -39,24 +39,30 @@ RadixSelection radix_select(const std::vector<std::uint64_t>& keys, std::int64_t
 }
 
 std::vector<std::uint8_t> choose_test(const RatingSlice& s, const SplitOptions& o, const Comm& comm) {
+    return choose_test(s.user, s.item, o, comm);
+}
+
+std::vector<std::uint8_t> choose_test(const std::vector<std::int32_t>& user, const std::vector<std::int32_t>& item,
+                                      const SplitOptions& o, const Comm& comm) {
     o.validate();
-    const std::int64_t n = s.size();
+    if (user.size() != item.size()) DISTCF_THROW(InputError, "choose_test: as many users as items are needed");
+    const auto n = static_cast<std::int64_t>(user.size());
     std::vector<std::uint8_t> is_test(static_cast<std::size_t>(n), 0);
     std::vector<std::uint64_t> key(static_cast<std::size_t>(n));
     for (std::int64_t k = 0; k < n; ++k)
-        key[k] = random_word(o.seed, Stream::Split, static_cast<std::uint64_t>(s.user[k]), static_cast<std::uint64_t>(s.item[k]));
+        key[k] = random_word(o.seed, Stream::Split, static_cast<std::uint64_t>(user[k]), static_cast<std::uint64_t>(item[k]));
 
     if (o.per_user) {
         // Each user holds out floor(fraction * n_u) of its ratings: those with the smallest keys.
         for (std::int64_t b = 0; b < n;) {
             std::int64_t e = b + 1;
-            while (e < n && s.user[e] == s.user[b]) ++e;
+            while (e < n && user[e] == user[b]) ++e;
             const auto take = static_cast<std::int64_t>(std::floor(o.test_fraction * static_cast<double>(e - b)));
             if (take > 0) {
                 std::vector<std::int64_t> idx(static_cast<std::size_t>(e - b));
                 for (auto k = b; k < e; ++k) idx[k - b] = k;
                 std::nth_element(idx.begin(), idx.begin() + (take - 1), idx.end(), [&](auto x, auto y) {
-                    return key[x] < key[y] || (key[x] == key[y] && s.item[x] < s.item[y]);
+                    return key[x] < key[y] || (key[x] == key[y] && item[x] < item[y]);
                 });
                 for (std::int64_t t = 0; t < take; ++t) is_test[idx[t]] = 1;
             }
@@ -70,7 +76,7 @@ std::vector<std::uint8_t> choose_test(const RatingSlice& s, const SplitOptions& 
     if (n_test == 0) return is_test;
     const RadixSelection sel = radix_select(key, n_test - 1, comm);
     // Ties at the threshold (keys are 64-bit, so rare) are broken by (user, item).
-    auto pair_code = [&](std::int64_t k) { return static_cast<std::int64_t>(s.user[k]) * (std::int64_t{1} << 31) + s.item[k]; };
+    auto pair_code = [&](std::int64_t k) { return static_cast<std::int64_t>(user[k]) * (std::int64_t{1} << 31) + item[k]; };
     std::vector<std::int64_t> tied;
     for (std::int64_t k = 0; k < n; ++k) {
         if (key[k] < sel.value) is_test[k] = 1;

@@ -80,7 +80,8 @@ TEST(GenerateMpi, BatchedCommandWritesWhatOneShotGenerationDraws) {
         std::string name, options;
     };
     for (const Case& k : {Case{"d0.h5", " --precision double --compression 0"}, Case{"d1.h5", " --precision double --compression 1"},
-                          Case{"s0.h5", " --precision single --compression 0"}}) {
+                          Case{"s0.h5", " --precision single --compression 0"},
+                          Case{"t0.h5", " --precision double --compression 0 --test-fraction 0.25"}}) {
         if (c.is_root()) {
             const auto r = test::run(test::program(3) + args + k.options + " --out " + d.file(k.name));
             ASSERT_EQ(r.code, 0) << r.err;
@@ -96,6 +97,12 @@ TEST(GenerateMpi, BatchedCommandWritesWhatOneShotGenerationDraws) {
         for (std::size_t e = 0; e < value.size(); ++e) {
             EXPECT_EQ(value[e], single ? static_cast<double>(static_cast<float>(one.ratings.value[e])) : one.ratings.value[e]);
             EXPECT_EQ(truth[e], single ? static_cast<double>(static_cast<float>(one.truth[e])) : one.truth[e]);
+        }
+        if (k.name[0] == 't') {  // the split, chosen from the pairs alone, is the one-shot slice's
+            SplitOptions so;
+            so.test_fraction = 0.25;
+            so.seed = 3;
+            EXPECT_EQ(f.read_vector<std::uint8_t>("/split/is_test"), choose_test(one.ratings, so, Comm::self()));
         }
     }
 }

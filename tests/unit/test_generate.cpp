@@ -142,6 +142,28 @@ TEST(Generate, OracleRmseMatchesTheClippedNoiseLevel) {
     EXPECT_LT(oracle, s);  // clipping only removes error
 }
 
+TEST(Generate, RatingPairsAreFillRatingsPairsWithoutTheValues) {
+    for (bool implicit : {false, true}) {  // implicit: count-0 candidates drop out of both
+        GenerateParams p;
+        p.users = 150;
+        p.items = 60;
+        p.density = 0.2;
+        p.implicit = implicit;
+        const GenreModel m = make_genre_model(p, Comm::self());
+        const ObservedBlock b = observe_block(p, m, Comm::self());
+        RatingSlice all;
+        std::vector<double> truth;
+        fill_ratings(p, m, b, 0, static_cast<std::int64_t>(b.items.size()), all, truth);
+        std::vector<std::int32_t> user, item;
+        rating_pairs(p, m, b, ratings_per_user(p, m, b), user, item);
+        EXPECT_EQ(user, all.user) << implicit;
+        EXPECT_EQ(item, all.item) << implicit;
+        std::size_t candidates = 0;
+        for (const auto& row : b.items) candidates += row.size();
+        if (implicit) EXPECT_LT(item.size(), candidates);
+    }
+}
+
 TEST(Generate, BadParametersNameTheField) {
     GenerateParams p;
     p.density = 1.5;

@@ -101,6 +101,13 @@ ObservedBlock observe_block(const GenerateParams& p, const GenreModel& model, co
 void fill_ratings(const GenerateParams& p, const GenreModel& model, const ObservedBlock& b, std::int64_t r0,
                   std::int64_t r1, RatingSlice& out, std::vector<double>& truth);
 
+/// The (user, item) pairs that fill_ratings gives for every local user, in the same order, without
+/// keeping values (8 bytes a rating instead of 24): enough to choose a split. `per_user` is
+/// ratings_per_user's result.
+void rating_pairs(const GenerateParams& p, const GenreModel& model, const ObservedBlock& b,
+                  const std::vector<std::int64_t>& per_user, std::vector<std::int32_t>& user,
+                  std::vector<std::int32_t>& item);
+
 /// Ratings per local user that fill_ratings gives (fewer than the observed items with --implicit).
 std::vector<std::int64_t> ratings_per_user(const GenerateParams& p, const GenreModel& model, const ObservedBlock& b);
 

@@ -25,6 +25,10 @@ struct SplitOptions {
 /// slice, consecutively (read_user_aligned_slice). Collective.
 std::vector<std::uint8_t> choose_test(const RatingSlice& slice, const SplitOptions& options, const Comm& comm);
 
+/// The same from the (user, item) pairs alone: the values play no part in the split.
+std::vector<std::uint8_t> choose_test(const std::vector<std::int32_t>& user, const std::vector<std::int32_t>& item,
+                                      const SplitOptions& options, const Comm& comm);
+
 /// Assigns each rating of this rank's slice to one of `folds` validation folds (0 .. folds-1) of
 /// sizes floor or ceil of nnz / folds: rating keys from (seed, user, item) on their own stream,
 /// cut at the exact quantiles (radix_select), so folds depend neither on the rank count nor on the
