@@ -52,7 +52,7 @@ void write_ratings(const GenerateParams& p, const GenreModel& model, const Obser
         batch.item.clear();
         batch.value.clear();
         truth.clear();
-        if (b < batches.size()) fill_ratings(p, model, obs, batches[b].first, batches[b].second, batch, truth);
+        if (b < batches.size()) fill_ratings(p, model, obs, batches[b].first, batches[b].second, batch, truth, &per_user);
         const std::int64_t done = w.written(), m = batch.size();
         if (!is_test.empty()) batch.is_test.assign(is_test.begin() + done, is_test.begin() + done + m);
         return done;
@@ -105,7 +105,11 @@ void generate_to_file(const GenerateParams& p, const std::string& out, int compr
     const double t0 = MPI_Wtime();
     const GenreModel model = make_genre_model(p, comm);
     const ObservedBlock obs = observe_block(p, model, comm);
-    const std::vector<std::int64_t> per_user = ratings_per_user(p, model, obs);
+    // With --implicit the header's rating_max is the largest drawn count, known before anything is
+    // written: it comes from the same draws as the counts.
+    double largest = 5.0;
+    const std::vector<std::int64_t> per_user = ratings_per_user(p, model, obs, &largest);
+    const double rating_max = comm.max(largest);
     std::int64_t n = 0;
     for (auto c : per_user) n += c;
     std::vector<std::uint8_t> is_test;
@@ -116,19 +120,6 @@ void generate_to_file(const GenerateParams& p, const std::string& out, int compr
         so.test_fraction = p.test_fraction;
         so.seed = p.seed;
         is_test = choose_test(users, items, so, comm);
-    }
-    double rating_max = 5.0;
-    if (p.implicit) {  // the largest count, before anything is written (the header holds it)
-        RatingSlice all;
-        std::vector<double> truth;
-        double mx = 1.0;
-        for (std::size_t r0 = 0; r0 < per_user.size(); r0 += 4096) {
-            all = RatingSlice{};
-            fill_ratings(p, model, obs, static_cast<std::int64_t>(r0),
-                         static_cast<std::int64_t>(std::min(per_user.size(), r0 + 4096)), all, truth);
-            for (double v : all.value) mx = std::max(mx, v);
-        }
-        rating_max = comm.max(mx);
     }
 
     StoreHeader h;

@@ -320,14 +320,18 @@ void user_ratings(const GenerateParams& p, const GenreModel& m, const ObservedBl
 
 namespace {
 
+// Ratings of local users [r0, r1); with --implicit the counts must be drawn, and `largest` (when
+// given) gets the largest drawn count in the same pass.
 std::vector<std::int64_t> count_range(const GenerateParams& p, const GenreModel& m, const ObservedBlock& b,
-                                      std::int64_t r0, std::int64_t r1) {
+                                      std::int64_t r0, std::int64_t r1, double* largest = nullptr) {
     std::vector<std::int64_t> n(static_cast<std::size_t>(r1 - r0));
+    if (largest) *largest = 5.0;
     if (!p.implicit) {
         for (std::int64_t r = r0; r < r1; ++r) n[r - r0] = static_cast<std::int64_t>(b.items[r].size());
         return n;
     }
-#pragma omp parallel
+    double mx = 1.0;
+#pragma omp parallel reduction(max : mx)
     {
         std::vector<std::int32_t> items;
         std::vector<double> value, truth;
@@ -335,21 +339,27 @@ std::vector<std::int64_t> count_range(const GenerateParams& p, const GenreModel&
         for (std::int64_t r = r0; r < r1; ++r) {
             user_ratings(p, m, b, r, items, value, truth);
             n[r - r0] = static_cast<std::int64_t>(items.size());
+            for (double v : value) mx = std::max(mx, v);
         }
     }
+    if (largest) *largest = mx;
     return n;
 }
 
 }  // namespace
 
-std::vector<std::int64_t> ratings_per_user(const GenerateParams& p, const GenreModel& m, const ObservedBlock& b) {
-    return count_range(p, m, b, 0, static_cast<std::int64_t>(b.items.size()));
+std::vector<std::int64_t> ratings_per_user(const GenerateParams& p, const GenreModel& m, const ObservedBlock& b,
+                                           double* largest) {
+    return count_range(p, m, b, 0, static_cast<std::int64_t>(b.items.size()), largest);
 }
 
 void fill_ratings(const GenerateParams& p, const GenreModel& m, const ObservedBlock& b, std::int64_t r0,
-                  std::int64_t r1, RatingSlice& out, std::vector<double>& truth) {
+                  std::int64_t r1, RatingSlice& out, std::vector<double>& truth, const std::vector<std::int64_t>* per_user) {
+    if (per_user && per_user->size() != b.items.size())
+        DISTCF_THROW(InputError, "fill_ratings: one count per local user is needed");
     // Counts first, so that threads fill disjoint ranges of the output in user order.
-    const std::vector<std::int64_t> count = count_range(p, m, b, r0, r1);
+    const std::vector<std::int64_t> count =
+        per_user ? std::vector<std::int64_t>(per_user->begin() + r0, per_user->begin() + r1) : count_range(p, m, b, r0, r1);
     std::vector<std::int64_t> start(count.size() + 1, 0);
     for (std::size_t r = 0; r < count.size(); ++r) start[r + 1] = start[r] + count[r];
     const auto base = static_cast<std::size_t>(out.size());

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "distcf/data/generate.hpp"
 #include "distcf/data/split.hpp"
 #include "distcf/io/store.hpp"
@@ -105,4 +107,36 @@ TEST(GenerateMpi, BatchedCommandWritesWhatOneShotGenerationDraws) {
             EXPECT_EQ(f.read_vector<std::uint8_t>("/split/is_test"), choose_test(one.ratings, so, Comm::self()));
         }
     }
+}
+
+// Implicit counts: the command draws each user's counts once for the sizes and the header's
+// largest count, once more per batch and once for the split, and still writes what one-shot
+// generation draws.
+TEST(GenerateMpi, BatchedImplicitCommandWritesWhatOneShotGenerationDraws) {
+    const Comm& c = world();
+    test::TempDir d(c);
+    GenerateParams p;
+    p.users = 300;
+    p.items = 80;
+    p.density = 0.3;
+    p.seed = 4;
+    p.implicit = true;
+    const GenreModel m = make_genre_model(p, Comm::self());
+    const GeneratedBlock one = generate_block(p, m, Comm::self());
+    if (c.is_root()) {
+        const auto r = test::run(test::program(3) + " generate --implicit --users 300 --items 80 --density 0.3 --seed 4"
+                                 " --precision double --test-fraction 0.2 --out " + d.file("i.h5"));
+        ASSERT_EQ(r.code, 0) << r.err;
+    }
+    c.barrier();
+    h5::File f = h5::File::open(d.file("i.h5"), c);
+    EXPECT_EQ(f.read_vector<std::int32_t>("/ratings/user"), one.ratings.user);
+    EXPECT_EQ(f.read_vector<std::int32_t>("/ratings/item"), one.ratings.item);
+    EXPECT_EQ(f.read_vector<double>("/ratings/value"), one.ratings.value);
+    const StoreInfo info = read_store_info(d.file("i.h5"), c);
+    EXPECT_EQ(info.rating_max, *std::max_element(one.ratings.value.begin(), one.ratings.value.end()));
+    SplitOptions so;
+    so.test_fraction = 0.2;
+    so.seed = 4;
+    EXPECT_EQ(f.read_vector<std::uint8_t>("/split/is_test"), choose_test(one.ratings, so, Comm::self()));
 }

@@ -97,9 +97,11 @@ ObservedBlock observe_block(const GenerateParams& p, const GenreModel& model, co
 
 /// Appends the ratings of local users [r0, r1) of `b` to `out` (user, item, value) and their
 /// noise-free values to `truth`. Each user's values come from that user's own stream, so any
-/// batching gives the same ratings. With --implicit, count-0 candidates are left out.
+/// batching gives the same ratings. With --implicit, count-0 candidates are left out. `per_user`
+/// (ratings_per_user's counts for every local user) saves drawing the implicit counts twice.
 void fill_ratings(const GenerateParams& p, const GenreModel& model, const ObservedBlock& b, std::int64_t r0,
-                  std::int64_t r1, RatingSlice& out, std::vector<double>& truth);
+                  std::int64_t r1, RatingSlice& out, std::vector<double>& truth,
+                  const std::vector<std::int64_t>* per_user = nullptr);
 
 /// The (user, item) pairs that fill_ratings gives for every local user, in the same order, without
 /// keeping values (8 bytes a rating instead of 24): enough to choose a split. `per_user` is
@@ -109,7 +111,10 @@ void rating_pairs(const GenerateParams& p, const GenreModel& model, const Observ
                   std::vector<std::int32_t>& item);
 
 /// Ratings per local user that fill_ratings gives (fewer than the observed items with --implicit).
-std::vector<std::int64_t> ratings_per_user(const GenerateParams& p, const GenreModel& model, const ObservedBlock& b);
+/// `largest`, when given, gets the largest rating value on this rank: the largest drawn count with
+/// --implicit (from the same draws), 5 otherwise.
+std::vector<std::int64_t> ratings_per_user(const GenerateParams& p, const GenreModel& model, const ObservedBlock& b,
+                                           double* largest = nullptr);
 
 /// Generates this rank's users' ratings at once: observe_block, then fill_ratings over every user.
 /// Collective.
