@@ -8,7 +8,7 @@
 #include "distcf/data/summary.hpp"
 #include "distcf/data/distribute.hpp"
 #include "distcf/io/store.hpp"
-#include "distcf/model/oracle.hpp"
+#include "distcf/app/oracle.hpp"
 
 namespace distcf::cli {
 
@@ -22,11 +22,11 @@ struct InfoArgs {
 void run_info(const InfoArgs& a, Context& ctx) {
     StoreInfo info;
     ctx.comm.barrier();
-    const double t0 = MPI_Wtime();
+    const double t0 = Comm::wtime();
     const RatingSlice slice = read_slice(a.path, ctx.comm, Subset::All, &info);
     const RatingBlocks b = distribute(slice, info.n_users, info.n_items, info.rating_min, info.rating_max, ctx.comm);
     ctx.comm.barrier();
-    const double load_seconds = MPI_Wtime() - t0;  // partitioned read: hyperslabs + Alltoallv + CSR
+    const double load_seconds = Comm::wtime() - t0;  // partitioned read: hyperslabs + Alltoallv + CSR
     const RatingSummary s = summarize(b, ctx.comm);
     std::int64_t n_test = -1;
     if (info.has_split) {

@@ -44,7 +44,7 @@ void run_split(const SplitArgs& a, Context& ctx) {
     h.provenance = Provenance::now(ctx.command_line);
     h.text_attrs["split_of"] = a.path;
     h.number_attrs["split_test_fraction"] = a.split.test_fraction;
-    h.number_attrs["split_seed"] = static_cast<double>(a.split.seed);
+    h.number_attrs["split_seed"] = static_cast<double>(a.split.rng_seed);
     h.text_attrs["split_mode"] = a.split.per_user ? "per-user" : "uniform";
     const RatingSlice train = keep(s, is_test, 0), test = keep(s, is_test, 1);
     h.text_attrs["split_side"] = "train";
@@ -63,7 +63,7 @@ void add_split(CLI::App& app, Context& ctx, Registry& reg) {
     CLI::App* s = app.add_subcommand("split", "Split a rating store into train and test stores (rank-count invariant)");
     s->add_option("store", a->path, "HDF5 rating store")->required();
     s->add_option("--test-fraction", a->split.test_fraction, "fraction of ratings held out")->capture_default_str();
-    s->add_option("--seed", a->split.seed, "random seed")->capture_default_str();
+    s->add_option("--seed", a->split.rng_seed, "random seed")->capture_default_str();
     s->add_flag("--per-user", a->split.per_user, "hold out the fraction of each user's ratings");
     s->add_option("--out-train", a->out_train, "output train store")->required();
     s->add_option("--out-test", a->out_test, "output test store")->required();

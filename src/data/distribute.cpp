@@ -48,8 +48,8 @@ RatingBlocks distribute(const RatingSlice& mine, std::int64_t n_users, std::int6
         ++b.user_counts[static_cast<std::size_t>(mine.user[k])];
         ++b.item_counts[static_cast<std::size_t>(mine.item[k])];
     }
-    comm.allreduce(b.user_counts, MPI_SUM);
-    comm.allreduce(b.item_counts, MPI_SUM);
+    comm.sum_in_place(b.user_counts);
+    comm.sum_in_place(b.item_counts);
     b.users = BlockPartition::balanced(b.user_counts, comm.size());
     b.items = BlockPartition::balanced(b.item_counts, comm.size());
     b.by_user = route_rows(mine.user, mine.item, mine.value, b.users, comm);

@@ -173,7 +173,7 @@ std::vector<double> make_user_factors(const GenerateParams& p, std::int64_t u0, 
     std::vector<double> f(static_cast<std::size_t>((u1 - u0) * G));
 #pragma omp parallel for schedule(static)
     for (std::int64_t u = u0; u < u1; ++u) {
-        RowRng g(p.seed, Stream::UserFactors, static_cast<std::uint64_t>(u));
+        RowRng g(p.rng_seed, Stream::UserFactors, static_cast<std::uint64_t>(u));
         for (int k = 0; k < G; ++k) f[static_cast<std::size_t>((u - u0) * G + k)] = g.exponential(1.0);
     }
     return f;
@@ -188,10 +188,10 @@ GenreModel make_genre_model(const GenerateParams& p, const Comm& comm) {
     m.item_genre.resize(static_cast<std::size_t>(I));
     m.item_factors.resize(static_cast<std::size_t>(I * G));
     for (std::int64_t j = 0; j < I; ++j) {
-        RowRng gg(p.seed, Stream::ItemGenre, static_cast<std::uint64_t>(j));
+        RowRng gg(p.rng_seed, Stream::ItemGenre, static_cast<std::uint64_t>(j));
         const int primary = static_cast<int>(gg.below(static_cast<std::uint64_t>(G)));
         m.item_genre[j] = primary;
-        RowRng gf(p.seed, Stream::ItemFactors, static_cast<std::uint64_t>(j));
+        RowRng gf(p.rng_seed, Stream::ItemFactors, static_cast<std::uint64_t>(j));
         for (int k = 0; k < G; ++k) m.item_factors[j * G + k] = gf.exponential(0.3);
         m.item_factors[j * G + primary] += gf.uniform(1.5, 3.0);
     }
@@ -201,7 +201,7 @@ GenreModel make_genre_model(const GenerateParams& p, const Comm& comm) {
         std::vector<std::int64_t> order(static_cast<std::size_t>(I));
         std::iota(order.begin(), order.end(), 0);
         std::vector<std::uint64_t> key(static_cast<std::size_t>(I));
-        for (std::int64_t j = 0; j < I; ++j) key[j] = random_word(p.seed, Stream::Popularity, static_cast<std::uint64_t>(j), 0);
+        for (std::int64_t j = 0; j < I; ++j) key[j] = random_word(p.rng_seed, Stream::Popularity, static_cast<std::uint64_t>(j), 0);
         std::sort(order.begin(), order.end(), [&](auto a, auto b) { return key[a] < key[b]; });
         double sum = 0;
         for (std::int64_t r = 0; r < I; ++r) sum += m.item_weight[order[r]] = std::pow(static_cast<double>(r + 1), -s);
@@ -254,13 +254,13 @@ ObservedBlock observe_block(const GenerateParams& p, const GenreModel& m, const 
         for (std::int64_t u = u0; u < u1; ++u) {
             double activity = 1.0;
             if (sigma > 0) {
-                RowRng ga(p.seed, Stream::Activity, static_cast<std::uint64_t>(u));
+                RowRng ga(p.rng_seed, Stream::Activity, static_cast<std::uint64_t>(u));
                 activity = std::exp(sigma * ga.normal() - 0.5 * sigma * sigma);
             }
-            RowRng g(p.seed, Stream::Observe, static_cast<std::uint64_t>(u));
+            RowRng g(p.rng_seed, Stream::Observe, static_cast<std::uint64_t>(u));
             observe(g, p.density * activity, bands, m.item_weight, tmp);
             if (static_cast<std::int64_t>(tmp.size()) < p.min_per_user) {
-                RowRng gt(p.seed, Stream::TopUp, static_cast<std::uint64_t>(u));
+                RowRng gt(p.rng_seed, Stream::TopUp, static_cast<std::uint64_t>(u));
                 for (auto j : distinct(gt, p.min_per_user, I)) tmp.push_back(static_cast<std::int32_t>(j));
                 std::sort(tmp.begin(), tmp.end());
                 tmp.erase(std::unique(tmp.begin(), tmp.end()), tmp.end());
@@ -272,10 +272,10 @@ ObservedBlock observe_block(const GenerateParams& p, const GenreModel& m, const 
     std::vector<std::int64_t> item_count(static_cast<std::size_t>(I), 0);
     for (const auto& v : obs)
         for (auto j : v) ++item_count[static_cast<std::size_t>(j)];
-    comm.allreduce(item_count, MPI_SUM);
+    comm.sum_in_place(item_count);
     for (std::int64_t j = 0; j < I; ++j) {
         if (item_count[j] >= p.min_per_item) continue;
-        RowRng gt(p.seed, Stream::TopUp, static_cast<std::uint64_t>(p.users + j));
+        RowRng gt(p.rng_seed, Stream::TopUp, static_cast<std::uint64_t>(p.users + j));
         for (auto u : distinct(gt, p.min_per_item, p.users)) {
             if (u < u0 || u >= u1) continue;
             auto& v = obs[static_cast<std::size_t>(u - u0)];
@@ -286,6 +286,13 @@ ObservedBlock observe_block(const GenerateParams& p, const GenreModel& m, const 
     return out;
 }
 
+double true_rating(const GenreModel& m, const double* uf, const double* mf, int genres) {
+    double dot = 0;
+    for (int f = 0; f < genres; ++f) dot += uf[f] * mf[f];
+    const double t = 1.0 + 4.0 / (m.true_max - m.true_min) * (dot - m.true_min);
+    return m.exact_minmax ? t : std::clamp(t, 1.0, 5.0);
+}
+
 namespace {
 
 // One user's ratings into u/i/v/t (cleared first): truth, then noise from the user's stream in item
@@ -293,18 +300,13 @@ namespace {
 void user_ratings(const GenerateParams& p, const GenreModel& m, const ObservedBlock& b, std::int64_t r,
                   std::vector<std::int32_t>& items, std::vector<double>& value, std::vector<double>& truth) {
     const int G = p.genres;
-    const double scale = 4.0 / (m.true_max - m.true_min);
     const double* uf = b.user_factors.data() + r * G;
     items.clear();
     value.clear();
     truth.clear();
-    RowRng gn(p.seed, p.implicit ? Stream::Implicit : Stream::Noise, static_cast<std::uint64_t>(b.row0 + r));
+    RowRng gn(p.rng_seed, p.implicit ? Stream::Implicit : Stream::Noise, static_cast<std::uint64_t>(b.row0 + r));
     for (auto j : b.items[static_cast<std::size_t>(r)]) {
-        const double* mf = m.item_factors.data() + static_cast<std::int64_t>(j) * G;
-        double dot = 0;
-        for (int f = 0; f < G; ++f) dot += uf[f] * mf[f];
-        double t = 1.0 + scale * (dot - m.true_min);
-        if (!m.exact_minmax) t = std::clamp(t, 1.0, 5.0);
+        const double t = true_rating(m, uf, m.item_factors.data() + static_cast<std::int64_t>(j) * G, G);
         const double v = p.implicit ? static_cast<double>(poisson(gn, p.implicit_scale * std::exp(p.implicit_sharpness * (t - 1.0))))
                                     : std::clamp(t + p.noise * gn.normal(), 1.0, 5.0);
         // A candidate whose count is 0 is not an interaction: what remains leans towards what each

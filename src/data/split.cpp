@@ -25,7 +25,7 @@ RadixSelection radix_select(const std::vector<std::uint64_t>& keys, std::int64_t
         std::fill(hist.begin(), hist.end(), 0);
         for (auto key : keys)
             if ((key & high_mask) == prefix) ++hist[(key >> shift) & 0xFFFF];
-        comm.allreduce(hist, MPI_SUM);
+        comm.sum_in_place(hist);
         std::int64_t need = k - below;  // 0-based rank within the current prefix
         std::size_t d = 0;
         while (hist[d] <= need) {
@@ -50,7 +50,7 @@ std::vector<std::uint8_t> choose_test(const std::vector<std::int32_t>& user, con
     std::vector<std::uint8_t> is_test(static_cast<std::size_t>(n), 0);
     std::vector<std::uint64_t> key(static_cast<std::size_t>(n));
     for (std::int64_t k = 0; k < n; ++k)
-        key[k] = random_word(o.seed, Stream::Split, static_cast<std::uint64_t>(user[k]), static_cast<std::uint64_t>(item[k]));
+        key[k] = random_word(o.rng_seed, Stream::Split, static_cast<std::uint64_t>(user[k]), static_cast<std::uint64_t>(item[k]));
 
     if (o.per_user) {
         // Each user holds out floor(fraction * n_u) of its ratings: those with the smallest keys.

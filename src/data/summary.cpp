@@ -64,7 +64,7 @@ RatingSummary summarize(const RatingBlocks& b, const Comm& comm) {
             ++s.bin_counts[std::min(k, nb - 1)];
         }
     }
-    if (!s.bin_counts.empty()) comm.allreduce(s.bin_counts, MPI_SUM);
+    if (!s.bin_counts.empty()) comm.sum_in_place(s.bin_counts);
     s.per_user = count_stats(b.user_counts, &s.users_without_ratings);
     s.per_item = count_stats(b.item_counts, &s.items_without_ratings);
     return s;

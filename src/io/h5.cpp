@@ -295,6 +295,17 @@ double Location::attr_double(const std::string& name) const {
     return v;
 }
 
+Location::AttrKind Location::attr_kind(const std::string& name) const {
+    Handle a = open_attr(id(), name, path_);
+    Handle ftype(DISTCF_H5(H5Aget_type(a.id()), "H5Aget_type"), H5Tclose);
+    switch (H5Tget_class(ftype.id())) {
+        case H5T_INTEGER: return AttrKind::Integer;
+        case H5T_FLOAT: return AttrKind::Real;
+        case H5T_STRING: return AttrKind::String;
+        default: return AttrKind::Other;
+    }
+}
+
 std::int64_t Location::attr_int(const std::string& name) const {
     Handle a = open_attr(id(), name, path_);
     Handle ftype(DISTCF_H5(H5Aget_type(a.id()), "H5Aget_type"), H5Tclose);

@@ -8,10 +8,12 @@
 #include <limits>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
 #include "distcf/error.hpp"
+#include "distcf/io/delimited.hpp"
 
 namespace distcf {
 
@@ -271,22 +273,18 @@ private:
             }
         }
         if (lineno_ == 1 && header_) return;
-        // Split into at most needed_ (+time) fields.
-        std::string_view field[8];
-        int nf = 0;
+        // One splitter for every text input (RFC 4180 quoting); the line is not trimmed first, so
+        // an empty first field keeps the columns in place.
+        if (!splitter_ || splitter_->delimiter() != delim_) splitter_.emplace(delim_);
         const int want = std::max(needed_, col_of_[kTime] + 1);
-        std::size_t pos = 0;
-        while (nf < 8) {
-            const std::size_t d = text.find(delim_, pos);
-            field[nf++] = trim(text.substr(pos, d == std::string_view::npos ? std::string_view::npos : d - pos));
-            if (d == std::string_view::npos || nf >= want) break;
-            pos = d + delim_.size();
-        }
+        std::string error;
+        if (!splitter_->split(raw, fields_, error, static_cast<std::size_t>(want))) fail(error);
+        const int nf = static_cast<int>(fields_.size());
+        const auto& field = fields_;
         fields_seen_ = nf;
         const bool has_time = col_of_[kTime] >= 0 && nf > col_of_[kTime];
         if (nf < needed_ || (col_of_[kTime] >= 0 && !has_time && !time_optional_)) {
-            std::string d = delim_ == "\t" ? "\\t" : delim_;
-            fail("expected " + std::to_string(std::max(needed_, col_of_[kTime] + 1)) + " fields separated by '" + d +
+            fail("expected " + std::to_string(want) + " fields separated by '" + splitter_->shown_delimiter() +
                  "', found " + std::to_string(nf) + (nf == 1 ? " (wrong --delimiter?)" : " (missing column)"));
         }
         const std::int32_t u = id(users_, field[col_of_[kUser]], "user");
@@ -377,6 +375,8 @@ private:
     std::string path_;
     const ImportOptions& o_;
     std::string delim_;
+    std::optional<FieldSplitter> splitter_;
+    std::vector<std::string_view> fields_;
     bool header_ = false;
     bool time_optional_ = false;
     bool integer_only_ = true;

@@ -33,6 +33,48 @@ constexpr int kChunk = 256;
 constexpr int kPanel = 8;
 constexpr int kPrefetch = 8;  // rows gathered ahead
 
+// The kernels' view of one solve: what is assembled and how it is solved, flattened once per
+// half-step so that the inner loops read plain fields.
+struct RowSolveSpec {
+    int rank = 10;
+    double lambda = 0.1;
+    bool weighted_lambda = true, learn_bias = false;
+    double offset = 0.0;
+    bool implicit = false;
+    ImplicitTerms terms;
+    const std::vector<double>* gram = nullptr;
+    int cg_steps = 0;
+    RowForm form = RowForm::Auto;
+};
+
+RowSolveSpec flatten(const NormalEquations& eq, const RowSolver& how) {
+    RowSolveSpec s;
+    s.rank = eq.factors;
+    s.lambda = eq.lambda;
+    s.weighted_lambda = eq.weighted_lambda;
+    s.learn_bias = eq.learn_bias;
+    s.offset = eq.offset;
+    s.implicit = eq.implicit.has_value();
+    if (s.implicit) {
+        s.terms = *eq.implicit;
+        s.gram = eq.implicit->gram;
+    }
+    s.cg_steps = how.cg_steps;
+    s.form = how.form;
+    return s;
+}
+
+bool dual_form(const RowSolveSpec& s, std::int64_t n) {
+    if (s.implicit || n == 0) return false;
+    const int d = s.rank + (s.learn_bias ? 1 : 0);
+    switch (s.form) {
+        case RowForm::Primal: return false;
+        case RowForm::Dual: return true;
+        case RowForm::Auto: break;
+    }
+    return n < d && s.lambda > 0;
+}
+
 // One thread's buffers, reused from row to row.
 struct RowWork {
     std::vector<double> G, t, A, b, sum;
@@ -91,15 +133,8 @@ DISTCF_CLONES void gather(const Csr& rows, std::int64_t r, int e0, int m, const 
 
 }  // namespace
 
-bool uses_dual_form(const RowSolveSpec& s, std::int64_t n) {
-    if (s.implicit || n == 0) return false;
-    const int d = s.rank + (s.learn_bias ? 1 : 0);
-    switch (s.form) {
-        case RowForm::Primal: return false;
-        case RowForm::Dual: return true;
-        case RowForm::Auto: break;
-    }
-    return n < d && s.lambda > 0;
+bool uses_dual_form(const NormalEquations& eq, const RowSolver& how, std::int64_t n) {
+    return dual_form(flatten(eq, how), n);
 }
 
 namespace {
@@ -195,7 +230,7 @@ void assemble_implicit(const Csr& rows, std::int64_t r, const std::vector<double
         for (int e = 0; e < m; ++e) {
             const auto p = p0 + e0 + e;
             const double* y = Y.data() + static_cast<std::int64_t>(rows.col[p]) * k;
-            const double c = confidence(s, rows.val[p]), w = std::sqrt(c - 1.0);
+            const double c = confidence(s.terms, rows.val[p]), w = std::sqrt(c - 1.0);
             double* g = G.data() + static_cast<std::size_t>(e) * ld;
             for (int q = 0; q < k; ++q) {
                 g[q] = w * y[q];
@@ -220,7 +255,7 @@ void cg_implicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, 
     double *res = work.data(), *dir = res + k, *ad = dir + k, *bvec = ad + k, *w = bvec + k;
     for (int e = 0; e < n; ++e) {
         const double* y = Y.data() + static_cast<std::int64_t>(rows.col[p0 + e]) * k;
-        const double c = confidence(s, rows.val[p0 + e]);
+        const double c = confidence(s.terms, rows.val[p0 + e]);
         w[e] = c - 1.0;
         std::copy_n(y, k, G.data() + static_cast<std::size_t>(e) * k);
         for (int i = 0; i < k; ++i) bvec[i] += c * y[i];
@@ -282,8 +317,8 @@ std::vector<std::int64_t> longest_first(const Csr& rows) {
 
 }  // namespace
 
-double confidence(const RowSolveSpec& s, double r) {
-    return s.log_confidence ? 1.0 + s.alpha * std::log1p(r / s.epsilon) : 1.0 + s.alpha * r;
+double confidence(const ImplicitTerms& t, double r) {
+    return t.scale == ConfidenceScale::Log ? 1.0 + t.alpha * std::log1p(r / t.epsilon) : 1.0 + t.alpha * r;
 }
 
 std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t rows, int k, const Comm& comm) {
@@ -317,8 +352,9 @@ std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t r
 }
 
 void row_normal_equations(const Csr& rows, std::int64_t r, const std::vector<double>& Y,
-                          const std::vector<double>& other_bias, const RowSolveSpec& spec, std::vector<double>& A,
+                          const std::vector<double>& other_bias, const NormalEquations& eq, std::vector<double>& A,
                           std::vector<double>& b) {
+    const RowSolveSpec spec = flatten(eq, RowSolver{});
     SingleThreadedBlas one_thread;
     std::vector<double> Aa;
     int lda = 0;
@@ -339,8 +375,11 @@ void row_normal_equations(const Csr& rows, std::int64_t r, const std::vector<dou
 }
 
 void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
-                const RowSolveSpec& s, std::vector<double>& factors, std::vector<double>& bias) {
-    if (s.rank < 1 || s.rank > 4096) DISTCF_THROW(InputError, "rank: must be in [1, 4096]");
+                const NormalEquations& eq, const RowSolver& how, std::vector<double>& factors, std::vector<double>& bias) {
+    const RowSolveSpec s = flatten(eq, how);
+    if (s.rank < 1 || s.rank > 4096) DISTCF_THROW(InputError, "factors: must be in [1, 4096]");
+    if (!s.implicit && s.cg_steps > 0)
+        DISTCF_THROW(InputError, "solve_rows: conjugate gradient is implemented for implicit equations only");
     const int k = s.rank, d = k + (s.learn_bias ? 1 : 0);
     const std::int64_t n_rows = rows.rows();
     if (s.implicit && (s.gram == nullptr || s.gram->size() != static_cast<std::size_t>(k) * k || s.learn_bias))
@@ -378,7 +417,7 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
             const std::int64_t n = rows.ptr[r + 1] - rows.ptr[r];
             if (n == 0) continue;  // no ratings: zero factors
             int info = 0;
-            if (uses_dual_form(s, n)) {
+            if (dual_form(s, n)) {
                 info = solve_dual(rows, r, Y, other_bias, s, w, x.data());
             } else {
                 int lda = d;

@@ -26,7 +26,7 @@ std::vector<double> cosine_similarity(const std::vector<double>& F, std::int64_t
 }
 
 std::vector<double> top_two_directions(const std::vector<double>& F, std::int64_t n, int k) {
-    if (k < 2) DISTCF_THROW(InputError, "a 2-D projection needs rank >= 2, the model has " + std::to_string(k));
+    if (k < 2) DISTCF_THROW(InputError, "a 2-D projection needs k >= 2 factors, the model has " + std::to_string(k));
     const arma::mat Ft(const_cast<double*>(F.data()), static_cast<arma::uword>(k), static_cast<arma::uword>(n), false);
     arma::vec lam;
     arma::mat W;

@@ -5,10 +5,9 @@
 namespace distcf {
 
 void BaselineParams::validate() const {
-    if (estimator != "seed" && estimator != "regularized")
-        DISTCF_THROW(InputError, "baseline: must be seed or regularized, got '" + estimator + "'");
-    if (!(lambda_user >= 0) || !(lambda_item >= 0)) DISTCF_THROW(InputError, "baseline-lambda: must be >= 0");
-    if (rounds < 1) DISTCF_THROW(InputError, "baseline-rounds: must be >= 1");
+    if (!(lambda_user >= 0)) DISTCF_THROW(InputError, "lambda_user: must be >= 0");
+    if (!(lambda_item >= 0)) DISTCF_THROW(InputError, "lambda_item: must be >= 0");
+    if (rounds < 1) DISTCF_THROW(InputError, "rounds: must be >= 1");
 }
 
 namespace {
@@ -29,8 +28,9 @@ std::vector<double> damped_means(const Csr& rows, const std::vector<double>& oth
 
 FactorModel fit_baseline(const RatingBlocks& b, const BaselineParams& p, const Comm& comm) {
     p.validate();
-    FactorModel m = FactorModel::for_data(b, "baseline", p.estimator);
-    if (p.estimator == "seed") {
+    FactorModel m = FactorModel::for_data(b, "baseline");
+    m.params = to_record(p);
+    if (p.estimator == BaselineEstimator::Notebook) {
         m.user_bias = damped_means(b.by_user, {}, m.mu, 0.0, b.users, comm);
         m.item_bias = damped_means(b.by_item, m.user_bias, m.mu, 0.0, b.items, comm);
     } else {
@@ -39,8 +39,6 @@ FactorModel fit_baseline(const RatingBlocks& b, const BaselineParams& p, const C
             m.item_bias = damped_means(b.by_item, m.user_bias, m.mu, p.lambda_item, b.items, comm);
             m.user_bias = damped_means(b.by_user, m.item_bias, m.mu, p.lambda_user, b.users, comm);
         }
-        m.params = {{"baseline_lambda_user", p.lambda_user}, {"baseline_lambda_item", p.lambda_item},
-                    {"baseline_rounds", double(p.rounds)}};
     }
     return m;
 }

@@ -14,9 +14,9 @@ constexpr std::int64_t kItemTile = 512;  // items per tile: 512 x k doubles of V
 
 // V transposed (k x items), so the score loop runs over contiguous items for each factor.
 std::vector<double> transpose_items(const FactorModel& m) {
-    std::vector<double> vt(static_cast<std::size_t>(m.rank * m.n_items));
+    std::vector<double> vt(static_cast<std::size_t>(m.n_factors * m.n_items));
     for (std::int64_t i = 0; i < m.n_items; ++i)
-        for (int c = 0; c < m.rank; ++c) vt[static_cast<std::size_t>(c * m.n_items + i)] = m.V[static_cast<std::size_t>(i * m.rank + c)];
+        for (int c = 0; c < m.n_factors; ++c) vt[static_cast<std::size_t>(c * m.n_items + i)] = m.V[static_cast<std::size_t>(i * m.n_factors + c)];
     return vt;
 }
 
@@ -26,10 +26,10 @@ void user_scores(const FactorModel& m, const std::vector<double>& vt, std::int64
     s.resize(static_cast<std::size_t>(m.n_items));
     const double base = m.mu + (m.user_bias.empty() ? 0.0 : m.user_bias[static_cast<std::size_t>(u)]);
     for (std::int64_t i = 0; i < m.n_items; ++i) s[i] = base + (m.item_bias.empty() ? 0.0 : m.item_bias[static_cast<std::size_t>(i)]);
-    const double* uu = m.U.data() + u * m.rank;
+    const double* uu = m.U.data() + u * m.n_factors;
     for (std::int64_t t0 = 0; t0 < m.n_items; t0 += kItemTile) {
         const std::int64_t t1 = std::min(m.n_items, t0 + kItemTile);
-        for (int c = 0; c < m.rank; ++c) {
+        for (int c = 0; c < m.n_factors; ++c) {
             const double a = uu[c];
             const double* v = vt.data() + static_cast<std::size_t>(c) * m.n_items;
 #pragma omp simd
@@ -85,9 +85,9 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, st
 }
 
 std::vector<Scored> similar_items(const FactorModel& m, std::int64_t i, int n) {
-    if (m.rank < 1) DISTCF_THROW(InputError, "similar: the model has no item factors (method " + m.method + ")");
+    if (m.n_factors < 1) DISTCF_THROW(InputError, "similar: the model has no item factors (method " + m.method + ")");
     if (i < 0 || i >= m.n_items) DISTCF_THROW(InputError, "similar: item index outside the model");
-    const int k = m.rank;
+    const int k = m.n_factors;
     std::vector<double> norm(static_cast<std::size_t>(m.n_items)), s(norm.size());
     for (std::int64_t j = 0; j < m.n_items; ++j) {
         double q = 0;

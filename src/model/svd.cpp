@@ -16,29 +16,29 @@
 namespace distcf {
 
 void SvdParams::validate() const {
-    if (ranks.empty()) DISTCF_THROW(InputError, "ranks: need at least one k");
-    for (int k : ranks)
-        if (k < 1) DISTCF_THROW(InputError, "ranks: every k must be >= 1, got " + std::to_string(k));
-    if (solver != "auto" && solver != "dense" && solver != "randomized")
-        DISTCF_THROW(InputError, "svd-solver: must be auto, dense or randomized, got '" + solver + "'");
-    if (block_size < 1) DISTCF_THROW(InputError, "block-size: must be >= 1");
-    if (!(dense_budget_mb > 0)) DISTCF_THROW(InputError, "dense-budget-mb: must be > 0");
+    if (factor_grid.empty()) DISTCF_THROW(InputError, "factor_grid: need at least one k");
+    for (int k : factor_grid)
+        if (k < 1) DISTCF_THROW(InputError, "factor_grid: every k must be >= 1, got " + std::to_string(k));
+    if (block_size < 1) DISTCF_THROW(InputError, "block_size: must be >= 1");
+    if (!(dense_budget_mb > 0)) DISTCF_THROW(InputError, "dense_budget_mb: must be > 0");
     if (oversample < 0) DISTCF_THROW(InputError, "oversample: must be >= 0");
-    if (power_iters < 0) DISTCF_THROW(InputError, "power-iters: must be >= 0");
-    if (select_k != "validation" && select_k != "test" && select_k != "largest")
-        DISTCF_THROW(InputError, "select-k: must be validation, test or largest, got '" + select_k + "'");
+    if (power_iters < 0) DISTCF_THROW(InputError, "power_iters: must be >= 0");
     if (!(validation_fraction > 0 && validation_fraction < 1))
-        DISTCF_THROW(InputError, "validation-fraction: must be in (0, 1)");
-    baseline.validate();
+        DISTCF_THROW(InputError, "validation_fraction: must be in (0, 1)");
+    try {
+        baseline.validate();
+    } catch (const InputError& e) {  // the baseline's fields are baseline_* here
+        throw InputError(std::string("baseline_") + e.what(), e.file().c_str(), e.line());
+    }
 }
 
-std::string resolve_svd_solver(const SvdParams& p, std::int64_t n_users, std::int64_t n_items, int ranks) {
-    if (p.solver != "auto") return p.solver;
+SvdSolver resolve_svd_solver(const SvdParams& p, std::int64_t n_users, std::int64_t n_items, int ranks) {
+    if (p.solver != SvdSolver::Auto) return p.solver;
     // pdgesvd computes every singular vector: O(users x items x min(users, items)) work, 20 s at
     // 4000 x 2000 on 2 ranks here. Dense only while the matrix fits and that stays small.
     const double bytes_per_rank = static_cast<double>(n_users) * static_cast<double>(n_items) * 8.0 / ranks;
     const bool fits = bytes_per_rank <= p.dense_budget_mb * 1024.0 * 1024.0;
-    return fits && std::min(n_users, n_items) <= p.dense_max_min_dim ? "dense" : "randomized";
+    return fits && std::min(n_users, n_items) <= p.dense_max_min_dim ? SvdSolver::Dense : SvdSolver::Randomized;
 }
 
 Csr residual_rows(const Csr& rows, bool users_are_rows, const FactorModel& b) {
@@ -83,7 +83,7 @@ TruncatedSvd dense_svd(const Csr& res, std::int64_t n_users, std::int64_t n_item
     DistMatrix U(grid, n_users, full, block_size, block_size), VT(grid, full, n_items, block_size, block_size);
     const SvdResult s = pdgesvd(A, &U, &VT);
     TruncatedSvd out;
-    out.solver = "dense";
+    out.solver = SvdSolver::Dense;
     out.r = static_cast<int>(std::min<std::int64_t>(r, full));
     out.s.assign(s.s.begin(), s.s.begin() + out.r);
     out.U = U.gather_columns(out.r);
@@ -168,7 +168,7 @@ TruncatedSvd randomized_svd(const Csr& by_user, const BlockPartition& users, con
     // A ~ Q Q^T A = (Q Vr) diag(s) (Q2 Ur)^T
     const arma::mat u_t = Vr.t() * q_t, v_t = Ur.t() * q2_t;
     TruncatedSvd out;
-    out.solver = "randomized";
+    out.solver = SvdSolver::Randomized;
     out.r = std::min<int>(r, static_cast<int>(s.n_elem));
     out.s.assign(s.begin(), s.begin() + out.r);
     out.U = row_major(u_t, out.r);
@@ -180,7 +180,7 @@ FactorModel svd_model(const FactorModel& baseline, const TruncatedSvd& svd, int 
     if (k < 1 || k > svd.r) DISTCF_THROW(InputError, "k: must be in [1, " + std::to_string(svd.r) + "], got " + std::to_string(k));
     FactorModel m = baseline;
     m.method = "svd";
-    m.rank = k;
+    m.n_factors = k;
     m.U.assign(static_cast<std::size_t>(m.n_users * k), 0.0);
     m.V.assign(static_cast<std::size_t>(m.n_items * k), 0.0);
     for (std::int64_t u = 0; u < m.n_users; ++u)
@@ -195,7 +195,7 @@ namespace {
 std::vector<double> rmse_per_k(const FactorModel& full, const std::vector<int>& ks, const Csr& rows,
                                const BlockPartition& users, const Comm& comm) {
     std::vector<std::vector<double>> sq(ks.size(), std::vector<double>(static_cast<std::size_t>(rows.rows()), 0.0));
-    const int K = full.rank;
+    const int K = full.n_factors;
     for (std::int64_t r = 0; r < rows.rows(); ++r) {
         const std::int64_t u = rows.row0 + r;
         for (auto p = rows.ptr[r]; p < rows.ptr[r + 1]; ++p) {
@@ -218,10 +218,10 @@ std::vector<double> rmse_per_k(const FactorModel& full, const std::vector<int>& 
 }
 }  // namespace
 
-RankTable rank_table(const FactorModel& baseline, const TruncatedSvd& svd, const std::vector<int>& ranks,
+RankTable rank_table(const FactorModel& baseline, const TruncatedSvd& svd, const std::vector<int>& factor_grid,
                      const RatingBlocks& train, const Csr& test, const Comm& comm) {
     RankTable t;
-    t.k = ranks;
+    t.k = factor_grid;
     std::sort(t.k.begin(), t.k.end());
     t.k.erase(std::unique(t.k.begin(), t.k.end()), t.k.end());
     const FactorModel full = svd_model(baseline, svd, t.k.back());
@@ -241,12 +241,12 @@ Decomposition decompose(const RatingBlocks& t, const SvdParams& p, int kmax, con
     Decomposition d;
     d.baseline = fit_baseline(t, p.baseline, comm);
     const Csr by_user = residual_rows(t.by_user, true, d.baseline);
-    const std::string solver = resolve_svd_solver(p, t.n_users, t.n_items, comm.size());
-    if (solver == "dense") {
+    const SvdSolver solver = resolve_svd_solver(p, t.n_users, t.n_items, comm.size());
+    if (solver == SvdSolver::Dense) {
         d.svd = dense_svd(by_user, t.n_users, t.n_items, kmax, p.block_size, comm, &d.all_s);
     } else {
         const Csr by_item = residual_rows(t.by_item, false, d.baseline);
-        d.svd = randomized_svd(by_user, t.users, by_item, t.items, kmax, p.oversample, p.power_iters, p.seed, comm);
+        d.svd = randomized_svd(by_user, t.users, by_item, t.items, kmax, p.oversample, p.power_iters, p.rng_seed, comm);
         d.all_s = d.svd.s;
     }
     return d;
@@ -259,43 +259,40 @@ int argmin_k(const std::vector<int>& ks, const std::vector<double>& rmse) {
 
 SvdFit fit_svd(const RatingBlocks& train, const Csr& test, const SvdParams& p, const Comm& comm) {
     p.validate();
-    const int kmax = *std::max_element(p.ranks.begin(), p.ranks.end());
+    const int kmax = *std::max_element(p.factor_grid.begin(), p.factor_grid.end());
     const std::int64_t full = std::min(train.n_users, train.n_items);
     if (kmax > full)
-        DISTCF_THROW(InputError, "ranks: k = " + std::to_string(kmax) + " exceeds min(users, items) = " + std::to_string(full));
+        DISTCF_THROW(InputError, "factor_grid: k = " + std::to_string(kmax) + " exceeds min(users, items) = " + std::to_string(full));
     SvdFit out;
-    if (p.select_k == "validation") {
+    if (p.select_k == SelectK::Validation) {
         // The same method on a hold-out of the training ratings; test data are never looked at.
         const RatingSlice all = slice_of(train.by_user);
         SplitOptions so;
         so.test_fraction = p.validation_fraction;
-        so.seed = p.split_seed;
+        so.rng_seed = p.split_seed;
         const auto held = choose_test(all, so, comm);
         RatingSlice fit, val;
         for (std::int64_t e = 0; e < all.size(); ++e) (held[e] ? val : fit).push(all.user[e], all.item[e], all.value[e]);
         const RatingBlocks fb = distribute(fit, train.n_users, train.n_items, train.rating_min, train.rating_max, comm);
         const Csr vc = route_rows(val.user, val.item, val.value, fb.users, comm);
         const Decomposition dv = decompose(fb, p, kmax, comm);
-        const RankTable tv = rank_table(dv.baseline, dv.svd, p.ranks, fb, vc, comm);
+        const RankTable tv = rank_table(dv.baseline, dv.svd, p.factor_grid, fb, vc, comm);
         out.validation_rmse = tv.test_rmse;
         out.k_selected = argmin_k(tv.k, tv.test_rmse);
     }
     const Decomposition d = decompose(train, p, kmax, comm);
     out.svd = d.svd;
     out.singular_values = d.all_s;
-    out.table = rank_table(d.baseline, d.svd, p.ranks, train, test, comm);
-    if (p.select_k == "test") {
+    out.table = rank_table(d.baseline, d.svd, p.factor_grid, train, test, comm);
+    if (p.select_k == SelectK::Test) {
         if (out.table.test_rmse.empty()) DISTCF_THROW(InputError, "select-k test: there are no test ratings");
         out.k_selected = argmin_k(out.table.k, out.table.test_rmse);
-    } else if (p.select_k == "largest") {
+    } else if (p.select_k == SelectK::Largest) {
         out.k_selected = kmax;
     }
     out.model = svd_model(d.baseline, d.svd, std::min(kmax, d.svd.r));
-    out.model.formulation = p.baseline.estimator;
-    out.model.params.emplace_back("k_selected", out.k_selected);
-    out.model.params.emplace_back("block_size", p.block_size);
-    out.model.params.emplace_back("oversample", p.oversample);
-    out.model.params.emplace_back("power_iters", p.power_iters);
+    out.model.params = to_record(p);
+    out.model.k_selected = out.k_selected;
     return out;
 }
 

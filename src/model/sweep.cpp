@@ -1,7 +1,5 @@
 #include "distcf/model/sweep.hpp"
 
-#include <mpi.h>
-
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -14,7 +12,7 @@
 namespace distcf {
 
 void SweepParams::validate() const {
-    if (ranks.empty()) DISTCF_THROW(InputError, "ranks: the grid needs at least one rank");
+    if (factor_grid.empty()) DISTCF_THROW(InputError, "factor_grid: the grid needs at least one k");
     if (lambdas.empty()) DISTCF_THROW(InputError, "lambdas: the grid needs at least one lambda");
     for (double l : lambdas)
         if (!(l > 0)) DISTCF_THROW(InputError, "lambdas: every lambda must be > 0, got " + std::to_string(l));
@@ -24,12 +22,12 @@ void SweepParams::validate() const {
     if (method != "als" && method != "ials") DISTCF_THROW(InputError, "method: sweep takes als or ials, got '" + method + "'");
     if (method == "ials" && alphas.empty()) DISTCF_THROW(InputError, "alphas: the grid needs at least one alpha");
     if (top < 1) DISTCF_THROW(InputError, "top: must be >= 1");
-    for (int k : ranks) {
+    for (int k : factor_grid) {
         AlsParams p = als;
-        p.rank = k;
+        p.factors = k;
         p.validate();
         IalsParams q = ials;
-        q.rank = k;
+        q.factors = k;
         if (method == "ials") q.validate();
     }
 }
@@ -51,11 +49,11 @@ SweepResult sweep_als(const RatingBlocks& train, const SweepParams& params, cons
     SweepResult out;
     const bool implicit = params.method == "ials";
     if (implicit) out.metric = "ndcg@" + std::to_string(params.top);
-    for (int k : params.ranks)
+    for (int k : params.factor_grid)
         for (double l : params.lambdas)
             for (double a : implicit ? params.alphas : std::vector<double>{0.0}) {
                 SweepPoint p;
-                p.rank = k;
+                p.factors = k;
                 p.lambda = l;
                 p.alpha = a;
                 out.points.push_back(p);
@@ -68,7 +66,7 @@ SweepResult sweep_als(const RatingBlocks& train, const SweepParams& params, cons
     } else {
         SplitOptions so;
         so.test_fraction = params.validation_fraction;
-        so.seed = params.split_seed;
+        so.rng_seed = params.split_seed;
         fold = choose_test(all, so, comm);
         for (auto& f : fold) f = f ? 0 : 1;  // fold 0 is the hold-out
         out.folds = 1;
@@ -89,10 +87,10 @@ SweepResult sweep_als(const RatingBlocks& train, const SweepParams& params, cons
             seen.items = blocks.by_user.col;
         }
         for (auto& p : out.points) {
-            const double t0 = MPI_Wtime();
+            const double t0 = Comm::wtime();
             if (implicit) {
                 IalsParams a = params.ials;
-                a.rank = p.rank;
+                a.factors = p.factors;
                 a.lambda = p.lambda;
                 a.alpha = p.alpha;
                 FactorModel m = init_ials(blocks, a);
@@ -100,13 +98,13 @@ SweepResult sweep_als(const RatingBlocks& train, const SweepParams& params, cons
                 p.fold_score.push_back(ranking_metrics(m, seen, validation, params.top, nullptr, blocks.users, comm).ndcg);
             } else {
                 AlsParams a = params.als;
-                a.rank = p.rank;
+                a.factors = p.factors;
                 a.lambda = p.lambda;
                 FactorModel m = init_als(blocks, a);
                 run_als(m, blocks, validation, a, comm);
                 p.fold_score.push_back(m.history.test_rmse.back());
             }
-            p.seconds += comm.bcast_value(MPI_Wtime() - t0);
+            p.seconds += comm.bcast_value(Comm::wtime() - t0);
             if (f + 1 == out.folds) {
                 summarise(p);
                 if (on_point) on_point(p);

@@ -32,7 +32,7 @@ TEST(GenerateMpi, RatingsAndTruthAreIdenticalForAnyRankCount) {
         EXPECT_EQ(c.allgatherv(mine.truth), one.truth);
         EXPECT_EQ(c.allgatherv(mine.user_factors), one.user_factors);
         SplitOptions so;
-        so.seed = 5;
+        so.rng_seed = 5;
         EXPECT_EQ(c.allgatherv(choose_test(mine.ratings, so, c)), choose_test(one.ratings, so, Comm::self()));
     }
 }
@@ -74,7 +74,7 @@ TEST(GenerateMpi, BatchedCommandWritesWhatOneShotGenerationDraws) {
     p.users = 300;
     p.items = 80;
     p.density = 0.2;
-    p.seed = 3;
+    p.rng_seed = 3;
     const GenreModel m = make_genre_model(p, Comm::self());
     const GeneratedBlock one = generate_block(p, m, Comm::self());
     const std::string args = " generate --users 300 --items 80 --density 0.2 --seed 3";
@@ -103,7 +103,7 @@ TEST(GenerateMpi, BatchedCommandWritesWhatOneShotGenerationDraws) {
         if (k.name[0] == 't') {  // the split, chosen from the pairs alone, is the one-shot slice's
             SplitOptions so;
             so.test_fraction = 0.25;
-            so.seed = 3;
+            so.rng_seed = 3;
             EXPECT_EQ(f.read_vector<std::uint8_t>("/split/is_test"), choose_test(one.ratings, so, Comm::self()));
         }
     }
@@ -119,7 +119,7 @@ TEST(GenerateMpi, BatchedImplicitCommandWritesWhatOneShotGenerationDraws) {
     p.users = 300;
     p.items = 80;
     p.density = 0.3;
-    p.seed = 4;
+    p.rng_seed = 4;
     p.implicit = true;
     const GenreModel m = make_genre_model(p, Comm::self());
     const GeneratedBlock one = generate_block(p, m, Comm::self());
@@ -137,6 +137,6 @@ TEST(GenerateMpi, BatchedImplicitCommandWritesWhatOneShotGenerationDraws) {
     EXPECT_EQ(info.rating_max, *std::max_element(one.ratings.value.begin(), one.ratings.value.end()));
     SplitOptions so;
     so.test_fraction = 0.2;
-    so.seed = 4;
+    so.rng_seed = 4;
     EXPECT_EQ(f.read_vector<std::uint8_t>("/split/is_test"), choose_test(one.ratings, so, Comm::self()));
 }

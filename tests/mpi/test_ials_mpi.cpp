@@ -23,39 +23,38 @@ TEST(IalsMpi, HandComputedRowSolve) {
     const std::vector<double> Y = {1.0, 2.0, 0.5};
     const std::vector<double> gram = replicated_gram(Y, 3, 1, Comm::self());
     ASSERT_DOUBLE_EQ(gram[0], 5.25);
-    RowSolveSpec s;
-    s.rank = 1;
+    NormalEquations s;
+    s.factors = 1;
     s.lambda = 0.5;
     s.weighted_lambda = false;
-    s.implicit = true;
-    s.alpha = 1.0;
-    s.gram = &gram;
+    s.implicit = ImplicitTerms{ConfidenceScale::Linear, 1.0, 1.0, &gram};
+    RowSolver how;
     std::vector<double> x, none;
-    solve_rows(row, Y, {}, s, x, none);
+    solve_rows(row, Y, {}, s, how, x, none);
     EXPECT_NEAR(x[0], 3.5 / 7.25, 1e-15);
-    s.cg_steps = 1;  // one CG step is exact for k = 1
+    how.cg_steps = 1;  // one CG step is exact for k = 1
     x = {0.0};
-    solve_rows(row, Y, {}, s, x, none);
+    solve_rows(row, Y, {}, s, how, x, none);
     EXPECT_NEAR(x[0], 3.5 / 7.25, 1e-15);
 }
 
 TEST(IalsMpi, LossNeverIncreasesAndFactorsDoNotDependOnRankCount) {
     const Comm& c = world();
     IalsParams p;
-    p.rank = 6;
+    p.factors = 6;
     p.lambda = 0.5;
     p.alpha = 5;
     p.iters = 6;
     const RatingBlocks mine = implicit_set(c), all = implicit_set(Comm::self());
-    for (const char* solver : {"cholesky", "cg"}) {
+    for (IalsSolver solver : {IalsSolver::Cholesky, IalsSolver::Cg}) {
         p.solver = solver;
         FactorModel a = init_ials(mine, p), b = init_ials(all, p);
         run_ials(a, mine, p, c);
         run_ials(b, all, p, Comm::self());
-        EXPECT_EQ(a.U, b.U) << solver;
-        EXPECT_EQ(a.V, b.V) << solver;
-        EXPECT_EQ(a.history.objective, b.history.objective) << solver;
-        if (p.solver == "cholesky")
+        EXPECT_EQ(a.U, b.U) << enum_name(solver);
+        EXPECT_EQ(a.V, b.V) << enum_name(solver);
+        EXPECT_EQ(a.history.objective, b.history.objective) << enum_name(solver);
+        if (p.solver == IalsSolver::Cholesky)
             for (std::size_t i = 1; i < a.history.objective.size(); ++i)
                 EXPECT_LE(a.history.objective[i], a.history.objective[i - 1] * (1 + 1e-12)) << "iteration " << i + 1;
     }
@@ -64,19 +63,18 @@ TEST(IalsMpi, LossNeverIncreasesAndFactorsDoNotDependOnRankCount) {
 TEST(IalsMpi, ConjugateGradientWithEnoughStepsMatchesCholesky) {
     const RatingBlocks t = implicit_set(Comm::self());
     const int k = 8;
-    const std::vector<double> V = initial_factors(3, true, t.n_items, k, 0.3);
+    const std::vector<double> V = initial_factors(3, Side::Items, t.n_items, k, 0.3);
     const std::vector<double> gram = replicated_gram(V, t.n_items, k, Comm::self());
-    RowSolveSpec s;
-    s.rank = k;
+    NormalEquations s;
+    s.factors = k;
     s.lambda = 0.5;
     s.weighted_lambda = false;
-    s.implicit = true;
-    s.alpha = 5;
-    s.gram = &gram;
+    s.implicit = ImplicitTerms{ConfidenceScale::Linear, 5.0, 1.0, &gram};
+    RowSolver how;
     std::vector<double> exact, cg(static_cast<std::size_t>(t.by_user.rows() * k), 0.0), none;
-    solve_rows(t.by_user, V, {}, s, exact, none);
-    s.cg_steps = 4 * k;
-    solve_rows(t.by_user, V, {}, s, cg, none);
+    solve_rows(t.by_user, V, {}, s, how, exact, none);
+    how.cg_steps = 4 * k;
+    solve_rows(t.by_user, V, {}, s, how, cg, none);
     double worst = 0;
     for (std::int64_t r = 0; r < t.by_user.rows(); ++r) {
         double d = 0, n = 0;

@@ -52,7 +52,7 @@ TEST(Split, TestSetDoesNotDependOnTheRankCount) {
     for (bool per_user : {false, true}) {
         SplitOptions o;
         o.test_fraction = 0.2;
-        o.seed = 11;
+        o.rng_seed = 11;
         o.per_user = per_user;
         const auto reference = choose_test(all, o, Comm::self());
         const RatingSlice mine = user_cut(all, c);
@@ -72,7 +72,7 @@ TEST(Split, TestSetDoesNotDependOnTheRankCount) {
 
 TEST(Split, DifferentSeedsGiveDifferentSplits) {
     SplitOptions a, b;
-    b.seed = a.seed + 1;
+    b.rng_seed = a.rng_seed + 1;
     const RatingSlice all = grid(30, 30);
     EXPECT_NE(choose_test(all, a, Comm::self()), choose_test(all, b, Comm::self()));
 }

@@ -43,7 +43,7 @@ TEST(SweepMpi, FoldsHaveExactSizesAndDoNotDependOnRankCount) {
 TEST(SweepMpi, TableAndChoiceDoNotDependOnRankCount) {
     const Comm& c = world();
     SweepParams p;
-    p.ranks = {2, 4};
+    p.factor_grid = {2, 4};
     p.lambdas = {0.05, 0.5};
     p.folds = 3;
     p.als.iters = 5;
@@ -85,7 +85,7 @@ TEST(SweepMpi, ImplicitSweepScoresByNdcgAndDoesNotDependOnRankCount) {
     const Comm& c = world();
     SweepParams p;
     p.method = "ials";
-    p.ranks = {3};
+    p.factor_grid = {3};
     p.lambdas = {1.0, 10.0};
     p.alphas = {1.0, 5.0};
     p.validation_fraction = 0.2;

@@ -31,12 +31,12 @@ namespace {
 
 // Relative residual ||A x - b|| / ||b|| of row r's normal equations, formed independently of the solver.
 double normal_equation_residual(const Csr& rows, std::int64_t r, const std::vector<double>& Y,
-                                const std::vector<double>& other_bias, const RowSolveSpec& s,
+                                const std::vector<double>& other_bias, const NormalEquations& s,
                                 const std::vector<double>& f, const std::vector<double>& bias) {
     std::vector<double> A, rhs;
     row_normal_equations(rows, r, Y, other_bias, s, A, rhs);
     const int d = static_cast<int>(rhs.size());
-    std::vector<double> x(f.begin() + r * s.rank, f.begin() + (r + 1) * s.rank);
+    std::vector<double> x(f.begin() + r * s.factors, f.begin() + (r + 1) * s.factors);
     if (s.learn_bias) x.push_back(bias[r]);
     double res = 0, norm = 0;
     for (int i = 0; i < d; ++i) {
@@ -48,14 +48,7 @@ double normal_equation_residual(const Csr& rows, std::int64_t r, const std::vect
     return std::sqrt(res / norm);
 }
 
-RowSolveSpec spec_for(const FactorModel& m, const AlsParams& p) {
-    RowSolveSpec s;
-    s.rank = p.rank;
-    s.lambda = p.lambda;
-    s.weighted_lambda = s.learn_bias = p.formulation == "biased";
-    s.offset = m.mu;
-    return s;
-}
+constexpr AlsFormulation kFormulations[] = {AlsFormulation::Notebook, AlsFormulation::Biased};
 
 }  // namespace
 
@@ -63,25 +56,25 @@ TEST(RowSolve, NormalEquationsHoldAtEverySolvedRow) {
     // Users here have about 12 ratings each: at k = 12 the shorter rows take the dual form and the
     // longer ones the primal form, and both must satisfy the primal normal equations.
     const RatingBlocks b = small_blocks();
-    for (const char* formulation : {"seed", "biased"}) {
+    for (AlsFormulation formulation : kFormulations) {
         for (int rank : {7, 12}) {
             AlsParams p;
             p.formulation = formulation;
-            p.rank = rank;
+            p.factors = rank;
             p.lambda = 0.3;
             FactorModel m = init_als(b, p);
-            const RowSolveSpec s = spec_for(m, p);
+            const NormalEquations s = als_equations(p, m.mu);
             std::vector<double> f, bias;
-            solve_rows(b.by_user, m.V, m.item_bias, s, f, bias);
+            solve_rows(b.by_user, m.V, m.item_bias, s, als_solver(p), f, bias);
             int dual = 0;
             for (std::int64_t r = 0; r < b.by_user.rows(); ++r) {
-                dual += uses_dual_form(s, b.by_user.row_nnz(r));
+                dual += uses_dual_form(s, als_solver(p), b.by_user.row_nnz(r));
                 EXPECT_LT(normal_equation_residual(b.by_user, r, m.V, m.item_bias, s, f, bias), 1e-10)
-                    << formulation << " k = " << rank << " row " << r;
+                    << enum_name(formulation) << " k = " << rank << " row " << r;
             }
             if (rank == 12) {
-                EXPECT_GT(dual, 0) << formulation;
-                EXPECT_LT(dual, b.by_user.rows()) << formulation;
+                EXPECT_GT(dual, 0) << enum_name(formulation);
+                EXPECT_LT(dual, b.by_user.rows()) << enum_name(formulation);
             }
         }
     }
@@ -89,21 +82,22 @@ TEST(RowSolve, NormalEquationsHoldAtEverySolvedRow) {
 
 TEST(RowSolve, DualAndPrimalFormsGiveTheSameSolution) {
     const RatingBlocks b = small_blocks();
-    for (const char* formulation : {"seed", "biased"}) {
+    for (AlsFormulation formulation : kFormulations) {
         AlsParams p;
         p.formulation = formulation;
-        p.rank = 30;  // every item row solved both ways, whichever auto would pick
+        p.factors = 30;  // every item row solved both ways, whichever auto would pick
         p.lambda = 0.2;
         FactorModel m = init_als(b, p);
-        RowSolveSpec s = spec_for(m, p);
+        const NormalEquations s = als_equations(p, m.mu);
+        RowSolver how;
         std::vector<double> fp, bp, fd, bd;
-        s.form = RowForm::Primal;
-        solve_rows(b.by_item, m.U, m.user_bias, s, fp, bp);
-        s.form = RowForm::Dual;
-        solve_rows(b.by_item, m.U, m.user_bias, s, fd, bd);
+        how.form = RowForm::Primal;
+        solve_rows(b.by_item, m.U, m.user_bias, s, how, fp, bp);
+        how.form = RowForm::Dual;
+        solve_rows(b.by_item, m.U, m.user_bias, s, how, fd, bd);
         ASSERT_EQ(fp.size(), fd.size());
-        for (std::size_t e = 0; e < fp.size(); ++e) EXPECT_NEAR(fd[e], fp[e], 1e-12 * (1 + std::fabs(fp[e]))) << formulation;
-        for (std::size_t e = 0; e < bp.size(); ++e) EXPECT_NEAR(bd[e], bp[e], 1e-12 * (1 + std::fabs(bp[e]))) << formulation;
+        for (std::size_t e = 0; e < fp.size(); ++e) EXPECT_NEAR(fd[e], fp[e], 1e-12 * (1 + std::fabs(fp[e]))) << enum_name(formulation);
+        for (std::size_t e = 0; e < bp.size(); ++e) EXPECT_NEAR(bd[e], bp[e], 1e-12 * (1 + std::fabs(bp[e]))) << enum_name(formulation);
     }
 }
 
@@ -112,24 +106,25 @@ TEST(RowSolve, HandComputedDualRow) {
     // dual form solves (y.y + 1) z = 5, z = 5/6, and x = z y = (5/6, 10/6) -- what the primal
     // (y y^T + I) x = 5 y gives.
     Csr rows = build_csr(0, 1, {0}, {0}, {5.0});
-    RowSolveSpec s;
-    s.rank = 2;
+    NormalEquations s;
+    s.factors = 2;
     s.lambda = 1.0;
     s.weighted_lambda = false;
-    ASSERT_TRUE(uses_dual_form(s, 1));
+    RowSolver how;
+    ASSERT_TRUE(uses_dual_form(s, how, 1));
     for (RowForm form : {RowForm::Auto, RowForm::Primal, RowForm::Dual}) {
-        s.form = form;
+        how.form = form;
         std::vector<double> f, b;
-        solve_rows(rows, {1.0, 2.0}, {}, s, f, b);
+        solve_rows(rows, {1.0, 2.0}, {}, s, how, f, b);
         EXPECT_NEAR(f[0], 5.0 / 6.0, 1e-15);
         EXPECT_NEAR(f[1], 10.0 / 6.0, 1e-15);
     }
     // With a bias the row's vector is (y, 1): (|y|^2 + 1 + 1) z = 5 - offset, bias = z.
     s.learn_bias = true;
     s.offset = 3.0;
-    s.form = RowForm::Auto;
+    how.form = RowForm::Auto;
     std::vector<double> f, b;
-    solve_rows(rows, {1.0, 2.0}, {0.0}, s, f, b);
+    solve_rows(rows, {1.0, 2.0}, {0.0}, s, how, f, b);
     EXPECT_NEAR(f[0], 2.0 / 7.0, 1e-15);
     EXPECT_NEAR(f[1], 4.0 / 7.0, 1e-15);
     EXPECT_NEAR(b[0], 2.0 / 7.0, 1e-15);
@@ -137,16 +132,17 @@ TEST(RowSolve, HandComputedDualRow) {
 
 TEST(RowSolve, DualFormWithoutRegularisationIsRefused) {
     Csr rows = build_csr(0, 1, {0}, {0}, {5.0});
-    RowSolveSpec s;
-    s.rank = 2;
+    NormalEquations s;
+    s.factors = 2;
     s.lambda = 0.0;
-    EXPECT_FALSE(uses_dual_form(s, 1));  // auto falls back to the primal form
-    s.form = RowForm::Dual;
+    RowSolver how;
+    EXPECT_FALSE(uses_dual_form(s, how, 1));  // auto falls back to the primal form
+    how.form = RowForm::Dual;
     std::vector<double> f, b;
-    EXPECT_THROW(solve_rows(rows, {1.0, 2.0}, {}, s, f, b), InputError);
+    EXPECT_THROW(solve_rows(rows, {1.0, 2.0}, {}, s, how, f, b), InputError);
     AlsParams p;
     p.lambda = 0.0;
-    p.row_solve = "dual";
+    p.row_solve = RowForm::Dual;
     EXPECT_THROW(p.validate(), InputError);
 }
 
@@ -154,26 +150,26 @@ TEST(RowSolve, HandComputedOneFactorRow) {
     // One row with ratings 2 and 4 against item factors 1 and 2, lambda = 1 (plain):
     // (1 + 4 + 1) x = 1*2 + 2*4  =>  x = 10 / 6.
     Csr rows = build_csr(0, 1, {0, 0}, {0, 1}, {2.0, 4.0});
-    RowSolveSpec s;
-    s.rank = 1;
+    NormalEquations s;
+    s.factors = 1;
     s.lambda = 1.0;
     s.weighted_lambda = false;
     std::vector<double> f, b;
-    solve_rows(rows, {1.0, 2.0}, {}, s, f, b);
+    solve_rows(rows, {1.0, 2.0}, {}, s, RowSolver{}, f, b);
     EXPECT_NEAR(f[0], 10.0 / 6.0, 1e-15);
     // Weighted (ALS-WR): reg = lambda * n = 2  =>  x = 10 / 7.
     s.weighted_lambda = true;
-    solve_rows(rows, {1.0, 2.0}, {}, s, f, b);
+    solve_rows(rows, {1.0, 2.0}, {}, s, RowSolver{}, f, b);
     EXPECT_NEAR(f[0], 10.0 / 7.0, 1e-15);
 }
 
 TEST(RowSolve, RowWithoutRatingsGetsZeroFactors) {
     Csr rows = build_csr(0, 2, {1}, {0}, {3.0});
-    RowSolveSpec s;
-    s.rank = 2;
+    NormalEquations s;
+    s.factors = 2;
     s.learn_bias = true;
     std::vector<double> f, b;
-    solve_rows(rows, {0.5, 0.5}, {0.0}, s, f, b);
+    solve_rows(rows, {0.5, 0.5}, {0.0}, s, RowSolver{}, f, b);
     EXPECT_EQ(f[0], 0.0);
     EXPECT_EQ(f[1], 0.0);
     EXPECT_EQ(b[0], 0.0);
@@ -182,17 +178,17 @@ TEST(RowSolve, RowWithoutRatingsGetsZeroFactors) {
 
 TEST(Als, ObjectiveNeverIncreasesForBothFormulations) {
     const RatingBlocks b = small_blocks();
-    for (const char* formulation : {"seed", "biased"}) {
+    for (AlsFormulation formulation : kFormulations) {
         AlsParams p;
         p.formulation = formulation;
-        p.rank = 6;
+        p.factors = 6;
         p.lambda = 0.05;
         p.iters = 25;
         FactorModel m = init_als(b, p);
         run_als(m, b, Csr{}, p, Comm::self());
         ASSERT_EQ(m.history.size(), 25u);
         for (std::size_t t = 1; t < m.history.size(); ++t)
-            EXPECT_LE(m.history.objective[t], m.history.objective[t - 1] * (1 + 1e-12)) << formulation << " iteration " << t;
+            EXPECT_LE(m.history.objective[t], m.history.objective[t - 1] * (1 + 1e-12)) << enum_name(formulation) << " iteration " << t;
     }
 }
 
@@ -200,7 +196,7 @@ TEST(Als, FactorsAreBitIdenticalForOneAndTwoThreads) {
     const RatingBlocks b = small_blocks();
     for (int rank : {8, 14}) {  // at 14 most user rows take the dual form
         AlsParams p;
-        p.rank = rank;
+        p.factors = rank;
         p.iters = 5;
         FactorModel one = init_als(b, p), two = init_als(b, p);
         const int saved = omp_get_max_threads();
@@ -224,7 +220,7 @@ TEST(Baseline, SeedEstimatorMatchesHandComputedMeans) {
     s.push(1, 0, 3);
     const RatingBlocks b = distribute(s, 2, 2, 1, 5, Comm::self());
     BaselineParams p;
-    p.estimator = "seed";
+    p.estimator = BaselineEstimator::Notebook;
     const FactorModel m = fit_baseline(b, p, Comm::self());
     EXPECT_DOUBLE_EQ(m.mu, 3.0);
     EXPECT_DOUBLE_EQ(m.user_bias[0], 0.0);
@@ -241,8 +237,8 @@ TEST(Als, UnknownRowsFallBackToTheTrainingMeanInEveryFormulation) {
     s.push(1, 0, 3);
     const RatingBlocks b = distribute(s, 2, 2, 1, 5, Comm::self());
     AlsParams p;
-    p.formulation = "seed";
-    p.rank = 1;
+    p.formulation = AlsFormulation::Notebook;
+    p.factors = 1;
     const FactorModel m = init_als(b, p);
     EXPECT_EQ(m.mu, 0.0);
     EXPECT_DOUBLE_EQ(m.fallback(-1, -1), 3.0);

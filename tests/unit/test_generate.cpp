@@ -5,7 +5,7 @@
 #include <numeric>
 
 #include "distcf/data/generate.hpp"
-#include "distcf/model/oracle.hpp"
+#include "distcf/app/oracle.hpp"
 #include "helpers.hpp"
 
 using namespace distcf;
@@ -23,7 +23,7 @@ TEST(Generate, SeedSizeDensityIsOneQuarterInExpectation) {
     double sum = 0;
     const int seeds = 100;
     for (int s = 0; s < seeds; ++s) {
-        p.seed = static_cast<std::uint64_t>(1000 + s);
+        p.rng_seed = static_cast<std::uint64_t>(1000 + s);
         sum += static_cast<double>(gen(p).ratings.size()) / (80.0 * 50.0);
     }
     // One seed's density has sd ~0.0068; the mean of 100 has sd ~0.0007 (top-ups add ~0.0001).
@@ -36,7 +36,7 @@ TEST(Generate, EveryUserAndItemIsToppedUpToTheMinimum) {
     p.min_per_user = 3;
     p.min_per_item = 2;
     for (std::uint64_t seed : {1, 2, 3}) {
-        p.seed = seed;
+        p.rng_seed = seed;
         const auto b = gen(p);
         std::vector<int> pu(80, 0), pi(50, 0);
         for (std::int64_t k = 0; k < b.ratings.size(); ++k) {

@@ -11,7 +11,7 @@ namespace {
 FactorModel tiny() {
     FactorModel m;
     m.method = "als";
-    m.rank = 1;
+    m.n_factors = 1;
     m.n_users = 2;
     m.n_items = 4;
     m.mu = 3.0;
@@ -55,7 +55,7 @@ TEST(Recommend, TiesGoToTheSmallerItemAndNIsCappedByTheCatalogue) {
 
 TEST(Recommend, SingleUserAndBlockedRowsGiveTheSameBits) {
     FactorModel m = tiny();
-    m.rank = 3;
+    m.n_factors = 3;
     m.U = {0.1, 0.7, -0.3, 0.2, -0.4, 0.9};
     m.V = {0.3, 0.3, 0.3, -0.2, 0.5, 0.1, 0.9, -0.1, 0.2, 0.05, 0.6, -0.7};
     const auto both = top_n(m, 0, 2, seen_rows({{}, {}}), 4);
@@ -70,7 +70,7 @@ TEST(Recommend, SingleUserAndBlockedRowsGiveTheSameBits) {
 
 TEST(Recommend, SimilarItemsByCosine) {
     FactorModel m = tiny();
-    m.rank = 2;
+    m.n_factors = 2;
     m.V = {1, 0, 0.9, 0.1, 0, 1, -1, 0};
     const auto s = similar_items(m, 0, 3);
     ASSERT_EQ(s.size(), 3u);

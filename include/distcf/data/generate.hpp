@@ -31,7 +31,7 @@ struct GenerateParams {
     std::int64_t users = 80;
     std::int64_t items = 50;
     int genres = 5;
-    std::uint64_t seed = 42;
+    std::uint64_t rng_seed = 42;
     double noise = 0.3;
     double density = 0.25;
     std::int64_t min_per_user = 3;
@@ -81,6 +81,11 @@ struct ObservedBlock {
     std::vector<double> user_factors;                 ///< my users x genres, row-major
     std::vector<std::vector<std::int32_t>> items;     ///< per local user: observed items, ascending
 };
+
+/// The noise-free rating of a user (genre factors `uf`) for an item (`mf`) under `m`: the dot
+/// product mapped linearly from [true_min, true_max] onto [1, 5], clipped unless the min-max is
+/// exact (then it is within [1, 5] already). The one copy of this formula.
+double true_rating(const GenreModel& m, const double* uf, const double* mf, int genres);
 
 /// Genre names: the seed's five, then "Genre6", "Genre7", ...
 std::vector<std::string> genre_names(int genres);

@@ -108,6 +108,9 @@ public:
     /// Names of this object's attributes, in creation-independent (name) order.
     std::vector<std::string> attr_names() const;
     std::int64_t attr_int(const std::string& name) const;
+    /// What an attribute holds, so that typed values can be read back as written.
+    enum class AttrKind { Integer, Real, String, Other };
+    AttrKind attr_kind(const std::string& name) const;
 
 protected:
     Handle h_;

@@ -9,6 +9,7 @@
 /// single-threaded BLAS; each row's arithmetic is independent of the thread and rank counts.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "distcf/data/ratings.hpp"
@@ -16,45 +17,58 @@
 
 namespace distcf {
 
-/// How a row's system is solved. Primal: the d x d normal equations (d = rank (+1)). Dual: for
+/// How a row's system is solved. Primal: the d x d normal equations (d = factors (+1)). Dual: for
 /// reg > 0 the same solution from an n x n system, n = the row's ratings (push-through identity
 /// (G G^T + reg I)^{-1} G = G (G^T G + reg I)^{-1}), cheaper when n < d. Auto: dual exactly when
 /// n < d and reg > 0; the choice depends on the row alone, never on ranks or threads.
 enum class RowForm { Auto, Primal, Dual };
 
-/// What one half-step solves against.
-struct RowSolveSpec {
-    int rank = 10;                  ///< k: factors per row of Y
+/// How an implicit interaction of strength r becomes a confidence: linear c = 1 + alpha r,
+/// log c = 1 + alpha log(1 + r / epsilon).
+enum class ConfidenceScale { Linear, Log };
+
+/// The implicit-feedback terms of the normal equations (Hu, Koren, Volinsky 2008): every stored
+/// entry has preference 1 and confidence c; every other entry preference 0 and confidence 1, which
+/// enters through `gram` = Y^T Y, so a row costs O(n_r k^2 + k^3), never O(n_other).
+struct ImplicitTerms {
+    ConfidenceScale scale = ConfidenceScale::Linear;
+    double alpha = 40.0, epsilon = 1.0;
+    const std::vector<double>* gram = nullptr;  ///< k x k, column-major, both triangles
+};
+
+/// What is assembled for each row r with ratings (j, v) -- the accumulator's half of a row solve:
+///     explicit: (G^T G + reg_r I) x_r = G^T t,   G = [Y_j (, 1)],   t_j = v - offset - other_bias_j
+///     implicit: (Y^T Y + Y_r^T (C_r - I) Y_r + lambda I) x_r = Y_r^T c_r
+/// Built once per method (model/als.cpp, model/ials.cpp), never field by field at call sites.
+struct NormalEquations {
+    int factors = 10;               ///< k: factors per row of Y
     double lambda = 0.1;
     bool weighted_lambda = true;    ///< reg_r = lambda * n_r (ALS-WR) instead of lambda
     bool learn_bias = false;        ///< augment with a ones column: x_r = [factors; bias]
     double offset = 0.0;            ///< subtracted from every rating (the global mean)
-
-    /// Implicit feedback (Hu, Koren, Volinsky 2008): every stored entry has preference 1 and
-    /// confidence c = 1 + alpha r (linear) or 1 + alpha log(1 + r / epsilon) (log); every other
-    /// entry preference 0 and confidence 1, which enters through `gram` = Y^T Y, so a row costs
-    /// O(n_r k^2 + k^3), never O(n_other). Solves (Y^T Y + Y_r^T (C_r - I) Y_r + lambda I) x = Y_r^T c_r.
-    bool implicit = false;
-    bool log_confidence = false;
-    double alpha = 40.0, epsilon = 1.0;
-    const std::vector<double>* gram = nullptr;  ///< k x k, column-major (implicit only)
-    /// 0: exact (Cholesky). > 0: that many conjugate-gradient steps from the row's current factors
-    /// (Takacs, Pilaszy, Tikk 2011), matrix-free.
-    int cg_steps = 0;
-    RowForm form = RowForm::Auto;   ///< explicit solves only (implicit rows are always primal)
+    std::optional<ImplicitTerms> implicit;  ///< set: the implicit equations above
 };
 
-/// Whether a row with n ratings is solved in the dual form under `spec`.
-bool uses_dual_form(const RowSolveSpec& spec, std::int64_t n);
+/// How the assembled equations are solved -- the solver's half.
+struct RowSolver {
+    /// Exact solves (Cholesky): the row form. Explicit equations only (implicit rows are primal).
+    RowForm form = RowForm::Auto;
+    /// 0: exact (Cholesky). > 0: that many conjugate-gradient steps from the row's current factors
+    /// (Takacs, Pilaszy, Tikk 2011), matrix-free; implicit equations only.
+    int cg_steps = 0;
+};
 
-/// Confidence of an implicit interaction of strength r under `spec`.
-double confidence(const RowSolveSpec& spec, double r);
+/// Whether a row with n ratings is solved in the dual form.
+bool uses_dual_form(const NormalEquations& eq, const RowSolver& how, std::int64_t n);
 
-/// Solves every row of `rows` against the full matrix `Y` (n_other x rank, row-major) and the
-/// other side's biases (empty = none). Writes factors (rows x rank, row-major) and, when
+/// Confidence of an implicit interaction of strength r.
+double confidence(const ImplicitTerms& t, double r);
+
+/// Solves every row of `rows` against the full matrix `Y` (n_other x factors, row-major) and the
+/// other side's biases (empty = none). Writes factors (rows x factors, row-major) and, when
 /// learn_bias, biases (rows). A row without ratings gets zero factors and bias.
 void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
-                const RowSolveSpec& spec, std::vector<double>& factors, std::vector<double>& bias);
+                const NormalEquations& eq, const RowSolver& how, std::vector<double>& factors, std::vector<double>& bias);
 
 /// Y^T Y (k x k, column-major, both triangles) of a matrix every rank holds whole (rows x k,
 /// row-major). Fixed chunks of rows are spread over the ranks and their Grams allgathered and added
@@ -62,9 +76,9 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
 /// Allreduce would add in an order that depends on it). Collective.
 std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t rows, int k, const Comm& comm);
 
-/// The normal equations of one row (for checks): A (d x d, column-major) and b (d), d = rank (+1).
+/// The normal equations of one row (for checks): A (d x d, column-major) and b (d), d = factors (+1).
 void row_normal_equations(const Csr& rows, std::int64_t local_row, const std::vector<double>& Y,
-                          const std::vector<double>& other_bias, const RowSolveSpec& spec,
+                          const std::vector<double>& other_bias, const NormalEquations& eq,
                           std::vector<double>& A, std::vector<double>& b);
 
 /// Runs f with OpenBLAS limited to one thread (restored after), for BLAS inside OpenMP loops.

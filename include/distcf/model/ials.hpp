@@ -1,49 +1,80 @@
 #pragma once
 /// @file ials.hpp
 /// @brief Implicit-feedback ALS (Hu, Koren, Volinsky 2008) on the distributed blocks: the same
-/// row solver and allgather of factor blocks as explicit ALS; Y^T Y is shared by every row.
+/// loop, half-step and row solver as explicit ALS (model/alternating.hpp); Y^T Y is shared by
+/// every row and reduced in a rank-count-invariant order.
 
 #include <cstdint>
-#include <functional>
-#include <string>
+#include <vector>
 
 #include "distcf/data/ratings.hpp"
-#include "distcf/model/als.hpp"
+#include "distcf/la/row_solve.hpp"
+#include "distcf/model/alternating.hpp"
 #include "distcf/model/model.hpp"
+#include "distcf/model/params.hpp"
 #include "distcf/mpi/comm.hpp"
 
 namespace distcf {
 
+/// cholesky: exact solves; cg: warm-started conjugate gradient, cg_steps per row and half-step.
+enum class IalsSolver { Cholesky, Cg };
+DISTCF_ENUM_NAMES(IalsSolver, "cholesky", "cg");
+DISTCF_ENUM_NAMES(ConfidenceScale, "linear", "log");
+
 struct IalsParams {
-    int rank = 64;
+    int factors = 64;
     double lambda = 0.1;
     int iters = 15;
     double alpha = 40.0;
-    std::string confidence = "linear";  ///< linear: c = 1 + alpha r; log: c = 1 + alpha log(1 + r / epsilon)
+    /// linear: c = 1 + alpha r; log: c = 1 + alpha log(1 + r / epsilon)
+    ConfidenceScale confidence = ConfidenceScale::Linear;
     double epsilon = 1.0;
-    std::string solver = "cholesky";    ///< cholesky (exact) | cg (warm-started conjugate gradient)
+    IalsSolver solver = IalsSolver::Cholesky;
     int cg_steps = 3;
-    std::uint64_t seed = 42;
+    std::uint64_t rng_seed = 42;
     double init_sd = 0.01;
+
+    template <class V>
+    void fields(V&& v) {
+        v("factors", factors);
+        v("lambda", lambda);
+        v("iters", iters);
+        v("alpha", alpha);
+        v("confidence", confidence);
+        v("epsilon", epsilon);
+        v("solver", solver);
+        v("cg_steps", cg_steps);
+        v("rng_seed", rng_seed);
+        v("init_sd", init_sd);
+    }
     void validate() const;
 };
+
+/// The normal equations (with `gram` = Y^T Y of the other side) and the row solver of an
+/// implicit half-step: built here and nowhere else.
+NormalEquations ials_equations(const IalsParams& p, const std::vector<double>& gram);
+RowSolver ials_solver(const IalsParams& p);
 
 /// Explicit ratings read as implicit interactions: ratings >= threshold become interactions of
 /// strength 1, the rest are dropped. Collective (counts and mean are recomputed).
 RatingBlocks as_interactions(const RatingBlocks& ratings, double threshold, const Comm& comm);
 
 /// A model ready for run_ials: method "ials", no biases, initial factors N(0, init_sd) from the
-/// same (seed, row) streams as ALS.
-FactorModel init_ials(const RatingBlocks& train, const IalsParams& params);
+/// same (rng_seed, side, row) streams as ALS.
+FactorModel init_ials(const RatingBlocks& train, const IalsParams& p);
 
 /// The implicit loss sum_{all u,i} c_ui (p_ui - x_u.y_i)^2 + lambda (|X|^2 + |Y|^2), computed in
 /// O(nnz k + (users + items) k^2) through sum_u x_u^T (Y^T Y) x_u. Collective.
-double ials_loss(const FactorModel& m, const RatingBlocks& train, const IalsParams& params, const Comm& comm);
+double ials_loss(const FactorModel& m, const RatingBlocks& train, const IalsParams& p, const Comm& comm);
 
-/// Runs iterations until m.iterations_done == params.iters; `on_iteration` gets the loss (train and
-/// test RMSE are -1: they mean nothing here). Collective; factors are bit-identical for any rank
-/// count.
-void run_ials(FactorModel& m, const RatingBlocks& train, const IalsParams& params, const Comm& comm,
-              const std::function<void(const IterationReport&, const FactorModel&)>& on_iteration = {});
+/// Runs sweeps until m.iterations_done == p.iters; `on_iteration` gets the loss (train and test
+/// RMSE are -1: they mean nothing here). `exchange`: how factors are shared (null: allgather).
+/// Collective; factors are bit-identical for any rank count.
+void run_ials(FactorModel& m, const RatingBlocks& train, const IalsParams& p, const Comm& comm,
+              const IterationCallback& on_iteration = {}, FactorExchange* exchange = nullptr);
+
+/// Fold-in: the user half-step of implicit ALS against the model's fixed item factors. Local.
+void ials_fold_in(const FactorModel& m, const IalsParams& p, const Csr& rows, std::vector<double>& factors,
+                  std::vector<double>& bias);
 
 }  // namespace distcf

@@ -1,8 +1,9 @@
 #pragma once
 /// @file model.hpp
-/// @brief A trained factor model (baseline, ALS): mean, biases, factors, history; predicts and saves.
+/// @brief A trained factor model (any registered method): mean, biases, factors, history; predicts.
 ///
 /// Every rank holds the whole model after training (the factors are allgathered every half-step).
+/// Saving and loading are the app floor's (distcf/app/model_file.hpp): this floor has no I/O.
 
 #include <cstdint>
 #include <functional>
@@ -10,8 +11,7 @@
 #include <vector>
 
 #include "distcf/data/ratings.hpp"
-#include "distcf/io/h5.hpp"
-#include "distcf/io/store.hpp"
+#include "distcf/model/params.hpp"
 #include "distcf/mpi/comm.hpp"
 
 namespace distcf {
@@ -32,24 +32,23 @@ struct History {
 /// prediction(u, i) = clip(mu + user_bias[u] + item_bias[i] + U[u] . V[i], rating_min, rating_max)
 /// (terms a method does not learn are zero).
 struct FactorModel {
-    std::string method = "baseline";   ///< baseline | als
-    std::string formulation;           ///< baseline: seed | regularized; als: seed | biased
-    int rank = 0;                      ///< k (0 for the baseline)
-    double lambda = 0.0;
+    std::string method = "baseline";   ///< the registered method's name (distcf/app/method.hpp)
+    ParamRecord params;                ///< the method's parameters, typed (formulation among them)
+    int n_factors = 0;                 ///< k: factors per row (0 for the baseline)
+    int k_selected = 0;                ///< methods that choose k among their factors (SVD); 0: all
     std::int64_t n_users = 0, n_items = 0;
-    double mu = 0.0;                   ///< offset inside the score (0 for the seed formulation)
+    double mu = 0.0;                   ///< offset inside the score (0 for the notebook formulation)
     double global_mean = 0.0;          ///< mean training rating: the fallback for unknown rows
     double rating_min = 1.0, rating_max = 5.0;
     std::vector<double> user_bias, item_bias;  ///< n_users / n_items (may be all zero)
-    std::vector<double> U, V;                  ///< n_users x rank, n_items x rank, row-major
+    std::vector<double> U, V;                  ///< n_users x n_factors, n_items x n_factors, row-major
     std::vector<std::int64_t> user_counts, item_counts;  ///< training ratings per row
     std::int64_t iterations_done = 0;
     History history;
-    std::vector<std::pair<std::string, double>> params;  ///< hyperparameters, saved as attributes
 
-    /// A model of `method` / `formulation` for this training data: shape, scale, row counts and
-    /// mean taken from it; no biases or factors yet.
-    static FactorModel for_data(const RatingBlocks& train, std::string method, std::string formulation);
+    /// A model of `method` for this training data: shape, scale, row counts and mean taken from
+    /// it; no parameters, biases or factors yet.
+    static FactorModel for_data(const RatingBlocks& train, std::string method);
 
     /// Unclipped score.
     double score(std::int64_t u, std::int64_t i) const;
@@ -76,9 +75,9 @@ bool is_cold(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdSta
 double predict(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdStart& c);
 
 /// The model restricted to its first k factors (an SVD model stores the largest k of its sweep;
-/// its columns are ordered by singular value). k = 0 means the model's own choice: the stored
-/// k_selected parameter when there is one, else all factors.
-FactorModel with_rank(const FactorModel& m, int k);
+/// its columns are ordered by singular value). k = 0 means the model's own choice: k_selected
+/// when the method chose one, else all factors.
+FactorModel with_factors(const FactorModel& m, int k);
 
 /// Squared-error sum and count of predictions on the CSR rows (rows = users), clipped.
 struct ErrorSums {
@@ -96,20 +95,5 @@ struct SeenItems {
     std::vector<std::int32_t> items;  ///< ascending within each row
     std::int64_t rows() const { return static_cast<std::int64_t>(ptr.size()) - 1; }
 };
-
-/// Writes every rank's training rows (CSR by user, rows contiguous and in rank order) into the
-/// model file as /seen/{ptr, items}. Collective.
-void write_seen(const h5::File& f, const Csr& by_user, std::int64_t n_users, const Comm& comm);
-/// Reads users [u0, u1) of /seen (each rank its own range). Collective. Empty when the file has none.
-SeenItems read_seen(const h5::File& f, std::int64_t u0, std::int64_t u1);
-
-/// Writes the model (and the ID maps) atomically. `extra` may add groups of its own (a sweep's
-/// table, an SVD's spectrum) before the file is committed; `seen_by_user` (this rank's training
-/// rows) is kept as /seen so that recommendations can exclude what users rated. Collective.
-void save_model(const std::string& path, const FactorModel& m, const IdMap& users, const IdMap& items,
-                const Provenance& prov, const Comm& comm, const std::function<void(h5::File&)>& extra = {},
-                const Csr* seen_by_user = nullptr);
-/// Reads a model written by save_model (every rank gets all of it). Collective.
-FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users = nullptr, IdMap* items = nullptr);
 
 }  // namespace distcf

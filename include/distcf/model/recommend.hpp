@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "distcf/data/ratings.hpp"
-#include "distcf/io/h5.hpp"
 #include "distcf/model/model.hpp"
 #include "distcf/mpi/comm.hpp"
 

@@ -13,29 +13,63 @@
 #include "distcf/data/ratings.hpp"
 #include "distcf/model/baseline.hpp"
 #include "distcf/model/model.hpp"
+#include "distcf/model/params.hpp"
 #include "distcf/mpi/comm.hpp"
 
 namespace distcf {
 
+enum class SvdSolver { Auto, Dense, Randomized };
+DISTCF_ENUM_NAMES(SvdSolver, "auto", "dense", "randomized");
+/// validation: k with the smallest RMSE on a hold-out of the training ratings;
+/// test: smallest test RMSE (the notebook's choice; needs test data); largest: the largest k.
+enum class SelectK { Validation, Test, Largest };
+DISTCF_ENUM_NAMES(SelectK, "validation", "test", "largest");
+
+// A nested parameter struct's fields under a prefix (the SVD's baseline_*).
+template <class V>
+struct Prefixed {
+    V& v;
+    const char* prefix;
+    template <class T>
+    void operator()(const char* name, T& x) const {
+        const std::string full = std::string(prefix) + name;
+        v(full.c_str(), x);
+    }
+};
+
 struct SvdParams {
-    std::vector<int> ranks{1, 2, 3, 5, 8, 10, 15, 20, 30};  ///< the k of the sweep
+    std::vector<int> factor_grid{1, 2, 3, 5, 8, 10, 15, 20, 30};  ///< the k of the sweep
     /// dense: ScaLAPACK pdgesvd of the whole residual (2-D block-cyclic); randomized: Halko et al.
     /// (2011) on the sparse residual; auto: dense while users x items x 8 bytes / ranks stays
     /// within dense_budget_mb and min(users, items) <= dense_max_min_dim (pdgesvd's work grows
     /// as users x items x min), randomized otherwise.
-    std::string solver = "auto";
+    SvdSolver solver = SvdSolver::Auto;
     int block_size = 64;
     double dense_budget_mb = 1024;
     std::int64_t dense_max_min_dim = 2000;
     int oversample = 10;
     int power_iters = 2;
-    std::uint64_t seed = 42;  ///< the randomized sketch
-    /// validation: k with the smallest RMSE on a hold-out of the training ratings;
-    /// test: smallest test RMSE (the notebook's choice; needs test data); largest: the largest k.
-    std::string select_k = "validation";
+    std::uint64_t rng_seed = 42;  ///< the randomized sketch
+    SelectK select_k = SelectK::Validation;
     double validation_fraction = 0.1;
     std::uint64_t split_seed = 7;
     BaselineParams baseline;
+
+    template <class V>
+    void fields(V&& v) {
+        v("factor_grid", factor_grid);
+        v("solver", solver);
+        v("block_size", block_size);
+        v("dense_budget_mb", dense_budget_mb);
+        v("dense_max_min_dim", dense_max_min_dim);
+        v("oversample", oversample);
+        v("power_iters", power_iters);
+        v("rng_seed", rng_seed);
+        v("select_k", select_k);
+        v("validation_fraction", validation_fraction);
+        v("split_seed", split_seed);
+        baseline.fields(Prefixed<V>{v, "baseline_"});
+    }
     void validate() const;
 };
 
@@ -44,7 +78,7 @@ struct SvdParams {
 struct TruncatedSvd {
     int r = 0;
     std::vector<double> s, U, V;
-    std::string solver;
+    SvdSolver solver = SvdSolver::Dense;
 };
 
 /// Copies of the training CSR blocks holding rating - baseline score (unclipped) instead of the
@@ -66,12 +100,12 @@ TruncatedSvd randomized_svd(const Csr& residual_by_user, const BlockPartition& u
                             const BlockPartition& items, int r, int oversample, int power_iters, std::uint64_t seed,
                             const Comm& comm);
 
-/// Train and test RMSE for every k of `ranks` (ascending), from the factors. Collective.
+/// Train and test RMSE for every k of `factor_grid` (ascending), from the factors. Collective.
 struct RankTable {
     std::vector<int> k;
     std::vector<double> train_rmse, test_rmse;  ///< test_rmse empty without test data
 };
-RankTable rank_table(const FactorModel& baseline, const TruncatedSvd& svd, const std::vector<int>& ranks,
+RankTable rank_table(const FactorModel& baseline, const TruncatedSvd& svd, const std::vector<int>& factor_grid,
                      const RatingBlocks& train, const Csr& test, const Comm& comm);
 
 /// The SVD model with the leading `k` factors: user factors U_k diag(s_k), item factors V_k.
@@ -79,7 +113,7 @@ FactorModel svd_model(const FactorModel& baseline, const TruncatedSvd& svd, int 
 
 /// Everything `train --method svd` produces.
 struct SvdFit {
-    FactorModel model;  ///< factors for the largest k of the sweep; params hold k_selected
+    FactorModel model;  ///< factors for the largest k of the sweep; k_selected set
     TruncatedSvd svd;
     std::vector<double> singular_values;  ///< all of them (dense) or the r computed (randomized)
     RankTable table;
@@ -88,7 +122,7 @@ struct SvdFit {
 };
 SvdFit fit_svd(const RatingBlocks& train, const Csr& test, const SvdParams& params, const Comm& comm);
 
-/// The solver `auto` resolves to for this shape and rank count.
-std::string resolve_svd_solver(const SvdParams& params, std::int64_t n_users, std::int64_t n_items, int ranks);
+/// The solver `auto` resolves to for this shape and rank count (dense or randomized).
+SvdSolver resolve_svd_solver(const SvdParams& params, std::int64_t n_users, std::int64_t n_items, int ranks);
 
 }  // namespace distcf

@@ -16,15 +16,15 @@
 namespace distcf {
 
 struct SweepParams {
-    std::vector<int> ranks{10, 20, 50};
+    std::vector<int> factor_grid{10, 20, 50};
     std::vector<double> lambdas{0.05, 0.1, 0.2};
     /// K >= 2: K-fold cross-validation over the training ratings; 0: one hold-out of
     /// validation_fraction.
     int folds = 0;
     double validation_fraction = 0.1;
     std::uint64_t split_seed = 7;  ///< seed of the fold assignment (its own random stream)
-    AlsParams als;                 ///< formulation, iterations, initial-factor seed of every point
-    /// als: scored by validation RMSE (lower is better). ials: implicit ALS over ranks x lambdas x
+    AlsParams als;                 ///< formulation, iterations, initial-factor RNG seed of every point
+    /// als: scored by validation RMSE (lower is better). ials: implicit ALS over factors x lambdas x
     /// alphas, scored by NDCG@top on the held-out interactions, training items excluded (higher
     /// is better).
     std::string method = "als";
@@ -36,7 +36,7 @@ struct SweepParams {
 
 /// One grid point: its validation score per fold, their mean and standard deviation, seconds.
 struct SweepPoint {
-    int rank = 0;
+    int factors = 0;
     double lambda = 0.0;
     double alpha = 0.0;  ///< ials only
     std::vector<double> fold_score;
@@ -44,7 +44,7 @@ struct SweepPoint {
 };
 
 struct SweepResult {
-    std::vector<SweepPoint> points;  ///< ranks outer, then lambdas, then alphas
+    std::vector<SweepPoint> points;  ///< factors outer, then lambdas, then alphas
     std::size_t best = 0;            ///< the best mean score (first on ties)
     std::string metric = "rmse";     ///< rmse | ndcg@N
     int folds = 1;

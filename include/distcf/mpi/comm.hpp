@@ -54,6 +54,8 @@ public:
     static Comm view(MPI_Comm c) { return Comm(c, false); }
     /// A view of MPI_COMM_SELF.
     static Comm self() { return Comm(MPI_COMM_SELF, false); }
+    /// Wall-clock seconds (MPI_Wtime), so that timing needs no raw MPI outside mpi/.
+    static double wtime() { return MPI_Wtime(); }
 
     Comm(Comm&& o) noexcept : comm_(o.comm_), owned_(o.owned_) { o.owned_ = false; }
     Comm& operator=(Comm&& o) noexcept;
@@ -102,6 +104,12 @@ public:
     void allreduce(std::vector<T>& v, MPI_Op op) const { allreduce(v.data(), static_cast<std::int64_t>(v.size()), op); }
     template <class T>
     T sum(T v) const { allreduce(&v, 1, MPI_SUM); return v; }
+    /// Element-wise sums over the ranks, in place (MPI_SUM: the association depends on the rank
+    /// count -- use ordered_sum where bits must not).
+    template <class T>
+    void sum_in_place(T* data, std::int64_t n) const { allreduce(data, n, MPI_SUM); }
+    template <class T>
+    void sum_in_place(std::vector<T>& v) const { allreduce(v, MPI_SUM); }
     template <class T>
     T max(T v) const { allreduce(&v, 1, MPI_MAX); return v; }
     template <class T>

@@ -1,4 +1,4 @@
-#include "distcf/model/oracle.hpp"
+#include "distcf/app/oracle.hpp"
 
 #include <cmath>
 
@@ -26,7 +26,7 @@ OracleRmse oracle_rmse(const std::string& path, const Comm& comm) {
         acc[side] += e;
         acc[side + 1] += 1;
     }
-    comm.allreduce(acc, 4, MPI_SUM);
+    comm.sum_in_place(acc, 4);
     OracleRmse r;
     const double n = acc[1] + acc[3];
     r.all = n > 0 ? std::sqrt((acc[0] + acc[2]) / n) : 0.0;

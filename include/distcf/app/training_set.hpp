@@ -15,6 +15,7 @@ struct TrainingSet {
     RatingBlocks train;
     Csr test;          ///< rows = this rank's users (train.users), may be empty
     IdMap users, items;
+    std::int64_t n_test = 0;  ///< test ratings over all ranks
     std::string test_source;  ///< "", "stored split", "--test FILE", "--test-fraction"
 };
 

@@ -1,4 +1,4 @@
-#include "distcf/data/training_set.hpp"
+#include "distcf/app/training_set.hpp"
 
 #include "distcf/data/distribute.hpp"
 #include "distcf/data/split.hpp"
@@ -40,7 +40,7 @@ TrainingSet load_training_set(const std::string& path, const TrainingSetOptions&
     if (o.test_fraction > 0) {
         SplitOptions so;
         so.test_fraction = o.test_fraction;
-        so.seed = o.split_seed;
+        so.rng_seed = o.split_seed;
         const RatingSlice all = read_user_aligned_slice(path, comm, Subset::All, &info);
         const auto flags = choose_test(all, so, comm);
         for (std::int64_t k = 0; k < all.size(); ++k) (flags[k] ? test : train).push(all.user[k], all.item[k], all.value[k]);
@@ -66,6 +66,7 @@ TrainingSet load_training_set(const std::string& path, const TrainingSetOptions&
     }
     t.train = distribute(train, info.n_users, info.n_items, info.rating_min, info.rating_max, comm);
     t.test = route_rows(test.user, test.item, test.value, t.train.users, comm);
+    t.n_test = comm.sum<std::int64_t>(t.test.nnz());
     return t;
 }
 

@@ -1,0 +1,64 @@
+#pragma once
+/// @file predict.hpp
+/// @brief Using a trained model file: predictions for pairs, evaluation on test ratings (errors
+/// and rankings), and fold-in of new users -- what the predict, evaluate and foldin commands do.
+
+#include <cstdint>
+#include <string>
+
+#include "distcf/data/ratings.hpp"
+#include "distcf/model/model.hpp"
+#include "distcf/model/recommend.hpp"
+#include "distcf/mpi/comm.hpp"
+
+namespace distcf {
+
+/// A model file loaded for use: the model as its method predicts with it (an SVD model at k, or
+/// its chosen k for k = 0) and the ID maps. Collective.
+struct LoadedModel {
+    std::string path;
+    FactorModel model;
+    IdMap users, items;
+    static LoadedModel load(const std::string& path, int k, const Comm& comm);
+};
+
+struct PredictReport {
+    std::int64_t pairs = 0, unknown_users = 0, unknown_items = 0;
+};
+/// Predictions for the 'user item' lines of `pairs` into the TSV `out` (user, item, prediction),
+/// written atomically by rank 0. Collective.
+PredictReport predict_file(const LoadedModel& m, const std::string& pairs, const std::string& out, const ColdStart& cold,
+                           const Comm& comm);
+
+/// Test ratings of a store (.h5: its test side when it has a split) or a 'user item rating' text
+/// file, as indices of the model's ID maps (unknown IDs: -1). Each rank holds some of them.
+RatingSlice read_test_ratings(const LoadedModel& m, const std::string& test, const Comm& comm);
+
+struct RatingEvaluation {
+    double rmse = 0, mae = 0;
+    std::int64_t n = 0, cold = 0;
+    double cold_rmse = -1, warm_rmse = -1;  ///< -1: no such pairs
+};
+/// RMSE and MAE of the model (under the cold-start policy) on the test ratings. Collective.
+RatingEvaluation evaluate_ratings(const LoadedModel& m, const RatingSlice& test, const ColdStart& cold, const Comm& comm);
+
+struct RankingEvaluation {
+    RankingMetrics model, popularity;
+    bool excluded_seen = true;  ///< false: the model file keeps no training items to exclude
+};
+/// Ranking quality at `top` of the model beside a popularity ranking, relevant = rating >=
+/// `relevant`, each user's training items excluded. Collective.
+RankingEvaluation evaluate_ranking(const LoadedModel& m, const RatingSlice& test, int top, double relevant, const Comm& comm);
+
+struct FoldInReport {
+    std::int64_t users = 0, added = 0, ratings = 0, unknown_items = 0;
+};
+/// New users' ratings ('user item rating' lines, external IDs) folded into the model of
+/// `model_path`, written to `out_path`: one exact row solve each against the fixed item factors
+/// (the method's own fold-in; methods that cannot are refused). Users already in the model are
+/// re-solved from the given ratings (their /seen row replaced); ratings of unknown items are
+/// skipped and counted. Collective.
+FoldInReport fold_in_file(const std::string& model_path, const std::string& ratings, const std::string& out_path,
+                          const std::string& command_line, const Comm& comm);
+
+}  // namespace distcf

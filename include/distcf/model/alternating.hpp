@@ -1,0 +1,89 @@
+#pragma once
+/// @file alternating.hpp
+/// @brief The one iteration loop and the one half-step of every alternating method (explicit ALS,
+/// implicit ALS, and those to come), parameterised by what differs between them, and the seam
+/// through which solved factors reach the ranks that need them.
+///
+/// A sweep solves this rank's user rows against the item factors, shares the new user factors
+/// through the FactorExchange, then does the same for the items. What a method decides is in its
+/// AlternatingProblem: the normal equations of a side (model/als.cpp builds explicit ones,
+/// model/ials.cpp implicit ones with Y^T Y), how they are solved, and the figures of a sweep.
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "distcf/data/ratings.hpp"
+#include "distcf/la/row_solve.hpp"
+#include "distcf/model/model.hpp"
+#include "distcf/mpi/comm.hpp"
+
+namespace distcf {
+
+/// One line of progress per iteration (train and test RMSE are -1 where they mean nothing).
+struct IterationReport {
+    int iteration;
+    double objective, train_rmse, test_rmse, seconds, gflops;
+};
+using IterationCallback = std::function<void(const IterationReport&, const FactorModel&)>;
+
+/// How a half-step's solved rows reach the ranks that need them. Implementations are set up once
+/// per training run and reused every half-step.
+class FactorExchange {
+public:
+    virtual ~FactorExchange() = default;
+    virtual const char* name() const = 0;
+    /// `all` is a rows x width row-major matrix partitioned by `part`. On entry this rank's block
+    /// holds its newly solved rows; on return every row this rank reads in the next half-step holds
+    /// the current values. Collective.
+    virtual void share(std::vector<double>& all, const BlockPartition& part, std::int64_t width, const Comm& comm) = 0;
+};
+
+/// Every rank receives every row (MPI_Allgatherv): memory per rank O((users + items) k).
+class AllgatherExchange final : public FactorExchange {
+public:
+    const char* name() const override { return "allgather"; }
+    void share(std::vector<double>& all, const BlockPartition& part, std::int64_t width, const Comm& comm) override;
+};
+
+enum class Side { Users, Items };
+
+/// The objective of a sweep and, where the method has them, its fit figures (-1: none).
+struct SweepFigures {
+    double objective = 0.0, train_rmse = -1.0, test_rmse = -1.0;
+};
+
+/// What an alternating method decides; the loop does the rest.
+class AlternatingProblem {
+public:
+    virtual ~AlternatingProblem() = default;
+    /// The normal equations for solving `side` against the other side's current factors in `m`.
+    /// Called once per half-step, inside the timed sweep (implicit ALS forms Y^T Y here). Collective.
+    virtual NormalEquations equations(Side side, const FactorModel& m, const Comm& comm) = 0;
+    /// How every row is solved.
+    virtual RowSolver solver() const = 0;
+    /// Objective and fit after a sweep. Collective; rank-count invariant.
+    virtual SweepFigures figures(const FactorModel& m, const RatingBlocks& train, const Csr& test, const Comm& comm) = 0;
+    /// Floating-point operations of one sweep, for the GFLOP/s figure (0: no figure).
+    virtual double sweep_flops(const RatingBlocks& train, int factors) const = 0;
+};
+
+/// When to stop: after `iters` sweeps in all (m.iterations_done counts those already done, so a
+/// resumed run continues), or earlier when the relative objective decrease falls below tol (> 0).
+struct LoopControl {
+    int iters = 0;
+    double tol = 0.0;
+};
+
+/// Runs sweeps from m's current factors. `test` (CSR by user under train.users, may be empty)
+/// goes to the problem's figures. `on_iteration` is called on every rank after each sweep.
+/// Collective; factors are bit-identical for any rank or thread count when the exchange delivers
+/// the same rows (every exchange must).
+void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test, AlternatingProblem& problem,
+                     const LoopControl& loop, FactorExchange& exchange, const Comm& comm,
+                     const IterationCallback& on_iteration = {});
+
+/// Initial factors: row r of a side is N(0, sd) draws from (rng_seed, side, r).
+std::vector<double> initial_factors(std::uint64_t rng_seed, Side side, std::int64_t rows, int k, double sd);
+
+}  // namespace distcf

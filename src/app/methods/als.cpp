@@ -1,0 +1,47 @@
+// Explicit ALS as a registered method.
+#include <cstdio>
+
+#include "distcf/app/method.hpp"
+#include "distcf/app/model_file.hpp"
+#include "distcf/model/als.hpp"
+
+namespace distcf {
+
+namespace {
+
+class AlsMethod final : public TypedMethod<AlsParams> {
+public:
+    std::string name() const override { return "als"; }
+    std::string summary() const override { return "alternating least squares on explicit ratings (distributed)"; }
+    bool iterative() const override { return true; }
+    std::vector<std::string> resumable_differences() const override { return {"iters", "tol"}; }
+    bool can_fold_in() const override { return true; }
+
+protected:
+    TrainResult fit_typed(const TrainingSet& data, const AlsParams& p, const Comm& comm, const TrainHooks& hooks) const override {
+        TrainResult r;
+        FactorModel& m = r.model;
+        if (hooks.resume) {
+            m = *hooks.resume;
+        } else {
+            m = init_als(data.train, p);
+            if (!hooks.init.empty()) warm_start(m, hooks.init, comm);
+        }
+        m.params = to_record(p);  // a resumed run continues under the new iteration count
+        run_als(m, data.train, data.test, p, comm, hooks.on_iteration);
+        char label[96];
+        std::snprintf(label, sizeof label, "als (%s, k=%d, lambda=%g)", enum_name(p.formulation), p.factors, p.lambda);
+        r.label = label;
+        return r;
+    }
+    void fold_in_typed(const FactorModel& m, const AlsParams& p, const Csr& rows, std::vector<double>& factors,
+                       std::vector<double>& bias) const override {
+        als_fold_in(m, p, rows, factors, bias);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Method> make_als_method() { return std::make_unique<AlsMethod>(); }
+
+}  // namespace distcf

@@ -1,0 +1,244 @@
+#include "distcf/app/predict.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "distcf/app/method.hpp"
+#include "distcf/app/model_file.hpp"
+#include "distcf/app/training_set.hpp"
+#include "distcf/data/distribute.hpp"
+#include "distcf/error.hpp"
+#include "distcf/io/atomic.hpp"
+#include "distcf/io/pairs.hpp"
+
+namespace distcf {
+
+namespace {
+
+// read_pairs on rank 0; a read error reaches every rank, so that all of them throw it.
+std::vector<TextPair> read_pairs_on_root(const std::string& path, bool with_rating, const Comm& comm) {
+    std::vector<TextPair> pairs;
+    std::string error;
+    if (comm.is_root()) {
+        try {
+            pairs = read_pairs(path, with_rating);
+        } catch (const InputError& e) {
+            error = e.what();
+        }
+    }
+    comm.bcast(error);
+    if (!error.empty()) throw InputError(error, __FILE__, __LINE__);
+    return pairs;
+}
+
+// Every rank gets rank 0's pairs (fold-in grows the model identically everywhere).
+std::vector<TextPair> share(std::vector<TextPair> pairs, const Comm& comm) {
+    std::string text;
+    std::vector<double> ratings;
+    if (comm.is_root())
+        for (const auto& p : pairs) {
+            text += p.user + '\n' + p.item + '\n';
+            ratings.push_back(p.rating);
+        }
+    comm.bcast(text);
+    comm.bcast(ratings);
+    if (comm.is_root()) return pairs;
+    std::istringstream in(text);
+    for (double r : ratings) {
+        TextPair p;
+        std::getline(in, p.user);
+        std::getline(in, p.item);
+        p.rating = r;
+        pairs.push_back(std::move(p));
+    }
+    return pairs;
+}
+
+// The grown user map keeps integer IDs integer when every new label is one.
+IdMap same_kind(const IdMap& old, const std::vector<std::string>& labels) {
+    if (old.is_integer()) {
+        std::vector<std::int64_t> ids;
+        for (const auto& l : labels) {
+            char* end = nullptr;
+            const long long v = std::strtoll(l.c_str(), &end, 10);
+            if (l.empty() || *end != '\0') return IdMap::strings(labels);
+            ids.push_back(v);
+        }
+        return IdMap::integers(std::move(ids));
+    }
+    return IdMap::strings(labels);
+}
+
+}  // namespace
+
+LoadedModel LoadedModel::load(const std::string& path, int k, const Comm& comm) {
+    LoadedModel m;
+    m.path = path;
+    const FactorModel full = load_model(path, comm, &m.users, &m.items);
+    m.model = find_method(full.method).for_prediction(full, k);
+    return m;
+}
+
+PredictReport predict_file(const LoadedModel& lm, const std::string& pairs_path, const std::string& out_path,
+                           const ColdStart& cold, const Comm& comm) {
+    require_output_dir(out_path);
+    const auto pairs = read_pairs_on_root(pairs_path, false, comm);
+    AtomicOutput out(out_path, comm);
+    PredictReport r;
+    if (comm.is_root()) {
+        std::ofstream f(out.temp_path());
+        char buf[64];
+        for (const auto& p : pairs) {
+            const auto u = lm.users.find(p.user), i = lm.items.find(p.item);
+            r.unknown_users += !u;
+            r.unknown_items += !i;
+            const double pred = predict(lm.model, u ? *u : -1, i ? *i : -1, cold);
+            std::snprintf(buf, sizeof buf, "%.6f", pred);
+            f << p.user << '\t' << p.item << '\t' << buf << '\n';
+        }
+        f.close();
+        if (!f) DISTCF_THROW(SystemError, "cannot write " + out.temp_path());
+    }
+    out.commit();
+    r.pairs = comm.bcast_value(static_cast<std::int64_t>(pairs.size()));
+    r.unknown_users = comm.bcast_value(r.unknown_users);
+    r.unknown_items = comm.bcast_value(r.unknown_items);
+    return r;
+}
+
+RatingSlice read_test_ratings(const LoadedModel& m, const std::string& test, const Comm& comm) {
+    const bool h5 = test.size() > 3 && test.substr(test.size() - 3) == ".h5";
+    if (h5) return read_mapped_slice(test, m.users, m.items, true, comm);
+    RatingSlice s;
+    for (const auto& p : read_pairs_on_root(test, true, comm)) {
+        const auto u = m.users.find(p.user), i = m.items.find(p.item);
+        s.push(u ? static_cast<std::int32_t>(*u) : -1, i ? static_cast<std::int32_t>(*i) : -1, p.rating);
+    }
+    return s;
+}
+
+RatingEvaluation evaluate_ratings(const LoadedModel& lm, const RatingSlice& s, const ColdStart& c, const Comm& comm) {
+    const FactorModel& m = lm.model;
+    double acc[5] = {0, 0, 0, 0, 0};  // sse, sae, n, cold, cold sse
+    for (std::int64_t k = 0; k < s.size(); ++k) {
+        const bool cold = is_cold(m, s.user[k], s.item[k], c);
+        const double e = predict(m, s.user[k], s.item[k], c) - s.value[k];
+        acc[0] += e * e;
+        acc[1] += std::fabs(e);
+        acc[2] += 1;
+        acc[3] += cold;
+        if (cold) acc[4] += e * e;
+    }
+    comm.sum_in_place(acc, 5);
+    RatingEvaluation r;
+    const double n = acc[2];
+    r.n = static_cast<std::int64_t>(n);
+    r.cold = static_cast<std::int64_t>(acc[3]);
+    r.rmse = n ? std::sqrt(acc[0] / n) : 0.0;
+    r.mae = n ? acc[1] / n : 0.0;
+    if (acc[3] > 0) r.cold_rmse = std::sqrt(acc[4] / acc[3]);
+    if (n > acc[3]) r.warm_rmse = std::sqrt((acc[0] - acc[4]) / (n - acc[3]));
+    return r;
+}
+
+RankingEvaluation evaluate_ranking(const LoadedModel& lm, const RatingSlice& s, int top, double relevant_from,
+                                   const Comm& comm) {
+    const FactorModel& m = lm.model;
+    const BlockPartition part = BlockPartition::balanced(m.user_counts, comm.size());
+    const h5::File f = h5::File::open(lm.path, comm);
+    RankingEvaluation r;
+    r.excluded_seen = has_seen(f);
+    const SeenItems seen = read_seen(f, part.begin(comm.rank()), part.end(comm.rank()));
+    RatingSlice rel;
+    for (std::int64_t k = 0; k < s.size(); ++k)
+        if (s.user[k] >= 0 && s.item[k] >= 0 && s.value[k] >= relevant_from) rel.push(s.user[k], s.item[k], s.value[k]);
+    const Csr relevant = route_rows(rel.user, rel.item, rel.value, part, comm);
+    std::vector<double> popularity(m.item_counts.begin(), m.item_counts.end());
+    r.model = ranking_metrics(m, seen, relevant, top, nullptr, part, comm);
+    r.popularity = ranking_metrics(m, seen, relevant, top, &popularity, part, comm);
+    return r;
+}
+
+FoldInReport fold_in_file(const std::string& model_path, const std::string& ratings, const std::string& out_path,
+                          const std::string& command_line, const Comm& comm) {
+    require_output_dir(out_path);
+    IdMap users, items;
+    FactorModel m = load_model(model_path, comm, &users, &items);
+    const Method& method = find_method(m.method);
+    if (!method.can_fold_in()) {
+        std::vector<double> f, b;
+        method.fold_in(m, Csr{}, f, b);  // says why it cannot
+    }
+    SeenItems seen;
+    {
+        const h5::File in = h5::File::open(model_path, comm);
+        seen = read_seen(in, 0, m.n_users);
+    }
+    const auto pairs = share(read_pairs_on_root(ratings, true, comm), comm);
+    std::vector<std::string> labels;
+    for (std::int64_t u = 0; u < users.size(); ++u) labels.push_back(users.label(u));
+    std::vector<std::int32_t> row_of_pair, item_of_pair;
+    std::vector<double> value;
+    std::vector<std::int64_t> target;  // model row of each folded user, in first-seen order
+    std::map<std::string, std::int32_t> folded;
+    FoldInReport rep;
+    for (const auto& p : pairs) {
+        const auto i = items.find(p.item);
+        if (!i) {
+            ++rep.unknown_items;
+            continue;
+        }
+        auto [it, fresh] = folded.try_emplace(p.user, static_cast<std::int32_t>(target.size()));
+        if (fresh) {
+            const auto u = users.find(p.user);
+            if (u) {
+                target.push_back(*u);
+            } else {
+                target.push_back(static_cast<std::int64_t>(labels.size()));
+                labels.push_back(p.user);
+                ++rep.added;
+            }
+        }
+        row_of_pair.push_back(it->second);
+        item_of_pair.push_back(static_cast<std::int32_t>(*i));
+        value.push_back(p.rating);
+    }
+    const Csr rows = build_csr(0, static_cast<std::int64_t>(target.size()), row_of_pair, item_of_pair, value);
+    std::vector<double> f, b;
+    method.fold_in(m, rows, f, b);
+    // Grow the model by the new users, then write every folded row.
+    const int k = m.n_factors;
+    const auto n_old = m.n_users, n_new = static_cast<std::int64_t>(labels.size());
+    m.n_users = n_new;
+    m.U.resize(static_cast<std::size_t>(n_new * k), 0.0);
+    if (!m.user_bias.empty()) m.user_bias.resize(static_cast<std::size_t>(n_new), 0.0);
+    m.user_counts.resize(static_cast<std::size_t>(n_new), 0);
+    std::vector<std::vector<std::int32_t>> seen_rows(static_cast<std::size_t>(n_new));
+    for (std::int64_t u = 0; u < n_old; ++u)
+        seen_rows[u].assign(seen.items.begin() + seen.ptr[u], seen.items.begin() + seen.ptr[u + 1]);
+    for (std::size_t q = 0; q < target.size(); ++q) {
+        const auto u = target[q];
+        std::copy_n(f.begin() + static_cast<std::ptrdiff_t>(q) * k, k, m.U.begin() + u * k);
+        if (!m.user_bias.empty()) m.user_bias[u] = b[q];
+        m.user_counts[u] = rows.row_nnz(static_cast<std::int64_t>(q));
+        seen_rows[u].assign(rows.col.begin() + rows.ptr[q], rows.col.begin() + rows.ptr[q + 1]);
+    }
+    // Rank 0 writes every /seen row; the other ranks take part with none.
+    Csr all_seen;
+    all_seen.row0 = comm.is_root() ? 0 : n_new;
+    if (comm.is_root())
+        for (const auto& r : seen_rows) {
+            all_seen.col.insert(all_seen.col.end(), r.begin(), r.end());
+            all_seen.ptr.push_back(static_cast<std::int64_t>(all_seen.col.size()));
+        }
+    all_seen.val.assign(all_seen.col.size(), 0.0);
+    save_model(out_path, m, same_kind(users, labels), items, Provenance::now(command_line), comm, {}, &all_seen);
+    rep.users = static_cast<std::int64_t>(target.size());
+    rep.ratings = rows.nnz();
+    return rep;
+}
+
+}  // namespace distcf

@@ -1,0 +1,103 @@
+#include "distcf/app/recommend.hpp"
+
+#include <algorithm>
+
+#include "distcf/app/model_file.hpp"
+#include "distcf/app/results_file.hpp"
+#include "distcf/io/atomic.hpp"
+
+namespace distcf {
+
+namespace {
+
+// Under the fallback policy a user with fewer than the threshold's training ratings gets the most
+// rated items (minus what they rated) instead of the model's ranking.
+bool cold_user(const FactorModel& m, std::int64_t u, const ColdStart& c) {
+    return c.policy == "fallback" && m.user_counts[static_cast<std::size_t>(u)] < c.threshold;
+}
+
+std::vector<std::int32_t> seen_row(const SeenItems& seen, std::int64_t r) {
+    return {seen.items.begin() + seen.ptr[r], seen.items.begin() + seen.ptr[r + 1]};
+}
+
+// What a user with no model row gets: the most rated items (a learned bias would favour items
+// with one enthusiastic rating).
+std::vector<double> popularity_order(const FactorModel& m) { return {m.item_counts.begin(), m.item_counts.end()}; }
+
+}  // namespace
+
+double shown_value(const FactorModel& m, const Scored& s, Shown shown) {
+    switch (shown) {
+        case Shown::Cosine: return s.score;
+        case Shown::Fallback: return m.fallback(-1, s.item);
+        case Shown::Prediction: break;
+    }
+    return std::clamp(s.score, m.rating_min, m.rating_max);
+}
+
+UserRecommendation recommend_user(const LoadedModel& lm, const std::string& user, int top, const ColdStart& cold,
+                                  const Comm& comm) {
+    const FactorModel& m = lm.model;
+    const h5::File f = h5::File::open(lm.path, comm);
+    UserRecommendation r;
+    r.has_seen = has_seen(f);
+    const auto u = lm.users.find(user);
+    if (!u) {
+        // Cold: a user the model never saw gets the most popular items.
+        r.known = false;
+        r.shown = Shown::Fallback;
+        r.list = best_items(popularity_order(m), {}, top);
+        return r;
+    }
+    const SeenItems seen = read_seen(f, *u, *u + 1);
+    r.ratings = m.user_counts[static_cast<std::size_t>(*u)];
+    r.excluded = seen.ptr.back();
+    if (cold_user(m, *u, cold)) {
+        r.cold = true;
+        r.shown = Shown::Fallback;
+        r.list = best_items(popularity_order(m), seen_row(seen, 0), top);
+    } else {
+        r.list = top_n(m, *u, *u + 1, seen, top).front();
+    }
+    return r;
+}
+
+AllUsersReport recommend_all_users(const LoadedModel& lm, const std::string& out, int top, const ColdStart& cold,
+                                   const Comm& comm) {
+    const FactorModel& m = lm.model;
+    require_output_dir(out);
+    AllUsersReport rep;
+    const double t0 = Comm::wtime();
+    const BlockPartition part = BlockPartition::balanced(m.user_counts, comm.size());
+    const auto u0 = part.begin(comm.rank()), u1 = part.end(comm.rank());
+    SeenItems seen;
+    {
+        const h5::File f = h5::File::open(lm.path, comm);
+        rep.has_seen = has_seen(f);
+        seen = read_seen(f, u0, u1);
+    }
+    auto lists = top_n(m, u0, u1, seen, top);
+    const std::vector<double> popular = popularity_order(m);
+    for (std::int64_t u = u0; u < u1; ++u)
+        if (cold_user(m, u, cold)) lists[static_cast<std::size_t>(u - u0)] = best_items(popular, seen_row(seen, u - u0), top);
+    RecommendationBlock block;
+    block.u0 = u0;
+    block.u1 = u1;
+    block.top = rep.top = static_cast<int>(std::min<std::int64_t>(top, m.n_items));
+    block.items.reserve(static_cast<std::size_t>((u1 - u0) * block.top));
+    block.predicted.reserve(block.items.capacity());
+    for (std::int64_t u = u0; u < u1; ++u) {
+        const auto& list = lists[static_cast<std::size_t>(u - u0)];
+        const Shown shown = cold_user(m, u, cold) ? Shown::Fallback : Shown::Prediction;
+        for (int r = 0; r < block.top; ++r) {  // a user who rated nearly everything may have fewer than n
+            const bool have = r < static_cast<int>(list.size());
+            block.items.push_back(have ? list[static_cast<std::size_t>(r)].item : -1);
+            block.predicted.push_back(have ? shown_value(m, list[static_cast<std::size_t>(r)], shown) : 0.0);
+        }
+    }
+    rep.seconds = comm.max(Comm::wtime() - t0);
+    write_recommendations(out, lm.path, m.n_users, block, lm.users, lm.items, comm);
+    return rep;
+}
+
+}  // namespace distcf

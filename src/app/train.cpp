@@ -1,0 +1,47 @@
+#include "distcf/app/train.hpp"
+
+#include <algorithm>
+
+#include "distcf/error.hpp"
+
+namespace distcf {
+
+namespace {
+
+// A checkpoint continues only the run that made it: same method, data shape and parameters
+// (the iteration count may grow).
+void check_resumable(const Method& method, const FactorModel& ck, const TrainingSet& data, const ParamRecord& params) {
+    const auto refuse = [&](const std::string& what) {
+        DISTCF_THROW(InputError, "--resume: the checkpoint was made with other data or parameters (" + what + ")");
+    };
+    if (ck.method != method.name()) refuse("method '" + ck.method + "', now '" + method.name() + "'");
+    if (ck.n_users != data.train.n_users || ck.n_items != data.train.n_items)
+        refuse(std::to_string(ck.n_users) + " x " + std::to_string(ck.n_items) + " ratings matrix, now " +
+               std::to_string(data.train.n_users) + " x " + std::to_string(data.train.n_items));
+    ParamRecord a = ck.params, b = params;
+    for (const auto& name : method.resumable_differences()) {
+        if (a.has(name)) a.set(name, std::int64_t{0});
+        if (b.has(name)) b.set(name, std::int64_t{0});
+    }
+    const std::string diff = a.first_difference(b);
+    if (!diff.empty())
+        refuse(diff + ": checkpoint " + (ck.params.has(diff) ? to_string(ck.params.at(diff)) : "-") + ", now " +
+               (params.has(diff) ? to_string(params.at(diff)) : "-"));
+}
+
+}  // namespace
+
+TrainResult train(const std::string& name, const TrainingSet& data, const ParamRecord& given, const Comm& comm,
+                  const TrainHooks& hooks) {
+    const Method& method = find_method(name);
+    const ParamRecord params = method.validate(given);
+    if (!method.iterative() && (hooks.resume || !hooks.init.empty()))
+        DISTCF_THROW(InputError, "method '" + name + "' does not train in iterations: --resume and --init do not apply");
+    if (hooks.resume) check_resumable(method, *hooks.resume, data, params);
+    const double t0 = Comm::wtime();
+    TrainResult r = method.fit(data, params, comm, hooks);
+    r.seconds = comm.bcast_value(Comm::wtime() - t0);
+    return r;
+}
+
+}  // namespace distcf

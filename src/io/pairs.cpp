@@ -1,0 +1,40 @@
+#include "distcf/io/pairs.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+
+#include "distcf/error.hpp"
+#include "distcf/io/delimited.hpp"
+
+namespace distcf {
+
+std::vector<TextPair> read_pairs(const std::string& path, bool with_rating) {
+    std::ifstream in(path);
+    if (!in) DISTCF_THROW(InputError, path + ": cannot open (no such file or not readable)");
+    std::vector<TextPair> pairs;
+    FieldSplitter splitter("");
+    std::vector<std::string_view> f;
+    std::string line, error;
+    const std::size_t need = with_rating ? 3 : 2;
+    for (std::int64_t no = 1; std::getline(in, line); ++no) {
+        const auto at = [&](const std::string& why) { return path + ":" + std::to_string(no) + ": " + why; };
+        if (!splitter.split(line, f, error, need)) DISTCF_THROW(InputError, at(error));
+        if (f.empty()) continue;
+        if (f.size() < need) DISTCF_THROW(InputError, at(std::string("expected '") + (with_rating ? "user item rating" : "user item") + "'"));
+        TextPair p{std::string(f[0]), std::string(f[1]), 0.0};
+        if (with_rating) {
+            const std::string text(f[2]);
+            char* end = nullptr;
+            p.rating = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end || !std::isfinite(p.rating)) {
+                if (no == 1) continue;  // a header line
+                DISTCF_THROW(InputError, at("rating is not a number: '" + text + "'"));
+            }
+        }
+        pairs.push_back(std::move(p));
+    }
+    return pairs;
+}
+
+}  // namespace distcf

@@ -1,0 +1,81 @@
+#include "distcf/model/alternating.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "distcf/data/rng.hpp"
+
+namespace distcf {
+
+void AllgatherExchange::share(std::vector<double>& all, const BlockPartition& part, std::int64_t width, const Comm& comm) {
+    comm.allgather_blocks(all.data(), part, width);
+}
+
+std::vector<double> initial_factors(std::uint64_t rng_seed, Side side, std::int64_t rows, int k, double sd) {
+    std::vector<double> f(static_cast<std::size_t>(rows * k));
+    const Stream stream = side == Side::Items ? Stream::InitItem : Stream::InitUser;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t r = 0; r < rows; ++r) {
+        RowRng g(rng_seed, stream, static_cast<std::uint64_t>(r));
+        for (int c = 0; c < k; ++c) f[static_cast<std::size_t>(r * k + c)] = g.normal(0.0, sd);
+    }
+    return f;
+}
+
+namespace {
+
+// The solved block's buffers, kept across iterations: a fresh one each half-step cost a page
+// fault per 4 KiB of factors.
+struct SolvedBlock {
+    std::vector<double> factors, bias;
+};
+
+// Solves this rank's rows of one side against the other side's factors, then shares them.
+void half_step(const Csr& rows, const BlockPartition& part, const std::vector<double>& other,
+               const std::vector<double>& other_bias, const NormalEquations& eq, const RowSolver& how,
+               FactorExchange& exchange, const Comm& comm, std::vector<double>& all, std::vector<double>& all_bias,
+               SolvedBlock& work) {
+    const std::int64_t k = eq.factors, r0 = part.begin(comm.rank()), n = rows.rows();
+    // Conjugate gradient starts from the rows' current factors.
+    if (how.cg_steps > 0) work.factors.assign(all.begin() + r0 * k, all.begin() + (r0 + n) * k);
+    solve_rows(rows, other, other_bias, eq, how, work.factors, work.bias);
+    std::copy(work.factors.begin(), work.factors.end(), all.begin() + r0 * k);
+    exchange.share(all, part, k, comm);
+    if (eq.learn_bias) {
+        std::copy(work.bias.begin(), work.bias.end(), all_bias.begin() + r0);
+        exchange.share(all_bias, part, 1, comm);
+    }
+}
+
+}  // namespace
+
+void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test, AlternatingProblem& problem,
+                     const LoopControl& loop, FactorExchange& exchange, const Comm& comm,
+                     const IterationCallback& on_iteration) {
+    const double flops = problem.sweep_flops(train, m.n_factors);
+    const RowSolver how = problem.solver();
+    double previous = m.history.objective.empty() ? 0.0 : m.history.objective.back();
+    SolvedBlock users, items;
+    while (m.iterations_done < loop.iters) {
+        comm.barrier();
+        const double t0 = Comm::wtime();
+        half_step(train.by_user, train.users, m.V, m.item_bias, problem.equations(Side::Users, m, comm), how, exchange,
+                  comm, m.U, m.user_bias, users);
+        half_step(train.by_item, train.items, m.U, m.user_bias, problem.equations(Side::Items, m, comm), how, exchange,
+                  comm, m.V, m.item_bias, items);
+        comm.barrier();
+        const double seconds = Comm::wtime() - t0;
+        const SweepFigures fig = problem.figures(m, train, test, comm);
+        const double gflops = flops > 0 && seconds > 0 ? flops / seconds / 1e9 : 0.0;
+        // The timing is rank 0's, shared, so that every rank writes the same history.
+        const double sec0 = comm.bcast_value(seconds), gf0 = comm.bcast_value(gflops);
+        m.history.push(fig.objective, fig.train_rmse, fig.test_rmse, sec0, gf0);
+        ++m.iterations_done;
+        if (on_iteration)
+            on_iteration({static_cast<int>(m.iterations_done), fig.objective, fig.train_rmse, fig.test_rmse, sec0, gf0}, m);
+        if (loop.tol > 0 && m.history.size() > 1 && (previous - fig.objective) <= loop.tol * std::fabs(previous)) break;
+        previous = fig.objective;
+    }
+}
+
+}  // namespace distcf
