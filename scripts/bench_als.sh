@@ -34,7 +34,7 @@ for n in ${DISTCF_BENCH_SIZES:-10000000}; do
     # form: same solution, fewer flops, so its formula GFLOP/s is an effective rate.
     for form in primal auto; do
       echo "== $n ratings, k = $k, $iters sweeps, --row-solve $form (distcf, 1 rank x $OMP_NUM_THREADS threads)"
-      /usr/bin/time -f "peak RSS %M KiB" "$bin" train --train "$dir/g.h5" --rank "$k" --lambda 0.05 --iters "$iters" \
+      /usr/bin/time -f "peak RSS %M KiB" "$bin" train --train "$dir/g.h5" --factors "$k" --lambda 0.05 --iters "$iters" \
         --row-solve "$form" --out "$dir/m.h5" > "$dir/log" 2>&1
       grep -E "^ +[0-9]+ " "$dir/log"
       # Beyond the factor matrices: U and V (users + items) x k, plus this rank's solved block of U.
@@ -56,7 +56,7 @@ ml="$root/../shared/data/ml-100k/u.data"
 if [ -f "$ml" ]; then
   "$bin" import --format movielens100k --input "$ml" --out "$dir/ml.h5" > /dev/null
   t0=$(date +%s.%N)
-  "$bin" train --train "$dir/ml.h5" --rank 64 --lambda 0.1 --iters 20 --out "$dir/m.h5" > "$dir/train.log"
+  "$bin" train --train "$dir/ml.h5" --factors 64 --lambda 0.1 --iters 20 --out "$dir/m.h5" > "$dir/train.log"
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "ML-100K, k = 64, 20 iterations, %s threads: %.2f s wall (target < 1 s)\n", ENVIRON["OMP_NUM_THREADS"], b - a }'
   # Side by side with a numpy ALS on the same data, k and iterations (per sweep). At k = 64 the
@@ -65,7 +65,7 @@ if [ -f "$ml" ]; then
     theirs=$(OPENBLAS_NUM_THREADS=$OMP_NUM_THREADS $py "$root/scripts/numpy_als.py" "$dir/ml.h5" --rank "$k" --iters 5 --lam 0.1 |
              sed -n 's/.*: \([0-9.]*\) s per sweep.*/\1/p')
     for form in auto primal; do
-      "$bin" train --train "$dir/ml.h5" --rank "$k" --lambda 0.1 --iters 10 --row-solve "$form" --out "$dir/m.h5" > "$dir/k.log"
+      "$bin" train --train "$dir/ml.h5" --factors "$k" --lambda 0.1 --iters 10 --row-solve "$form" --out "$dir/m.h5" > "$dir/k.log"
       ours=$(awk '/^ +[0-9]+ / { s += $5; n++ } END { printf "%.5f", s / n }' "$dir/k.log")
       awk -v k="$k" -v a="$ours" -v b="$theirs" -v f="$form" 'BEGIN {
         printf "ML-100K k = %d, --row-solve %s: distcf %.4f s per sweep (10 sweeps), numpy %.4f s (5 sweeps): %.1fx\n", k, f, a, b, b / a }'

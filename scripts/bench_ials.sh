@@ -14,7 +14,7 @@ echo "bench_ials: $(nproc) cores, $OMP_NUM_THREADS threads, $(grep -m1 'model na
 "$bin" generate --implicit --users "${DISTCF_BENCH_USERS:-100000}" --items "${DISTCF_BENCH_ITEMS:-10000}" \
   --density "${DISTCF_BENCH_DENSITY:-0.047}" --compression 0 --test-fraction 0.1 --out "$dir/i.h5" | head -1
 for solver in cholesky cg; do
-  "$bin" train --method ials --solver "$solver" --rank 64 --lambda 10 --alpha 1 --iters "$iters" \
+  "$bin" train --method ials --solver "$solver" --factors 64 --lambda 10 --alpha 1 --iters "$iters" \
     --train "$dir/i.h5" --out "$dir/$solver.h5" > "$dir/$solver.log"
   awk -v s="$solver" '/^ +[0-9]+ +[0-9.e+]+ +[0-9.]+/ { t += $3; n++; last = $2 }
     END { printf "ials k = 64, %s: %.3f s per sweep (mean of %d), loss after the last %.6g\n", s, t / n, n, last }' "$dir/$solver.log"

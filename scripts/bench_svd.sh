@@ -27,7 +27,7 @@ users=${DISTCF_BENCH_USERS:-100000}; items=${DISTCF_BENCH_ITEMS:-10000}; density
 echo "== randomized, $users x $items at density $density, k = 20, $np ranks"
 "$bin" generate --users "$users" --items "$items" --density "$density" --compression 0 --out "$dir/g.h5" | head -1
 /usr/bin/time -f "wall %e s (with start-up and I/O)" mpirun -n "$np" --oversubscribe --bind-to none \
-  "$bin" train --method svd --svd-solver randomized --ranks 20 --select-k largest --ignore-stored-split \
+  "$bin" train --method svd --svd-solver randomized --factor-grid 20 --select-k largest --ignore-stored-split \
   --train "$dir/g.h5" --out "$dir/r.h5" 2>&1 | grep -E "^svd:|wall"
 rm -f "$dir/g.h5"
 
@@ -35,12 +35,12 @@ read -r sub_users sub_items sub_density <<< "${DISTCF_BENCH_SUBSET:-5000 1000 0.
 echo "== agreement on a subset that fits densely: $sub_users x $sub_items at density $sub_density"
 "$bin" generate --users "$sub_users" --items "$sub_items" --density "$sub_density" --out "$dir/s.h5" > /dev/null
 for solver in dense randomized; do
-  mpirun -n "$np" --oversubscribe --bind-to none "$bin" train --method svd --svd-solver "$solver" --ranks 20 \
+  mpirun -n "$np" --oversubscribe --bind-to none "$bin" train --method svd --svd-solver "$solver" --factor-grid 20 \
     --select-k largest --ignore-stored-split --train "$dir/s.h5" --out "$dir/$solver.h5" | grep -E "^svd:"
 done
 for q in 0 2 4 8; do
   mpirun -n "$np" --oversubscribe --bind-to none "$bin" train --method svd --svd-solver randomized --power-iters $q \
-    --ranks 20 --select-k largest --ignore-stored-split --train "$dir/s.h5" --out "$dir/q$q.h5" > /dev/null
+    --factor-grid 20 --select-k largest --ignore-stored-split --train "$dir/s.h5" --out "$dir/q$q.h5" > /dev/null
 done
 ${PYTHON:-/usr/bin/python3} - "$dir" <<'PY'
 import sys, h5py, numpy as np

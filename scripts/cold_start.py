@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The seed's cold-start measurement: RMSE on cold users, pure ALS against the fallback.
+"""The notebook's cold-start measurement: RMSE on cold users, pure ALS against the fallback.
 
 Procedure (documented in docs/TUNING.md):
   1. Start from a train/test split: MovieLens u1.base / u1.test, or a generated set's stored split.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, then runs the main job: the notebook's whole study on its
-# built-in data (the seed's genre model and parameters) on 2 MPI ranks, and renders the report.
+# built-in data (the notebook's genre model and parameters) on 2 MPI ranks, and renders the report.
 # With MovieLens 100K beside the checkout (../shared/data/ml-100k) it also trains the default ALS
 # on it and prints top-10 recommendations for one user.
 #   DISTCF_DEMO_DIR (results), DISTCF_DEMO_RANKS (2)

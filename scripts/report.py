@@ -252,7 +252,7 @@ img{{max-width:100%;border:1px solid #ddd}}figure{{margin:1.5em 0}}</style></hea
 
 
 def density_sweep(f, out, made):
-    """The seed's question: validation RMSE against lambda per density, and the optimal lambda."""
+    """The notebook's question: validation RMSE against lambda per density, and the optimal lambda."""
     dens = f["/density"][:]
     fig, ax = plt.subplots(figsize=(6.6, 4.6))
     colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(dens)))

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Replay the seed notebook's random draws exactly and write its arrays in distcf's rating-store layout.
+"""Replay the notebook's random draws exactly and write its arrays in distcf's rating-store layout.
 
 The notebook draws, in this order, from numpy.random.default_rng(42): user factors, primary genres,
 item loadings, the primary-genre boosts, the observation noise, the observation mask, the top-ups of

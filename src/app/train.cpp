@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "distcf/app/model_file.hpp"
 #include "distcf/error.hpp"
 
 namespace distcf {
@@ -30,6 +31,13 @@ void check_resumable(const Method& method, const FactorModel& ck, const Training
 }
 
 }  // namespace
+
+FactorModel starting_model(const TrainHooks& hooks, const std::function<FactorModel()>& fresh, const Comm& comm) {
+    if (hooks.resume) return *hooks.resume;
+    FactorModel m = fresh();
+    if (!hooks.init.empty()) warm_start(m, hooks.init, comm);
+    return m;
+}
 
 TrainResult train(const std::string& name, const TrainingSet& data, const ParamRecord& given, const Comm& comm,
                   const TrainHooks& hooks) {

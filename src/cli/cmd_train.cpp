@@ -2,7 +2,9 @@
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <memory>
 #include <ostream>
 
@@ -22,18 +24,24 @@ namespace {
 // A command-line option and the parameter it sets: the first of `params` the chosen method has
 // (the baseline's estimator is the SVD's baseline_estimator).
 struct ParamOption {
-    const char* flags;
+    std::string flags;
     std::vector<std::string> params;
-    const char* help;
+    std::string help;
+    std::vector<std::string> methods = {};  ///< only these methods' (empty: any that has the parameter)
+    bool applies_to(const std::string& method) const {
+        return methods.empty() || std::find(methods.begin(), methods.end(), method) != methods.end();
+    }
 };
 
-const std::vector<ParamOption>& param_options() {
+// The options with names and help of their own; every other parameter of a registered method gets
+// --NAME (underscores as dashes) from all_param_options(), so a new method needs no line here.
+const std::vector<ParamOption>& named_options() {
     static const std::vector<ParamOption> options{
         {"--factors,--rank", {"factors"}, "k: latent factors per user and item"},
         {"--lambda", {"lambda"}, "regularisation (als biased: times each row's ratings, as ALS-WR)"},
         {"--iters", {"iters"}, "iterations (sweeps over users and items)"},
         {"--tol", {"tol"}, "stop when the relative objective decrease is below this (0: never)"},
-        {"--seed,--rng-seed", {"rng_seed"}, "seed of the random initial factors"},
+        {"--seed,--rng-seed", {"rng_seed"}, "seed of the random number generator (initial factors; the SVD's sketch)"},
         {"--init-sd", {"init_sd"}, "standard deviation of the random initial factors"},
         {"--formulation", {"formulation"},
          "biased (mean, user and item biases, lambda times ratings) | notebook (the notebook's plain ALS; alias seed)"},
@@ -45,20 +53,50 @@ const std::vector<ParamOption>& param_options() {
         {"--baseline-lambda-item", {"lambda_item", "baseline_lambda_item"}, "damping of the item biases"},
         {"--baseline-rounds", {"rounds", "baseline_rounds"}, "alternations of the regularised baseline"},
         {"--factor-grid,--ranks", {"factor_grid"}, "the k of the SVD's table, comma-separated"},
-        {"--svd-solver", {"solver"}, "auto | dense (ScaLAPACK pdgesvd) | randomized"},
+        {"--svd-solver", {"solver"}, "auto | dense (ScaLAPACK pdgesvd) | randomized", {"svd"}},
         {"--block-size", {"block_size"}, "block-cyclic block size of the dense SVD"},
         {"--dense-budget-mb", {"dense_budget_mb"}, "auto picks the dense SVD while users x items x 8 B / ranks fits this"},
         {"--oversample", {"oversample"}, "extra sketch columns of the randomized SVD"},
         {"--power-iters", {"power_iters"}, "power iterations of the randomized SVD"},
-        {"--sketch-seed", {"rng_seed"}, "seed of the randomized SVD's sketch"},
+        {"--sketch-seed", {"rng_seed"}, "seed of the randomized SVD's sketch", {"svd"}},
         {"--select-k", {"select_k"}, "validation (hold-out of the training data) | test | largest"},
         {"--validation-fraction", {"validation_fraction"}, "hold-out fraction for --select-k validation"},
         {"--alpha", {"alpha"}, "confidence slope: c = 1 + alpha r"},
         {"--confidence", {"confidence"}, "linear (1 + alpha r) | log (1 + alpha log(1 + r / epsilon))"},
         {"--epsilon", {"epsilon"}, "epsilon of the log confidence"},
-        {"--solver", {"solver"}, "cholesky (exact) | cg (conjugate gradient, warm-started)"},
+        {"--solver", {"solver"}, "cholesky (exact) | cg (conjugate gradient, warm-started)", {"ials"}},
         {"--cg-steps", {"cg_steps"}, "conjugate-gradient steps per row and half-step"},
     };
+    return options;
+}
+
+// The named options, then --NAME for each registered parameter none of them sets.
+std::vector<ParamOption> all_param_options() {
+    std::vector<ParamOption> options = named_options();
+    // train's own options, never a parameter's (the SVD's split_seed is not --split-seed)
+    std::set<std::string> covered, flags{"--method", "--train", "--test", "--test-fraction", "--split-seed",
+                                         "--ignore-stored-split", "--out", "--init", "--resume", "--checkpoint-every",
+                                         "--implicit-from-ratings", "--help"};
+    for (const auto& o : options) {
+        covered.insert(o.params.begin(), o.params.end());
+        for (std::size_t b = 0, e; b < o.flags.size(); b = e + 1) {
+            e = o.flags.find(',', b);
+            if (e == std::string::npos) e = o.flags.size();
+            flags.insert(o.flags.substr(b, e - b));
+        }
+    }
+    for (const auto& method : method_names()) {
+        const ParamRecord defaults = find_method(method).defaults();
+        for (const auto& [name, v] : defaults.values()) {
+            if (covered.count(name)) continue;
+            std::string flag = "--" + name;
+            std::replace(flag.begin(), flag.end(), '_', '-');
+            if (flags.count(flag)) continue;
+            covered.insert(name);
+            flags.insert(flag);
+            options.push_back({flag, {name}, "parameter '" + name + "'"});
+        }
+    }
     return options;
 }
 
@@ -67,6 +105,7 @@ struct TrainArgs {
     std::string train;
     std::string out;
     TrainingSetOptions data;
+    std::vector<ParamOption> param_options;    ///< what the options below set
     std::map<std::string, std::string> given;  ///< option flags -> text, as typed
     std::map<std::string, CLI::Option*> opts;
     double implicit_threshold = -1;  ///< >= 0: explicit ratings at least this become interactions
@@ -75,10 +114,11 @@ struct TrainArgs {
     bool resume = false;
 };
 
-// "default: als 50, ials 64" from the registered methods' own defaults.
+// "[als 50, ials 64]" from the registered methods' own defaults.
 std::string defaults_of(const ParamOption& o) {
     std::string s;
     for (const auto& name : method_names()) {
+        if (!o.applies_to(name)) continue;
         const ParamRecord d = find_method(name).defaults();
         for (const auto& p : o.params)
             if (d.has(p)) {
@@ -87,6 +127,22 @@ std::string defaults_of(const ParamOption& o) {
             }
     }
     return s.empty() ? "" : " [" + s + "]";
+}
+
+// INT, FLOAT, WORD or LIST for the help text, from the first method's default.
+std::string type_of(const ParamOption& o) {
+    for (const auto& name : method_names()) {
+        if (!o.applies_to(name)) continue;
+        const ParamRecord d = find_method(name).defaults();
+        for (const auto& p : o.params) {
+            if (!d.has(p)) continue;
+            const ParamValue& v = d.at(p);
+            if (std::holds_alternative<std::int64_t>(v)) return "INT";
+            if (std::holds_alternative<double>(v)) return "FLOAT";
+            return std::get<std::string>(v).find(',') != std::string::npos ? "LIST" : "WORD";
+        }
+    }
+    return "VALUE";
 }
 
 // The text of an option as the type of the parameter's default.
@@ -116,11 +172,12 @@ ParamValue typed_value(const std::string& flag, const std::string& param, const 
 ParamRecord params_from_options(const TrainArgs& a, const Method& method) {
     const ParamRecord defaults = method.defaults();
     ParamRecord r;
-    for (const auto& o : param_options()) {
+    for (const auto& o : a.param_options) {
         const CLI::Option* opt = a.opts.at(o.flags);
         if (opt->count() == 0) continue;
         const std::string flag = opt->get_name();
-        const auto param = std::find_if(o.params.begin(), o.params.end(), [&](const std::string& p) { return defaults.has(p); });
+        const auto param = std::find_if(o.params.begin(), o.params.end(),
+                                        [&](const std::string& p) { return o.applies_to(method.name()) && defaults.has(p); });
         if (param == o.params.end())
             DISTCF_THROW(UsageError, flag + ": not a parameter of method '" + method.name() + "'");
         if (r.has(*param))
@@ -236,8 +293,9 @@ void add_train(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--method", a->method, methods)->check(CLI::IsMember(method_names()))->capture_default_str();
     add_data_options(s, a->train, a->data);
     s->add_option("--out", a->out, "output model file (HDF5)")->required();
-    for (const auto& o : param_options())
-        a->opts[o.flags] = s->add_option(o.flags, a->given[o.flags], std::string(o.help) + defaults_of(o));
+    a->param_options = all_param_options();
+    for (const auto& o : a->param_options)
+        a->opts[o.flags] = s->add_option(o.flags, a->given[o.flags], o.help + defaults_of(o))->type_name(type_of(o));
     s->add_option("--implicit-from-ratings", a->implicit_threshold,
                   "ials: read explicit ratings >= this as interactions (strength 1), drop the rest");
     s->add_option("--init", a->init, "start from the factors in this file (/init or /model)");

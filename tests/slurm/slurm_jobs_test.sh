@@ -118,11 +118,11 @@ id=$(submit train-mpirun train.sbatch DATA="$data" RANK=8 ITERS=5)
 model="$OUT_DIR/model-$id.h5"
 [ -f "$model" ] || fail "train.sbatch: $model missing"
 grep -q "RMSE" "$dir/work/distcf-train-$id.out" || fail "train.sbatch: no evaluation"
-grep -q "2 rank(s)" "$dir/work/distcf-train-$id.out" || fail "train.sbatch: mpirun did not use the allocation's 2 tasks"
+grep -q "2 MPI ranks" "$dir/work/distcf-train-$id.out" || fail "train.sbatch: mpirun did not use the allocation's 2 tasks"
 echo "train.sbatch (mpirun): job $id -> $model"
 
 id=$(submit train-srun train.sbatch DATA="$data" RANK=8 ITERS=5 LAUNCH=srun)
-grep -q "2 rank(s)" "$dir/work/distcf-train-$id.out" || fail "train.sbatch with srun --mpi=pmix: not 2 ranks"
+grep -q "2 MPI ranks" "$dir/work/distcf-train-$id.out" || fail "train.sbatch with srun --mpi=pmix: not 2 ranks"
 echo "train.sbatch (srun --mpi=pmix): job $id"
 
 id=$(submit recommend recommend.sbatch MODEL="$model" TOP=5)

@@ -154,3 +154,23 @@ TEST(TextImport, MovieLens100kFullFileHasItsDocumentedSize) {
     EXPECT_EQ(r.items.size(), 1682);
     EXPECT_EQ(r.ratings.size(), 100000);
 }
+
+TEST(TextImport, CsvFieldsFollowRfc4180Quoting) {
+    TempDir d;
+    const auto path = d.file("q.csv");
+    // Before the one splitter, the quotes stayed in the IDs and a comma inside quotes split the field.
+    write_text(path, "\"u1\",\"i1\",5\n\"u2\",\"i, the best\",4\nu1,\"say \"\"hi\"\"\",3\n");
+    const auto r = import_text(path, opts(TextFormat::Csv));
+    ASSERT_EQ(r.ratings.size(), 3);
+    EXPECT_TRUE(r.users.find("u1").has_value());
+    EXPECT_TRUE(r.users.find("u2").has_value());
+    EXPECT_FALSE(r.users.find("\"u1\"").has_value());
+    EXPECT_TRUE(r.items.find("i, the best").has_value());
+    EXPECT_TRUE(r.items.find("say \"hi\"").has_value());
+    expect_rejected("u1,\"open,5\n", opts(TextFormat::Csv), ":1:", "quoted field is not closed");
+}
+
+TEST(TextImport, AnEmptyFirstFieldDoesNotShiftTheColumns) {
+    // The line was trimmed before it was split: "\t242\t3\t1" became user 242, item 3, rating 1.
+    expect_rejected("1\t2\t3\t4\n\t242\t3\t1\n", opts(TextFormat::MovieLens100k), ":2:", "field 'user'");
+}

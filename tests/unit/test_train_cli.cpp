@@ -184,3 +184,45 @@ TEST(SweepCli, DensitySweepAnswersTheSeedsQuestionAndTheReportPlotsIt) {
     EXPECT_NE(rep.out.find("2 figures"), std::string::npos) << rep.out;
     EXPECT_EQ(run(program() + " sweep --densities 0.1 --train " + d.file("dens.h5") + " --out " + d.file("x.h5")).code, 2);
 }
+
+TEST(TrainCli, OptionsSetTheChosenMethodsTypedParameters) {
+    test::TempDir d;
+    ASSERT_EQ(run(program() + " generate --users 70 --items 40 --density 0.25 --out " + d.file("g.h5")).code, 0);
+    const std::string base = program() + " train --train " + d.file("g.h5") + " --iters 3 --lambda 0.1";
+    // --factors, and --rank as its older name, set the same parameter; so do notebook and seed.
+    ASSERT_EQ(run(base + " --factors 6 --formulation notebook --out " + d.file("a.h5")).code, 0);
+    const auto b = run(base + " --rank 6 --formulation seed --out " + d.file("b.h5"));
+    ASSERT_EQ(b.code, 0) << b.err;
+    EXPECT_EQ(read(d.file("a.h5"), "/model/user_factors"), read(d.file("b.h5"), "/model/user_factors"));
+    const h5::File f = h5::File::open(d.file("a.h5"), Comm::self());
+    const auto g = f.group("/model");
+    EXPECT_EQ(g.attr_int("n_factors"), 6);
+    EXPECT_EQ(g.attr_int("param_factors"), 6);  // an integer, not a double
+    EXPECT_EQ(g.attr_int("param_iters"), 3);
+    EXPECT_EQ(g.attr_string("param_formulation"), "notebook");
+    EXPECT_EQ(g.attr_string("param_row_solve"), "auto");
+    // An option the method does not have, and a bad value: usage errors naming them.
+    const auto no = run(program() + " train --method baseline --factors 6 --train " + d.file("g.h5") + " --out " + d.file("c.h5"));
+    EXPECT_EQ(no.code, 2);
+    EXPECT_NE(no.err.find("--factors: not a parameter of method 'baseline'"), std::string::npos) << no.err;
+    const auto zero = run(base + " --factors 0 --out " + d.file("c.h5"));
+    EXPECT_EQ(zero.code, 2);
+    EXPECT_NE(zero.err.find("factors: must be in [1, 1024]"), std::string::npos) << zero.err;
+    const auto word = run(base + " --factors many --out " + d.file("c.h5"));
+    EXPECT_EQ(word.code, 2);
+    EXPECT_NE(word.err.find("--factors: expected an integer, got 'many'"), std::string::npos) << word.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("c.h5")));
+}
+
+TEST(TrainCli, AResumeRefusalNamesTheParameterThatDiffers) {
+    test::TempDir d;
+    ASSERT_EQ(run(program() + " generate --users 70 --items 40 --density 0.25 --out " + d.file("g.h5")).code, 0);
+    const std::string base = program() + " train --train " + d.file("g.h5") + " --factors 4 --out " + d.file("ck.h5");
+    ASSERT_EQ(run(base + " --iters 2 --lambda 0.1").code, 0);
+    const auto r = run(base + " --iters 4 --lambda 0.2 --resume");
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.err.find("other data or parameters (lambda: checkpoint 0.1, now 0.2)"), std::string::npos) << r.err;
+    const auto ok = run(base + " --iters 4 --lambda 0.1 --resume");
+    ASSERT_EQ(ok.code, 0) << ok.err;
+    EXPECT_EQ(h5::File::open(d.file("ck.h5"), Comm::self()).group("/model").attr_int("iterations_done"), 4);
+}

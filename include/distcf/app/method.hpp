@@ -29,6 +29,10 @@ struct TrainHooks {
     const FactorModel* resume = nullptr;  ///< continue this checkpoint (iterative methods)
 };
 
+/// The model an iterative method starts from: the checkpoint to resume, else `fresh()` -- warm-
+/// started from the factors in hooks.init when given. Collective.
+FactorModel starting_model(const TrainHooks& hooks, const std::function<FactorModel()>& fresh, const Comm& comm);
+
 /// What a training run produces.
 struct TrainResult {
     FactorModel model;

@@ -1,8 +1,8 @@
 #pragma once
 /// @file generate.hpp
-/// @brief The seed's genre-structured low-rank rating model, generated in parallel at any scale.
+/// @brief The notebook's genre-structured low-rank rating model, generated in parallel at any scale.
 ///
-/// Model (defaults are the seed notebook's): user factors U ~ Exponential(1); each item has a primary
+/// Model (defaults are the notebook's): user factors U ~ Exponential(1); each item has a primary
 /// genre (uniform) and loadings Exponential(0.3) plus Uniform(1.5, 3) on its primary genre; true
 /// rating R = U M^T min-max normalised to [1, 5]; observed value = R + Normal(0, noise), clipped to
 /// [1, 5]; each (user, item) observed with probability `density` (optionally skewed by item
@@ -87,7 +87,7 @@ struct ObservedBlock {
 /// exact (then it is within [1, 5] already). The one copy of this formula.
 double true_rating(const GenreModel& m, const double* uf, const double* mf, int genres);
 
-/// Genre names: the seed's five, then "Genre6", "Genre7", ...
+/// Genre names: the notebook's five, then "Genre6", "Genre7", ...
 std::vector<std::string> genre_names(int genres);
 
 /// Item side of the model and the normalisation range. Collective (the range is reduced).

@@ -14,7 +14,7 @@ struct SplitOptions {
     double test_fraction = 0.2;
     std::uint64_t rng_seed = 42;
     /// false: exactly floor(fraction * nnz) ratings, uniform over all observed ratings (as the
-    /// seed's shuffle); true: floor(fraction * n_u) of each user's ratings.
+    /// notebook's shuffle); true: floor(fraction * n_u) of each user's ratings.
     bool per_user = false;
     void validate() const;
 };

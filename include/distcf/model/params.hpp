@@ -30,7 +30,9 @@ public:
     std::int64_t integer(const std::string& name) const;
     double real(const std::string& name) const;  ///< an integer value reads as a real too
     const std::string& word(const std::string& name) const;
-    const std::map<std::string, ParamValue>& values() const { return values_; }
+    const std::map<std::string, ParamValue>& values() const& { return values_; }
+    /// Not on a temporary: `for (auto& x : f().values())` would iterate a destroyed map.
+    const std::map<std::string, ParamValue>& values() const&& = delete;
     bool operator==(const ParamRecord& o) const { return values_ == o.values_; }
     /// The first name whose value differs from `o`'s ("" when equal), for messages that say which.
     std::string first_difference(const ParamRecord& o) const;

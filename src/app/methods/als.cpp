@@ -2,7 +2,6 @@
 #include <cstdio>
 
 #include "distcf/app/method.hpp"
-#include "distcf/app/model_file.hpp"
 #include "distcf/model/als.hpp"
 
 namespace distcf {
@@ -21,12 +20,7 @@ protected:
     TrainResult fit_typed(const TrainingSet& data, const AlsParams& p, const Comm& comm, const TrainHooks& hooks) const override {
         TrainResult r;
         FactorModel& m = r.model;
-        if (hooks.resume) {
-            m = *hooks.resume;
-        } else {
-            m = init_als(data.train, p);
-            if (!hooks.init.empty()) warm_start(m, hooks.init, comm);
-        }
+        m = starting_model(hooks, [&] { return init_als(data.train, p); }, comm);
         m.params = to_record(p);  // a resumed run continues under the new iteration count
         run_als(m, data.train, data.test, p, comm, hooks.on_iteration);
         char label[96];

@@ -2,7 +2,6 @@
 #include <string>
 
 #include "distcf/app/method.hpp"
-#include "distcf/app/model_file.hpp"
 #include "distcf/model/ials.hpp"
 
 namespace distcf {
@@ -21,12 +20,7 @@ protected:
     TrainResult fit_typed(const TrainingSet& data, const IalsParams& p, const Comm& comm, const TrainHooks& hooks) const override {
         TrainResult r;
         FactorModel& m = r.model;
-        if (hooks.resume) {
-            m = *hooks.resume;
-        } else {
-            m = init_ials(data.train, p);
-            if (!hooks.init.empty()) warm_start(m, hooks.init, comm);
-        }
+        m = starting_model(hooks, [&] { return init_ials(data.train, p); }, comm);
         m.params = to_record(p);
         run_ials(m, data.train, p, comm, hooks.on_iteration);
         r.label = "ials (k=" + std::to_string(p.factors) + ", " + enum_name(p.confidence) + " confidence)";
