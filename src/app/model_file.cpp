@@ -113,6 +113,7 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
             g.set_attr("method", m.method);
             g.set_attr("n_factors", std::int64_t{m.n_factors});
             g.set_attr("k_selected", std::int64_t{m.k_selected});
+            g.set_attr("factor_scale", m.factor_scale);
             g.set_attr("n_users", m.n_users);
             g.set_attr("n_items", m.n_items);
             g.set_attr("mu", m.mu);
@@ -136,6 +137,14 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
         write_ids(f, "/ids/users", users);
         write_ids(f, "/ids/items", items);
         if (seen_by_user) write_seen(f, *seen_by_user, m.n_users, comm);
+        if (!m.state.empty()) {  // a method's own arrays: /state/names lists them
+            std::vector<std::string> names;
+            for (const auto& [name, v] : m.state) {
+                names.push_back(name);
+                f.write_vector("/state/" + name, v);
+            }
+            f.write_strings("/state/names", names);
+        }
         if (extra) extra(f);
         f.close();
     }
@@ -160,6 +169,7 @@ FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, 
     } else {
         m.n_factors = static_cast<int>(g.attr_int("n_factors"));
         m.k_selected = static_cast<int>(g.attr_int("k_selected"));
+        m.factor_scale = g.attr_double("factor_scale");
         for (const auto& name : g.attr_names())
             if (name.rfind("param_", 0) == 0) m.params.set(name.substr(6), read_param(g, name));
     }
@@ -190,6 +200,8 @@ FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, 
     if (m.k_selected < 0 || m.k_selected > m.n_factors)
         DISTCF_THROW(InputError, path + ": /model k_selected " + std::to_string(m.k_selected) + " is outside [0, " +
                                      std::to_string(m.n_factors) + "]");
+    if (f.exists("/state/names"))
+        for (const auto& name : f.read_strings("/state/names")) m.state[name] = f.read_vector<double>("/state/" + name);
     if (users) *users = read_ids(f, "/ids/users");
     if (items) *items = read_ids(f, "/ids/items");
     return m;

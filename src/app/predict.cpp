@@ -82,8 +82,19 @@ LoadedModel LoadedModel::load(const std::string& path, int k, const Comm& comm) 
     return m;
 }
 
+std::optional<UserScorer> ranking_scorer(const LoadedModel& lm, const RankBy& by) {
+    if (!by.lower_bound) return std::nullopt;
+    const Method& method = find_method(lm.model.method);
+    std::vector<double> probe;
+    if (lm.model.n_users == 0 || !method.lcb_scores(lm.model, 0, by.z, probe))
+        DISTCF_THROW(InputError, "rank-by lcb: a '" + lm.model.method + "' model has no uncertainty to rank by (a bpmf model has)");
+    const FactorModel* m = &lm.model;
+    const double z = by.z;
+    return UserScorer([&method, m, z](std::int64_t u, std::vector<double>& s) { method.lcb_scores(*m, u, z, s); });
+}
+
 PredictReport predict_file(const LoadedModel& lm, const std::string& pairs_path, const std::string& out_path,
-                           const ColdStart& cold, const Comm& comm) {
+                           const ColdStart& cold, const Comm& comm, bool with_sd) {
     require_output_dir(out_path);
     const auto pairs = read_pairs_on_root(pairs_path, false, comm);
     AtomicOutput out(out_path, comm);
@@ -97,7 +108,14 @@ PredictReport predict_file(const LoadedModel& lm, const std::string& pairs_path,
             r.unknown_items += !i;
             const double pred = predict(lm.model, u ? *u : -1, i ? *i : -1, cold);
             std::snprintf(buf, sizeof buf, "%.6f", pred);
-            f << p.user << '\t' << p.item << '\t' << buf << '\n';
+            f << p.user << '\t' << p.item << '\t' << buf;
+            if (with_sd) {
+                const bool modelled = u && i && !is_cold(lm.model, *u, *i, cold);
+                const double sd = modelled ? find_method(lm.model.method).predictive_sd(lm.model, *u, *i, true) : -1.0;
+                if (sd >= 0) std::snprintf(buf, sizeof buf, "%.6f", sd);
+                f << '\t' << (sd >= 0 ? buf : "nan");
+            }
+            f << '\n';
         }
         f.close();
         if (!f) DISTCF_THROW(SystemError, "cannot write " + out.temp_path());
@@ -122,7 +140,8 @@ RatingSlice read_test_ratings(const LoadedModel& m, const std::string& test, con
 
 RatingEvaluation evaluate_ratings(const LoadedModel& lm, const RatingSlice& s, const ColdStart& c, const Comm& comm) {
     const FactorModel& m = lm.model;
-    double acc[5] = {0, 0, 0, 0, 0};  // sse, sae, n, cold, cold sse
+    const Method& method = find_method(m.method);
+    double acc[7] = {0, 0, 0, 0, 0, 0, 0};  // sse, sae, n, cold, cold sse, pairs with an sd, covered
     for (std::int64_t k = 0; k < s.size(); ++k) {
         const bool cold = is_cold(m, s.user[k], s.item[k], c);
         const double e = predict(m, s.user[k], s.item[k], c) - s.value[k];
@@ -131,8 +150,13 @@ RatingEvaluation evaluate_ratings(const LoadedModel& lm, const RatingSlice& s, c
         acc[2] += 1;
         acc[3] += cold;
         if (cold) acc[4] += e * e;
+        const double sd = cold ? -1.0 : method.predictive_sd(m, s.user[k], s.item[k], true);
+        if (sd >= 0) {
+            acc[5] += 1;
+            acc[6] += std::fabs(e) <= 1.96 * sd;
+        }
     }
-    comm.sum_in_place(acc, 5);
+    comm.sum_in_place(acc, 7);
     RatingEvaluation r;
     const double n = acc[2];
     r.n = static_cast<std::int64_t>(n);
@@ -141,11 +165,12 @@ RatingEvaluation evaluate_ratings(const LoadedModel& lm, const RatingSlice& s, c
     r.mae = n ? acc[1] / n : 0.0;
     if (acc[3] > 0) r.cold_rmse = std::sqrt(acc[4] / acc[3]);
     if (n > acc[3]) r.warm_rmse = std::sqrt((acc[0] - acc[4]) / (n - acc[3]));
+    if (acc[5] > 0) r.coverage95 = acc[6] / acc[5];
     return r;
 }
 
 RankingEvaluation evaluate_ranking(const LoadedModel& lm, const RatingSlice& s, int top, double relevant_from,
-                                   const Comm& comm) {
+                                   const Comm& comm, const RankBy& by) {
     const FactorModel& m = lm.model;
     const BlockPartition part = BlockPartition::balanced(m.user_counts, comm.size());
     const h5::File f = h5::File::open(lm.path, comm);
@@ -157,7 +182,8 @@ RankingEvaluation evaluate_ranking(const LoadedModel& lm, const RatingSlice& s, 
         if (s.user[k] >= 0 && s.item[k] >= 0 && s.value[k] >= relevant_from) rel.push(s.user[k], s.item[k], s.value[k]);
     const Csr relevant = route_rows(rel.user, rel.item, rel.value, part, comm);
     std::vector<double> popularity(m.item_counts.begin(), m.item_counts.end());
-    r.model = ranking_metrics(m, seen, relevant, top, nullptr, part, comm);
+    const std::optional<UserScorer> scorer = ranking_scorer(lm, by);
+    r.model = ranking_metrics(m, seen, relevant, top, nullptr, part, comm, scorer ? &*scorer : nullptr);
     r.popularity = ranking_metrics(m, seen, relevant, top, &popularity, part, comm);
     return r;
 }

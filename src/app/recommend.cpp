@@ -36,7 +36,8 @@ double shown_value(const FactorModel& m, const Scored& s, Shown shown) {
 }
 
 UserRecommendation recommend_user(const LoadedModel& lm, const std::string& user, int top, const ColdStart& cold,
-                                  const Comm& comm) {
+                                  const Comm& comm, const RankBy& by) {
+    const std::optional<UserScorer> scorer = ranking_scorer(lm, by);
     const FactorModel& m = lm.model;
     const h5::File f = h5::File::open(lm.path, comm);
     UserRecommendation r;
@@ -57,13 +58,16 @@ UserRecommendation recommend_user(const LoadedModel& lm, const std::string& user
         r.shown = Shown::Fallback;
         r.list = best_items(popularity_order(m), seen_row(seen, 0), top);
     } else {
-        r.list = top_n(m, *u, *u + 1, seen, top).front();
+        r.list = top_n(m, *u, *u + 1, seen, top, nullptr, scorer ? &*scorer : nullptr).front();
+        if (scorer)  // shown: the posterior mean prediction of the items the bound chose
+            for (auto& e : r.list) e.score = m.score(*u, e.item);
     }
     return r;
 }
 
 AllUsersReport recommend_all_users(const LoadedModel& lm, const std::string& out, int top, const ColdStart& cold,
-                                   const Comm& comm) {
+                                   const Comm& comm, const RankBy& by) {
+    const std::optional<UserScorer> scorer = ranking_scorer(lm, by);
     const FactorModel& m = lm.model;
     require_output_dir(out);
     AllUsersReport rep;
@@ -76,7 +80,10 @@ AllUsersReport recommend_all_users(const LoadedModel& lm, const std::string& out
         rep.has_seen = has_seen(f);
         seen = read_seen(f, u0, u1);
     }
-    auto lists = top_n(m, u0, u1, seen, top);
+    auto lists = top_n(m, u0, u1, seen, top, nullptr, scorer ? &*scorer : nullptr);
+    if (scorer)
+        for (std::int64_t u = u0; u < u1; ++u)
+            for (auto& e : lists[static_cast<std::size_t>(u - u0)]) e.score = m.score(u, e.item);
     const std::vector<double> popular = popularity_order(m);
     for (std::int64_t u = u0; u < u1; ++u)
         if (cold_user(m, u, cold)) lists[static_cast<std::size_t>(u - u0)] = best_items(popular, seen_row(seen, u - u0), top);

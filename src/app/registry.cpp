@@ -11,6 +11,7 @@ std::unique_ptr<Method> make_baseline_method();
 std::unique_ptr<Method> make_als_method();
 std::unique_ptr<Method> make_ials_method();
 std::unique_ptr<Method> make_svd_method();
+std::unique_ptr<Method> make_bpmf_method();
 
 namespace {
 
@@ -21,6 +22,7 @@ const std::vector<std::unique_ptr<Method>>& registry() {
         m.push_back(make_als_method());
         m.push_back(make_ials_method());
         m.push_back(make_svd_method());
+        m.push_back(make_bpmf_method());
         return m;
     }();
     return methods;

@@ -21,10 +21,13 @@ void write_svd_table(h5::File& f, const SvdFit& fit, SvdSolver solver, SelectK s
 void write_sweep_table(h5::File& f, const SweepResult& r, const std::string& at) {
     const auto g = f.create_group(at);
     std::vector<std::int64_t> factors;
-    std::vector<double> lambda, alpha, score, sd, seconds, folds;
+    std::vector<double> lambda, alpha, noise, score, sd, seconds, folds;
+    bool bayes = false;
     for (const auto& p : r.points) {
         factors.push_back(p.factors);
         lambda.push_back(p.lambda);
+        noise.push_back(p.noise_precision);
+        bayes = bayes || p.noise_precision > 0;
         alpha.push_back(p.alpha);
         score.push_back(p.score);
         sd.push_back(p.score_sd);
@@ -36,6 +39,7 @@ void write_sweep_table(h5::File& f, const SweepResult& r, const std::string& at)
     f.write_vector(at + "/rank", factors);  // the k of each point (name kept from format version 1)
     f.write_vector(at + "/lambda", lambda);
     if (name == "ndcg") f.write_vector(at + "/alpha", alpha);
+    if (bayes) f.write_vector(at + "/noise_precision", noise);
     f.write_vector(at + "/validation_" + name, score);
     f.write_vector(at + "/validation_" + name + "_sd", sd);
     f.write_vector(at + "/seconds", seconds);

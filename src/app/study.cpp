@@ -15,6 +15,7 @@
 #include "distcf/model/als.hpp"
 #include "distcf/model/analysis.hpp"
 #include "distcf/model/baseline.hpp"
+#include "distcf/model/bpmf.hpp"
 #include "distcf/model/recommend.hpp"
 #include "distcf/model/sweep.hpp"
 
@@ -170,9 +171,18 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
     const FactorModel& ours = s.als_biased;
     s.table.push_back({"ALS biased (distcf, validated)", ours_p.factors, ours_p.lambda, ours.history.train_rmse.back(),
                        ours.history.test_rmse.back()});
+    // 5. Bayesian MF: no lambda to choose, and its noise level drawn from the data (generated sets
+    //    have their own), the posterior mean of 100 samples.
+    BpmfParams bayes_p;
+    bayes_p.sample_noise = true;
+    bayes_p.factors = static_cast<int>(std::min<std::int64_t>(bayes_p.factors, std::min(t.n_users, t.n_items)));
+    FactorModel chain = init_bpmf(t, bayes_p);
+    run_bpmf(chain, t, d.test, bayes_p, comm);
+    s.table.push_back({"Bayesian MF (distcf, Gibbs)", bayes_p.factors, 0, chain.history.train_rmse.back(),
+                       chain.history.test_rmse.back()});
     if (in.exists("/truth/value")) s.oracle = oracle_rmse(path, comm);
 
-    // 5. The latent space, from the notebook's ALS item factors (ours when k < 2).
+    // 6. The latent space, from the notebook's ALS item factors (ours when k < 2).
     const FactorModel& latent = s.als_notebook.n_factors >= 2 ? s.als_notebook : ours;
     s.latent_model = &latent == &s.als_notebook ? "ALS (notebook)" : "ALS biased (distcf)";
     const int k = s.latent_k = latent.n_factors;
@@ -187,7 +197,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
         s.alignment = genre_alignment(latent.V, I, k, s.item_genre, static_cast<int>(s.genre_names.size()));
     }
 
-    // 6. Top-N for the most active user, from our model, rated movies excluded.
+    // 7. Top-N for the most active user, from our model, rated movies excluded.
     s.active_user = static_cast<std::int64_t>(std::max_element(t.user_counts.begin(), t.user_counts.end()) - t.user_counts.begin());
     std::vector<std::int32_t> rated;
     std::vector<double> rated_values;
@@ -211,7 +221,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
             s.genre_mean.push_back(cnt[g] > 0 ? sum[g] / cnt[g] : std::numeric_limits<double>::quiet_NaN());
     }
 
-    // 7. Predicted against observed test ratings (our model), and the rating matrices when small.
+    // 8. Predicted against observed test ratings (our model), and the rating matrices when small.
     std::vector<std::int32_t> tu, ti;
     gather_all(d.test, comm, tu, ti, s.test_observed);
     s.test_predicted.resize(s.test_observed.size());

@@ -32,6 +32,15 @@ void check_resumable(const Method& method, const FactorModel& ck, const Training
 
 }  // namespace
 
+IterationCallback iteration_hooks(const TrainHooks& hooks, std::int64_t iters,
+                                  std::function<FactorModel(const FactorModel&)> saved) {
+    return [&hooks, iters, saved](const IterationReport& r, const FactorModel& state) {
+        if (hooks.on_iteration) hooks.on_iteration(r, state);
+        if (hooks.on_checkpoint && hooks.checkpoint_every > 0 && r.iteration % hooks.checkpoint_every == 0 && r.iteration < iters)
+            hooks.on_checkpoint(saved ? saved(state) : state);
+    };
+}
+
 FactorModel starting_model(const TrainHooks& hooks, const std::function<FactorModel()>& fresh, const Comm& comm) {
     if (hooks.resume) return *hooks.resume;
     FactorModel m = fresh();

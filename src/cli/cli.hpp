@@ -51,6 +51,8 @@ void print_data_summary(std::ostream& o, const std::string& path, const Training
 /// Prints what generate_to_file did.
 void print_generated(std::ostream& o, const GenerateParams& p, const std::string& out, const GenerateReport& r,
                      bool single_precision);
+/// --rank-by mean|lcb and --z.
+void add_rank_by(CLI::App* s, std::string& rank_by, double& z);
 /// --cold-threshold and --cold-start.
 void add_cold_options(CLI::App* s, ColdStart& c);
 /// "label  train RMSE x  test RMSE y" (test < 0: none).

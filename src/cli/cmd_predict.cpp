@@ -15,13 +15,24 @@ namespace {
 struct PredictArgs {
     std::string model, pairs, out;
     int k = 0;
+    bool sd = false;
     ColdStart cold;
 };
+
+// --rank-by mean|lcb and --z.
+void add_rank_by_options(CLI::App* s, std::string& rank_by, double& z) {
+    s->add_option("--rank-by", rank_by,
+                  "mean: by the predicted score; lcb: by its lower confidence bound mean - z sd (models with "
+                  "uncertainty: bpmf), so that items few people rated stop crowding the top")
+        ->check(CLI::IsMember({"mean", "lcb"}))
+        ->capture_default_str();
+    s->add_option("--z", z, "--rank-by lcb: standard deviations below the mean")->capture_default_str();
+}
 
 void run_predict(const PredictArgs& a, Context& ctx) {
     a.cold.validate();
     const LoadedModel m = LoadedModel::load(a.model, a.k, ctx.comm);
-    const PredictReport r = predict_file(m, a.pairs, a.out, a.cold, ctx.comm);
+    const PredictReport r = predict_file(m, a.pairs, a.out, a.cold, ctx.comm, a.sd);
     if (ctx.comm.is_root())
         std::cerr << "predict: " << r.pairs << " pairs -> " << a.out << "; " << r.unknown_users << " unknown users, "
                   << r.unknown_items << " unknown items (baseline fallback)\n";
@@ -34,6 +45,8 @@ struct EvaluateArgs {
     bool ranking = false;
     int top = 10;
     double relevant = 4.0;
+    std::string rank_by = "mean";
+    double z = 1.0;
     ColdStart cold;
 };
 
@@ -69,7 +82,7 @@ void run_evaluate(const EvaluateArgs& a, Context& ctx) {
     const LoadedModel m = LoadedModel::load(a.model, a.k, ctx.comm);
     const RatingSlice test = read_test_ratings(m, a.test, ctx.comm);
     if (a.ranking) {
-        print_ranking(a, evaluate_ranking(m, test, a.top, a.relevant, ctx.comm), ctx);
+        print_ranking(a, evaluate_ranking(m, test, a.top, a.relevant, ctx.comm, RankBy{a.rank_by == "lcb", a.z}), ctx);
         return;
     }
     const RatingEvaluation r = evaluate_ratings(m, test, a.cold, ctx.comm);
@@ -80,6 +93,7 @@ void run_evaluate(const EvaluateArgs& a, Context& ctx) {
         if (r.warm_rmse >= 0) j["warm_rmse"] = r.warm_rmse;
         j["cold_threshold"] = a.cold.threshold;
         j["cold_start"] = a.cold.policy;
+        if (r.coverage95 >= 0) j["coverage95"] = r.coverage95;
         ctx.out << j.dump(2) << "\n";
         return;
     }
@@ -92,6 +106,11 @@ void run_evaluate(const EvaluateArgs& a, Context& ctx) {
                   static_cast<long long>(r.n - r.cold), std::max(r.warm_rmse, 0.0), static_cast<long long>(a.cold.threshold),
                   static_cast<long long>(r.cold), std::max(r.cold_rmse, 0.0), a.cold.policy.c_str());
     ctx.out << line;
+    if (r.coverage95 >= 0) {
+        std::snprintf(line, sizeof line, "  95%% prediction intervals (+- 1.96 posterior sd) cover %.4f of the warm test ratings\n",
+                      r.coverage95);
+        ctx.out << line;
+    }
 }
 
 struct FoldinArgs {
@@ -107,6 +126,8 @@ void run_foldin(const FoldinArgs& a, Context& ctx) {
 
 }  // namespace
 
+void add_rank_by(CLI::App* s, std::string& rank_by, double& z) { add_rank_by_options(s, rank_by, z); }
+
 void add_cold_options(CLI::App* s, ColdStart& c) {
     s->add_option("--cold-threshold", c.threshold, "users and items with fewer training ratings are cold")->capture_default_str();
     s->add_option("--cold-start", c.policy, "fallback (biases of the warm side) | model")
@@ -121,6 +142,7 @@ void add_predict(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--pairs", a->pairs, "text file: one 'user item' per line (spaces, tabs or commas; \"quoted\" IDs)")->required();
     s->add_option("--out", a->out, "output TSV: user, item, prediction")->required();
     s->add_option("--k", a->k, "use the first k factors (SVD models; default: the model's chosen k)");
+    s->add_flag("--std", a->sd, "a fourth column: the posterior standard deviation of each predicted rating (bpmf models)");
     add_cold_options(s, a->cold);
     reg.push_back({s, [a, &ctx] { run_predict(*a, ctx); }});
 }
@@ -144,6 +166,7 @@ void add_evaluate(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_flag("--ranking", a->ranking, "precision, recall, NDCG and MAP at --top beside a popularity ranking");
     s->add_option("--top", a->top, "N of the ranking metrics")->capture_default_str();
     s->add_option("--relevant", a->relevant, "a test rating at least this is relevant")->capture_default_str();
+    add_rank_by_options(s, a->rank_by, a->z);
     add_cold_options(s, a->cold);
     reg.push_back({s, [a, &ctx] { run_evaluate(*a, ctx); }});
 }

@@ -19,6 +19,8 @@ struct RecommendArgs {
     std::string model, user, out, titles;
     int top = 10;
     bool all_users = false;
+    std::string rank_by = "mean";
+    double z = 1.0;
     ColdStart cold;
 };
 
@@ -43,7 +45,7 @@ void run_recommend(const RecommendArgs& a, Context& ctx) {
     const FactorModel& m = lm.model;
     if (!a.all_users) {
         if (a.user.empty()) DISTCF_THROW(UsageError, "recommend: give --user ID or --all-users");
-        const UserRecommendation r = recommend_user(lm, a.user, a.top, a.cold, comm);
+        const UserRecommendation r = recommend_user(lm, a.user, a.top, a.cold, comm, RankBy{a.rank_by == "lcb", a.z});
         if (!r.has_seen) ctx.out << "note: " << a.model << " keeps no training items (/seen); nothing is excluded\n";
         if (!r.known) {
             ctx.out << "user " << a.user << " is not in the model: the most rated items, with the baseline's prediction\n";
@@ -57,7 +59,7 @@ void run_recommend(const RecommendArgs& a, Context& ctx) {
         return;
     }
     if (a.out.empty()) DISTCF_THROW(UsageError, "recommend --all-users: give --out RECS.h5");
-    const AllUsersReport r = recommend_all_users(lm, a.out, a.top, a.cold, comm);
+    const AllUsersReport r = recommend_all_users(lm, a.out, a.top, a.cold, comm, RankBy{a.rank_by == "lcb", a.z});
     if (!r.has_seen) ctx.out << "note: " << a.model << " keeps no training items (/seen); nothing is excluded\n";
     ctx.out << "top " << r.top << " for all " << m.n_users << " users on " << comm.size() << " MPI rank" << (comm.size() > 1 ? "s" : "")
             << " in " << r.seconds << " s -> " << a.out << " (/recommendations/items are indices into /ids/items)\n";
@@ -91,6 +93,7 @@ void add_recommend(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_flag("--all-users", a->all_users, "every user, in parallel, into --out");
     s->add_option("--out", a->out, "HDF5 output of --all-users");
     s->add_option("--titles", a->titles, "MovieLens u.item, movies.dat or movies.csv: show titles and genres");
+    add_rank_by(s, a->rank_by, a->z);
     add_cold_options(s, a->cold);
     reg.push_back({s, [a, &ctx] { run_recommend(*a, ctx); }});
 

@@ -39,6 +39,7 @@ void apply_choices(SweepArgs& a) {
     a.sweep.ials.solver = parse_enum<IalsSolver>("solver", a.solver);
     a.sweep.ials.iters = a.sweep.als.iters;
     a.sweep.ials.rng_seed = a.sweep.als.rng_seed;
+    a.sweep.bpmf.rng_seed = a.sweep.als.rng_seed;
 }
 
 // The notebook's question -- the optimal lambda and how it moves as the data get sparser -- on
@@ -89,33 +90,44 @@ void run_sweep(SweepArgs& a, Context& ctx) {
     auto& o = ctx.out;
     require_output_dir(a.out);
     apply_choices(a);
-    const bool implicit = a.sweep.method == "ials";
+    const bool implicit = a.sweep.method == "ials", bayes = a.sweep.method == "bpmf";
     a.sweep.validate();
     const TrainingSet data = load_training_set(a.train, a.data, comm);
     print_data_summary(o, a.train, data, comm);
-    o << "sweep: " << a.sweep.factor_grid.size() << " values of k x " << a.sweep.lambdas.size() << " lambdas"
+    o << "sweep: " << a.sweep.factor_grid.size() << " values of k x "
+      << (bayes ? std::to_string(a.sweep.noise_precisions.size()) + " noise precisions"
+                : std::to_string(a.sweep.lambdas.size()) + " lambdas")
       << (implicit ? " x " + std::to_string(a.sweep.alphas.size()) + " alphas" : std::string()) << ", "
       << (a.sweep.folds >= 2 ? std::to_string(a.sweep.folds) + "-fold cross-validation"
                              : "hold-out of " + std::to_string(a.sweep.validation_fraction))
-      << " inside the training ratings, " << (implicit ? std::string("implicit") : std::string(enum_name(a.sweep.als.formulation)))
-      << " ALS, " << a.sweep.als.iters << " iterations\n";
+      << " inside the training ratings, "
+      << (bayes ? "Bayesian MF, " + std::to_string(a.sweep.bpmf.burnin) + " burn-in + " + std::to_string(a.sweep.bpmf.samples) + " samples\n"
+                : (implicit ? std::string("implicit") : std::string(enum_name(a.sweep.als.formulation))) + " ALS, " +
+                      std::to_string(a.sweep.als.iters) + " iterations\n");
     const std::string metric = implicit ? "NDCG@" + std::to_string(a.sweep.top) : std::string("RMSE");
-    o << "     k       lambda" << (implicit ? "      alpha" : "") << "   validation " << metric << "        sd   seconds\n";
+    o << "     k " << (bayes ? "noise prec." : "      lambda") << (implicit ? "      alpha" : "") << "   validation " << metric
+      << "        sd   seconds\n";
     const SweepResult r = sweep_als(data.train, a.sweep, comm, [&](const SweepPoint& p) {
         char line[160];
         if (implicit)
             std::snprintf(line, sizeof line, "%6d %12g %10g %17.6f %9.6f %9.2f\n", p.factors, p.lambda, p.alpha, p.score, p.score_sd, p.seconds);
         else
-            std::snprintf(line, sizeof line, "%6d %12g %17.6f %9.6f %9.2f\n", p.factors, p.lambda, p.score, p.score_sd, p.seconds);
+            std::snprintf(line, sizeof line, "%6d %12g %17.6f %9.6f %9.2f\n", p.factors, bayes ? p.noise_precision : p.lambda,
+                          p.score, p.score_sd, p.seconds);
         o << line << std::flush;
     });
     const SweepPoint& best = r.points[r.best];
-    o << "best: k = " << best.factors << ", lambda = " << best.lambda
+    o << "best: k = " << best.factors << (bayes ? ", noise precision = " + fixed_g(best.noise_precision) : ", lambda = " + fixed_g(best.lambda))
       << (implicit ? ", alpha = " + fixed_g(best.alpha) : std::string()) << " (validation " << metric << " " << best.score
       << "); retraining on all " << data.train.nnz << " training ratings\n";
     // The best point through the one training entry point.
     ParamRecord params;
-    if (implicit) {
+    if (bayes) {
+        BpmfParams b = a.sweep.bpmf;
+        b.factors = best.factors;
+        b.noise_precision = best.noise_precision;
+        params = to_record(b);
+    } else if (implicit) {
         IalsParams q = a.sweep.ials;
         q.factors = best.factors;
         q.lambda = best.lambda;
@@ -158,11 +170,18 @@ void add_sweep(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--validation-fraction", a->sweep.validation_fraction, "hold-out fraction when --folds 0")
         ->capture_default_str();
     s->add_option("--fold-seed", a->sweep.split_seed, "RNG seed of the fold assignment")->capture_default_str();
-    s->add_option("--method", a->sweep.method, "als (scored by RMSE) | ials (scored by NDCG@top on held-out interactions)")
-        ->check(CLI::IsMember({"als", "ials"}))
+    s->add_option("--method", a->sweep.method,
+                  "als (scored by RMSE) | ials (scored by NDCG@top on held-out interactions) | bpmf (k x noise "
+                  "precision, scored by the posterior mean's RMSE)")
+        ->check(CLI::IsMember({"als", "ials", "bpmf"}))
         ->capture_default_str();
     s->add_option("--alphas", a->sweep.alphas, "ials: grid of alpha, comma-separated")->delimiter(',')->capture_default_str();
     s->add_option("--top", a->sweep.top, "ials: N of the NDCG that scores a point")->capture_default_str();
+    s->add_option("--noise-precisions", a->sweep.noise_precisions, "bpmf: grid of the noise precision, comma-separated")
+        ->delimiter(',')
+        ->capture_default_str();
+    s->add_option("--burnin", a->sweep.bpmf.burnin, "bpmf: sweeps before samples are kept")->capture_default_str();
+    s->add_option("--samples", a->sweep.bpmf.samples, "bpmf: samples after the burn-in")->capture_default_str();
     s->add_option("--confidence", a->confidence, "ials: linear | log")->check(CLI::IsMember({"linear", "log"}));
     s->add_option("--solver", a->solver, "ials: cholesky | cg")->check(CLI::IsMember({"cholesky", "cg"}));
     s->add_option("--formulation", a->formulation, "biased | notebook (alias seed)")

@@ -237,14 +237,13 @@ void run_train(TrainArgs& a, Context& ctx) {
         hooks.resume = &checkpoint;
         o << "resuming from " << a.out << " after iteration " << checkpoint.iterations_done << "\n";
     }
-    const std::int64_t iters = params.has("iters") ? params.integer("iters") : 0;
     bool first = true;
-    hooks.on_iteration = [&](const IterationReport& r, const FactorModel& state) {
+    hooks.on_iteration = [&](const IterationReport& r, const FactorModel&) {
         print_iteration(o, r, first);
         first = false;
-        if (a.checkpoint_every > 0 && r.iteration % a.checkpoint_every == 0 && r.iteration < iters)
-            save_model(a.out, state, data.users, data.items, prov, comm, {}, &data.train.by_user);
     };
+    hooks.checkpoint_every = a.checkpoint_every;
+    hooks.on_checkpoint = [&](const FactorModel& m) { save_model(a.out, m, data.users, data.items, prov, comm, {}, &data.train.by_user); };
     const TrainResult r = train(a.method, data, params, comm, hooks);
     for (const auto& l : r.report) o << l << "\n";
     const History& h = r.model.history;

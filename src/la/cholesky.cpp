@@ -115,7 +115,7 @@ DISTCF_CLONES int cholesky_lower(int d, double* A, int lda) {
     return 0;
 }
 
-DISTCF_CLONES void cholesky_solve_lower(int d, const double* L, int lda, double* b) {
+DISTCF_CLONES void cholesky_forward_lower(int d, const double* L, int lda, double* b) {
     const auto col = [&](int j) { return L + static_cast<std::size_t>(j) * static_cast<std::size_t>(lda); };
     // L y = b, four columns per pass: solve the block's 4 x 4 triangle, then one sweep updates
     // the rest of b with the four columns.
@@ -138,6 +138,11 @@ DISTCF_CLONES void cholesky_solve_lower(int d, const double* L, int lda, double*
         const double y = b[j];
         for (int i = j + 1; i < d; ++i) b[i] -= y * c[i];
     }
+}
+
+DISTCF_CLONES void cholesky_backward_lower(int d, const double* L, int lda, double* b) {
+    const auto col = [&](int j) { return L + static_cast<std::size_t>(j) * static_cast<std::size_t>(lda); };
+    int j = 0;
     // L^T x = y from the bottom: the tail d mod 4 one at a time, then four dot products per pass.
     int top = d - d % 4;
     for (int jj = d - 1; jj >= top; --jj) {
@@ -163,6 +168,11 @@ DISTCF_CLONES void cholesky_solve_lower(int d, const double* L, int lda, double*
         const double x0 = (b[j] - s0 - c0[j + 1] * x1 - c0[j + 2] * x2 - c0[j + 3] * x3) * r0;
         b[j] = x0; b[j + 1] = x1; b[j + 2] = x2; b[j + 3] = x3;
     }
+}
+
+void cholesky_solve_lower(int d, const double* L, int lda, double* b) {
+    cholesky_forward_lower(d, L, lda, b);
+    cholesky_backward_lower(d, L, lda, b);
 }
 
 }  // namespace distcf

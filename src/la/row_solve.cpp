@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "distcf/data/rng.hpp"
 #include "distcf/error.hpp"
 #include "distcf/la/cholesky.hpp"
 #include "clones.hpp"
@@ -45,6 +46,8 @@ struct RowSolveSpec {
     const std::vector<double>* gram = nullptr;
     int cg_steps = 0;
     RowForm form = RowForm::Auto;
+    std::optional<GaussianPrior> prior;
+    std::optional<RowDraw> draw;
 };
 
 RowSolveSpec flatten(const NormalEquations& eq, const RowSolver& how) {
@@ -61,11 +64,17 @@ RowSolveSpec flatten(const NormalEquations& eq, const RowSolver& how) {
     }
     s.cg_steps = how.cg_steps;
     s.form = how.form;
+    s.prior = eq.prior;
+    s.draw = how.draw;
+    if (s.prior) {  // the prior is all the regularisation
+        s.lambda = 0.0;
+        s.weighted_lambda = false;
+    }
     return s;
 }
 
 bool dual_form(const RowSolveSpec& s, std::int64_t n) {
-    if (s.implicit || n == 0) return false;
+    if (s.implicit || s.prior || n == 0) return false;
     const int d = s.rank + (s.learn_bias ? 1 : 0);
     switch (s.form) {
         case RowForm::Primal: return false;
@@ -177,6 +186,27 @@ DISTCF_CLONES void assemble(const Csr& rows, std::int64_t r, const std::vector<d
     }
     const double reg = regularisation(s, n);
     for (int c = 0; c < d; ++c) w.A[static_cast<std::size_t>(c) * lda + c] += reg;
+}
+
+// The Bayesian row: A = Lambda + alpha G G^T, b = alpha G t + Lambda mu, from the assembled Gram
+// and right-hand side (zero for a row without ratings: then the prior alone).
+void apply_prior(const RowSolveSpec& s, std::int64_t n, RowWork& w, int lda) {
+    const int k = s.rank;
+    const double alpha = s.prior->noise_precision;
+    const std::vector<double>& L = *s.prior->precision;
+    const std::vector<double>& m = *s.prior->shift;
+    if (n == 0) {
+        at_least(w.A, static_cast<std::size_t>(lda) * k);
+        w.b.assign(static_cast<std::size_t>(k), 0.0);
+        for (int c = 0; c < k; ++c)
+            for (int q = c; q < k; ++q) w.A[static_cast<std::size_t>(c) * lda + q] = 0.0;
+    }
+    for (int c = 0; c < k; ++c) {
+        double* col = w.A.data() + static_cast<std::size_t>(c) * lda;
+        const double* prior = L.data() + static_cast<std::size_t>(c) * k;
+        for (int q = c; q < k; ++q) col[q] = alpha * col[q] + prior[q];
+        w.b[static_cast<std::size_t>(c)] = alpha * w.b[static_cast<std::size_t>(c)] + m[static_cast<std::size_t>(c)];
+    }
 }
 
 // A row with fewer ratings than unknowns, solved in the dual form: (G G^T + reg I)^{-1} G t =
@@ -365,6 +395,7 @@ void row_normal_equations(const Csr& rows, std::int64_t r, const std::vector<dou
     } else {
         RowWork w;
         assemble(rows, r, Y, other_bias, spec, w, lda);
+        if (spec.prior) apply_prior(spec, rows.ptr[r + 1] - rows.ptr[r], w, lda);
         Aa = std::move(w.A);
         b = std::move(w.b);
     }
@@ -378,6 +409,12 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
                 const NormalEquations& eq, const RowSolver& how, std::vector<double>& factors, std::vector<double>& bias) {
     const RowSolveSpec s = flatten(eq, how);
     if (s.rank < 1 || s.rank > 4096) DISTCF_THROW(InputError, "factors: must be in [1, 4096]");
+    if (s.prior && (s.implicit || s.learn_bias || !s.prior->precision || !s.prior->shift ||
+                    s.prior->precision->size() != static_cast<std::size_t>(s.rank) * s.rank ||
+                    s.prior->shift->size() != static_cast<std::size_t>(s.rank)))
+        DISTCF_THROW(InputError, "solve_rows: a Gaussian prior needs Lambda (k x k) and Lambda mu (k), no biases");
+    if (s.draw && (!s.prior || s.cg_steps > 0))
+        DISTCF_THROW(InputError, "solve_rows: draws need a Gaussian prior and exact (Cholesky) solves");
     if (!s.implicit && s.cg_steps > 0)
         DISTCF_THROW(InputError, "solve_rows: conjugate gradient is implemented for implicit equations only");
     const int k = s.rank, d = k + (s.learn_bias ? 1 : 0);
@@ -415,7 +452,7 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
         for (std::int64_t q = 0; q < n_rows; ++q) {
             const std::int64_t r = order[q];
             const std::int64_t n = rows.ptr[r + 1] - rows.ptr[r];
-            if (n == 0) continue;  // no ratings: zero factors
+            if (n == 0 && !s.prior) continue;  // no ratings: zero factors (with a prior: the prior)
             int info = 0;
             if (dual_form(s, n)) {
                 info = solve_dual(rows, r, Y, other_bias, s, w, x.data());
@@ -423,9 +460,18 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
                 int lda = d;
                 if (s.implicit) assemble_implicit(rows, r, Y, s, w.G, w.A, w.b);
                 else assemble(rows, r, Y, other_bias, s, w, lda);
+                if (s.prior) apply_prior(s, n, w, lda);
                 info = cholesky_lower(d, w.A.data(), lda);
-                if (info == 0) cholesky_solve_lower(d, w.A.data(), lda, w.b.data());
-                std::copy(w.b.begin(), w.b.end(), x.begin());
+                if (info == 0 && s.draw) {
+                    // mean + L^{-T} z = L^{-T} (L^{-1} b + z)
+                    cholesky_forward_lower(d, w.A.data(), lda, w.b.data());
+                    RowRng g(s.draw->rng_seed, Stream::Gibbs, static_cast<std::uint64_t>(rows.row0 + r), s.draw->epoch);
+                    for (int c = 0; c < d; ++c) w.b[static_cast<std::size_t>(c)] += g.normal();
+                    cholesky_backward_lower(d, w.A.data(), lda, w.b.data());
+                } else if (info == 0) {
+                    cholesky_solve_lower(d, w.A.data(), lda, w.b.data());
+                }
+                std::copy(w.b.begin(), w.b.begin() + d, x.begin());
             }
             if (info != 0) {
 #pragma omp critical

@@ -74,8 +74,8 @@ public:
     ExplicitAls(const AlsParams& p, double mu, const Csr& test, const Comm& comm)
         : p_(p), eq_(als_equations(p, mu)), have_test_(comm.sum<std::int64_t>(test.nnz()) > 0) {}
     NormalEquations equations(Side, const FactorModel&, const Comm&) override { return eq_; }
-    RowSolver solver() const override { return als_solver(p_); }
-    SweepFigures figures(const FactorModel& m, const RatingBlocks& train, const Csr& test, const Comm& comm) override {
+    RowSolver solver(Side, const FactorModel&) const override { return als_solver(p_); }
+    SweepFigures after_sweep(FactorModel& m, const RatingBlocks& train, const Csr& test, const Comm& comm) override {
         ErrorSums fit;
         SweepFigures f;
         f.objective = als_objective(m, p_, train, comm, &fit);

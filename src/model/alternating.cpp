@@ -53,19 +53,18 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
                      const LoopControl& loop, FactorExchange& exchange, const Comm& comm,
                      const IterationCallback& on_iteration) {
     const double flops = problem.sweep_flops(train, m.n_factors);
-    const RowSolver how = problem.solver();
     double previous = m.history.objective.empty() ? 0.0 : m.history.objective.back();
     SolvedBlock users, items;
     while (m.iterations_done < loop.iters) {
         comm.barrier();
         const double t0 = Comm::wtime();
-        half_step(train.by_user, train.users, m.V, m.item_bias, problem.equations(Side::Users, m, comm), how, exchange,
-                  comm, m.U, m.user_bias, users);
-        half_step(train.by_item, train.items, m.U, m.user_bias, problem.equations(Side::Items, m, comm), how, exchange,
-                  comm, m.V, m.item_bias, items);
+        half_step(train.by_user, train.users, m.V, m.item_bias, problem.equations(Side::Users, m, comm),
+                  problem.solver(Side::Users, m), exchange, comm, m.U, m.user_bias, users);
+        half_step(train.by_item, train.items, m.U, m.user_bias, problem.equations(Side::Items, m, comm),
+                  problem.solver(Side::Items, m), exchange, comm, m.V, m.item_bias, items);
         comm.barrier();
         const double seconds = Comm::wtime() - t0;
-        const SweepFigures fig = problem.figures(m, train, test, comm);
+        const SweepFigures fig = problem.after_sweep(m, train, test, comm);
         const double gflops = flops > 0 && seconds > 0 ? flops / seconds / 1e9 : 0.0;
         // The timing is rank 0's, shared, so that every rank writes the same history.
         const double sec0 = comm.bcast_value(seconds), gf0 = comm.bcast_value(gflops);

@@ -69,8 +69,8 @@ public:
                                     : replicated_gram(m.U, m.n_users, p_.factors, comm);
         return ials_equations(p_, gram_);
     }
-    RowSolver solver() const override { return ials_solver(p_); }
-    SweepFigures figures(const FactorModel& m, const RatingBlocks& train, const Csr&, const Comm& comm) override {
+    RowSolver solver(Side, const FactorModel&) const override { return ials_solver(p_); }
+    SweepFigures after_sweep(FactorModel& m, const RatingBlocks& train, const Csr&, const Comm& comm) override {
         SweepFigures f;
         f.objective = ials_loss(m, train, p_, comm);
         return f;

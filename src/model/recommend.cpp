@@ -30,7 +30,7 @@ void user_scores(const FactorModel& m, const std::vector<double>& vt, std::int64
     for (std::int64_t t0 = 0; t0 < m.n_items; t0 += kItemTile) {
         const std::int64_t t1 = std::min(m.n_items, t0 + kItemTile);
         for (int c = 0; c < m.n_factors; ++c) {
-            const double a = uu[c];
+            const double a = m.factor_scale * uu[c];
             const double* v = vt.data() + static_cast<std::size_t>(c) * m.n_items;
 #pragma omp simd
             for (std::int64_t i = t0; i < t1; ++i) s[i] += a * v[i];
@@ -63,11 +63,11 @@ std::vector<Scored> best_items(const std::vector<double>& scores, const std::vec
 }
 
 std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, std::int64_t u1, const SeenItems& seen,
-                                       int n, const std::vector<double>* popularity) {
+                                       int n, const std::vector<double>* popularity, const UserScorer* scorer) {
     if (n < 1) DISTCF_THROW(InputError, "top: must be >= 1, got " + std::to_string(n));
     if (u0 < 0 || u1 > m.n_users || u0 > u1) DISTCF_THROW(InputError, "top_n: user range outside the model");
     if (seen.row0 != u0 || seen.rows() != u1 - u0) DISTCF_THROW(InputError, "top_n: seen items do not cover the users");
-    const std::vector<double> vt = popularity ? std::vector<double>{} : transpose_items(m);
+    const std::vector<double> vt = popularity || scorer ? std::vector<double>{} : transpose_items(m);
     std::vector<std::vector<Scored>> out(static_cast<std::size_t>(u1 - u0));
 #pragma omp parallel
     {
@@ -75,6 +75,7 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, st
 #pragma omp for schedule(dynamic, 16)
         for (std::int64_t u = u0; u < u1; ++u) {
             if (popularity) s = *popularity;
+            else if (scorer) (*scorer)(u, s);
             else user_scores(m, vt, u, s);
             const auto r = u - u0;
             out[static_cast<std::size_t>(r)] =
@@ -105,10 +106,11 @@ std::vector<Scored> similar_items(const FactorModel& m, std::int64_t i, int n) {
 }
 
 RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, const Csr& relevant, int n,
-                               const std::vector<double>* popularity, const BlockPartition& users, const Comm& comm) {
+                               const std::vector<double>* popularity, const BlockPartition& users, const Comm& comm,
+                               const UserScorer* scorer) {
     const auto u0 = seen.row0, u1 = seen.row0 + seen.rows();
     if (relevant.row0 != u0 || relevant.rows() != u1 - u0) DISTCF_THROW(InputError, "ranking_metrics: test rows do not match");
-    const auto top = top_n(m, u0, u1, seen, n, popularity);
+    const auto top = top_n(m, u0, u1, seen, n, popularity, scorer);
     std::vector<double> p(static_cast<std::size_t>(u1 - u0), 0.0), r(p.size(), 0.0), g(p.size(), 0.0), a(p.size(), 0.0),
         counted(p.size(), 0.0);
     for (std::int64_t q = 0; q < u1 - u0; ++q) {

@@ -19,7 +19,9 @@ void SweepParams::validate() const {
     if (folds == 1 || folds < 0 || folds > 255) DISTCF_THROW(InputError, "folds: must be 0 (hold-out) or in [2, 255]");
     if (folds == 0 && !(validation_fraction > 0 && validation_fraction < 1))
         DISTCF_THROW(InputError, "validation-fraction: must be in (0, 1), got " + std::to_string(validation_fraction));
-    if (method != "als" && method != "ials") DISTCF_THROW(InputError, "method: sweep takes als or ials, got '" + method + "'");
+    if (method != "als" && method != "ials" && method != "bpmf")
+        DISTCF_THROW(InputError, "method: sweep takes als, ials or bpmf, got '" + method + "'");
+    if (method == "bpmf" && noise_precisions.empty()) DISTCF_THROW(InputError, "noise_precisions: the grid needs at least one");
     if (method == "ials" && alphas.empty()) DISTCF_THROW(InputError, "alphas: the grid needs at least one alpha");
     if (top < 1) DISTCF_THROW(InputError, "top: must be >= 1");
     for (int k : factor_grid) {
@@ -29,6 +31,9 @@ void SweepParams::validate() const {
         IalsParams q = ials;
         q.factors = k;
         if (method == "ials") q.validate();
+        BpmfParams b = bpmf;
+        b.factors = k;
+        if (method == "bpmf") b.validate();
     }
 }
 
@@ -47,14 +52,14 @@ SweepResult sweep_als(const RatingBlocks& train, const SweepParams& params, cons
                       const std::function<void(const SweepPoint&)>& on_point) {
     params.validate();
     SweepResult out;
-    const bool implicit = params.method == "ials";
+    const bool implicit = params.method == "ials", bayes = params.method == "bpmf";
     if (implicit) out.metric = "ndcg@" + std::to_string(params.top);
     for (int k : params.factor_grid)
-        for (double l : params.lambdas)
+        for (double l : bayes ? params.noise_precisions : params.lambdas)
             for (double a : implicit ? params.alphas : std::vector<double>{0.0}) {
                 SweepPoint p;
                 p.factors = k;
-                p.lambda = l;
+                (bayes ? p.noise_precision : p.lambda) = l;
                 p.alpha = a;
                 out.points.push_back(p);
             }
@@ -96,6 +101,13 @@ SweepResult sweep_als(const RatingBlocks& train, const SweepParams& params, cons
                 FactorModel m = init_ials(blocks, a);
                 run_ials(m, blocks, a, comm);
                 p.fold_score.push_back(ranking_metrics(m, seen, validation, params.top, nullptr, blocks.users, comm).ndcg);
+            } else if (bayes) {
+                BpmfParams b = params.bpmf;
+                b.factors = p.factors;
+                b.noise_precision = p.noise_precision;
+                FactorModel chain = init_bpmf(blocks, b);
+                run_bpmf(chain, blocks, validation, b, comm);
+                p.fold_score.push_back(chain.history.test_rmse.back());
             } else {
                 AlsParams a = params.als;
                 a.factors = p.factors;

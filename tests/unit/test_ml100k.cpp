@@ -56,3 +56,8 @@ TEST(Ml100kFolds, SvdAtItsValidationChosenKBeatsTheBaseline) {
     const double svd = five_folds("--method svd --ranks 1,2,3,5,8,10,15,20,30,50", "SVD, k by validation");
     EXPECT_LT(svd, 0.945);
 }
+
+TEST(Ml100kFolds, BayesianMfMeanTestRmseIsAtMost0900) {
+    DISTCF_REQUIRE_ML100K();
+    EXPECT_LE(five_folds("--method bpmf", "Bayesian MF by Gibbs sampling, defaults"), 0.900);
+}

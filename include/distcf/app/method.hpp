@@ -24,10 +24,21 @@ namespace distcf {
 
 /// How a training run starts and reports.
 struct TrainHooks {
-    IterationCallback on_iteration;     ///< after every iteration of an iterative method
+    /// After every iteration of an iterative method: progress (the model passed is the method's
+    /// working state, not necessarily what a file would hold).
+    IterationCallback on_iteration;
+    /// Every checkpoint_every iterations (but the last): the model as a file would hold it.
+    int checkpoint_every = 0;
+    std::function<void(const FactorModel&)> on_checkpoint;
     std::string init;                   ///< start from the factors in this file (iterative methods)
     const FactorModel* resume = nullptr;  ///< continue this checkpoint (iterative methods)
 };
+
+/// The per-iteration callback of an iterative method of `iters` iterations: progress, and the
+/// checkpoints due, made by `saved` from the working state (identity when null). Only a due
+/// checkpoint pays for `saved`.
+IterationCallback iteration_hooks(const TrainHooks& hooks, std::int64_t iters,
+                                  std::function<FactorModel(const FactorModel&)> saved = {});
 
 /// The model an iterative method starts from: the checkpoint to resume, else `fresh()` -- warm-
 /// started from the factors in hooks.init when given. Collective.
@@ -66,6 +77,12 @@ public:
                             const TrainHooks& hooks) const = 0;
     /// The model predictions use (SVD: its first k factors; k = 0 its chosen k).
     virtual FactorModel for_prediction(const FactorModel& m, int k) const { return with_factors(m, k); }
+    /// The posterior standard deviation of the prediction of (u, i) -- with the noise, of a rating
+    /// -- for methods that have one (Bayesian); negative: none.
+    virtual double predictive_sd(const FactorModel&, std::int64_t, std::int64_t, bool) const { return -1.0; }
+    /// Every item's score for user u ranked by a lower confidence bound (mean - z sd); false: the
+    /// method has no uncertainty to rank by.
+    virtual bool lcb_scores(const FactorModel&, std::int64_t, double, std::vector<double>&) const { return false; }
     /// Whether new users can be folded into a trained model.
     virtual bool can_fold_in() const { return false; }
     /// Factors (rows x k) and biases for users given only their ratings (CSR rows over the

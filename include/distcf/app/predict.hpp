@@ -4,6 +4,7 @@
 /// and rankings), and fold-in of new users -- what the predict, evaluate and foldin commands do.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "distcf/data/ratings.hpp"
@@ -22,13 +23,24 @@ struct LoadedModel {
     static LoadedModel load(const std::string& path, int k, const Comm& comm);
 };
 
+/// How items are ranked: by the model's score, or -- for a model with uncertainty (Bayesian) -- by
+/// the lower confidence bound mean - z sd, so that items few people rated stop crowding the top.
+struct RankBy {
+    bool lower_bound = false;
+    double z = 1.0;
+};
+/// The scorer for `by` (none when ranking by the score); lcb for a model without uncertainty is
+/// refused naming its method.
+std::optional<UserScorer> ranking_scorer(const LoadedModel& m, const RankBy& by);
+
 struct PredictReport {
     std::int64_t pairs = 0, unknown_users = 0, unknown_items = 0;
 };
-/// Predictions for the 'user item' lines of `pairs` into the TSV `out` (user, item, prediction),
-/// written atomically by rank 0. Collective.
+/// Predictions for the 'user item' lines of `pairs` into the TSV `out` (user, item, prediction;
+/// with `with_sd` a fourth column, the posterior predictive standard deviation of the rating, nan
+/// where the model has none), written atomically by rank 0. Collective.
 PredictReport predict_file(const LoadedModel& m, const std::string& pairs, const std::string& out, const ColdStart& cold,
-                           const Comm& comm);
+                           const Comm& comm, bool with_sd = false);
 
 /// Test ratings of a store (.h5: its test side when it has a split) or a 'user item rating' text
 /// file, as indices of the model's ID maps (unknown IDs: -1). Each rank holds some of them.
@@ -38,6 +50,9 @@ struct RatingEvaluation {
     double rmse = 0, mae = 0;
     std::int64_t n = 0, cold = 0;
     double cold_rmse = -1, warm_rmse = -1;  ///< -1: no such pairs
+    /// Models with uncertainty: the fraction of warm test ratings within prediction +- 1.96 sd
+    /// (a calibrated 95% interval covers 0.95 of them); -1: the model has none.
+    double coverage95 = -1;
 };
 /// RMSE and MAE of the model (under the cold-start policy) on the test ratings. Collective.
 RatingEvaluation evaluate_ratings(const LoadedModel& m, const RatingSlice& test, const ColdStart& cold, const Comm& comm);
@@ -48,7 +63,8 @@ struct RankingEvaluation {
 };
 /// Ranking quality at `top` of the model beside a popularity ranking, relevant = rating >=
 /// `relevant`, each user's training items excluded. Collective.
-RankingEvaluation evaluate_ranking(const LoadedModel& m, const RatingSlice& test, int top, double relevant, const Comm& comm);
+RankingEvaluation evaluate_ranking(const LoadedModel& m, const RatingSlice& test, int top, double relevant, const Comm& comm,
+                                   const RankBy& by = {});
 
 struct FoldInReport {
     std::int64_t users = 0, added = 0, ratings = 0, unknown_items = 0;

@@ -28,7 +28,7 @@ struct UserRecommendation {
 };
 /// The top `top` for the user with external ID `user`. Collective.
 UserRecommendation recommend_user(const LoadedModel& m, const std::string& user, int top, const ColdStart& cold,
-                                  const Comm& comm);
+                                  const Comm& comm, const RankBy& by = {});
 
 /// The value shown for an entry of a list.
 double shown_value(const FactorModel& m, const Scored& s, Shown shown);
@@ -41,6 +41,6 @@ struct AllUsersReport {
 /// Top `top` for every user (each rank its balanced block of users) into the recommendations
 /// file `out` (docs/FORMAT.md). Collective.
 AllUsersReport recommend_all_users(const LoadedModel& m, const std::string& out, int top, const ColdStart& cold,
-                                   const Comm& comm);
+                                   const Comm& comm, const RankBy& by = {});
 
 }  // namespace distcf

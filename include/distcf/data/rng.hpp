@@ -26,6 +26,8 @@ enum class Stream : std::uint64_t {
     Implicit = 12,
     Fold = 13,
     Sketch = 14,
+    Gibbs = 15,   ///< row draws of Bayesian MF, epoch = 2 sweep + side
+    Hyper = 16,   ///< hyperparameter draws of Bayesian MF, row = side (2: noise precision), epoch = sweep
 };
 
 /// One 64-bit random word for (seed, stream, a, b): a keyed hash, used for ordering and selection.
@@ -40,6 +42,9 @@ inline std::uint64_t random_word(std::uint64_t seed, Stream s, std::uint64_t a, 
 class RowRng {
 public:
     RowRng(std::uint64_t seed, Stream s, std::uint64_t row) : key_{{seed, static_cast<std::uint64_t>(s)}}, row_(row) {}
+    /// Draws of `row` at `epoch` (a sweep, say): another epoch is another independent sequence.
+    RowRng(std::uint64_t seed, Stream s, std::uint64_t row, std::uint64_t epoch)
+        : key_{{seed, static_cast<std::uint64_t>(s)}}, row_(row), epoch_(epoch) {}
 
     std::uint64_t next_u64() {
         if (used_ == 4) refill();
@@ -65,6 +70,24 @@ public:
         return rad * std::cos(2.0 * M_PI * u2);
     }
     double normal(double mean, double sd) { return mean + sd * normal(); }
+    /// Gamma(shape, scale) (Marsaglia and Tsang 2000; shape < 1 through the boost
+    /// Gamma(shape + 1) U^(1 / shape)).
+    double gamma(double shape, double scale = 1.0) {
+        if (shape < 1.0) return gamma(shape + 1.0, scale) * std::pow(uniform_open0(), 1.0 / shape);
+        const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+        while (true) {
+            double x, v;
+            do {
+                x = normal();
+                v = 1.0 + c * x;
+            } while (v <= 0.0);
+            v = v * v * v;
+            const double u = uniform_open0();
+            if (u < 1.0 - 0.0331 * x * x * x * x || std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return scale * d * v;
+        }
+    }
+    /// Chi-square with `dof` degrees of freedom.
+    double chi_square(double dof) { return gamma(0.5 * dof, 2.0); }
     /// Uniform integer in [0, n) (Lemire's multiply-shift with rejection: unbiased).
     std::uint64_t below(std::uint64_t n) {
         if (n == 0) return 0;
@@ -78,13 +101,14 @@ public:
 private:
     void refill() {
         r123::Philox4x64 g;
-        r123::Philox4x64::ctr_type c = {{row_, counter_++, 0, 0}};
+        r123::Philox4x64::ctr_type c = {{row_, counter_++, epoch_, 0}};
         const auto r = g(c, key_);
         for (int i = 0; i < 4; ++i) buf_[i] = r[i];
         used_ = 0;
     }
     r123::Philox4x64::key_type key_;
     std::uint64_t row_;
+    std::uint64_t epoch_ = 0;
     std::uint64_t counter_ = 0;
     std::uint64_t buf_[4] = {0, 0, 0, 0};
     int used_ = 4;

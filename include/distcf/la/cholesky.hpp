@@ -16,7 +16,11 @@ namespace distcf {
 /// is not positive definite (LAPACK's INFO convention).
 int cholesky_lower(int d, double* A, int lda);
 
-/// Solves L L^T x = b in place (b becomes x), with L from cholesky_lower.
+/// Solves L L^T x = b in place (b becomes x), with L from cholesky_lower: the two halves below.
 void cholesky_solve_lower(int d, const double* L, int lda, double* b);
+/// L y = b in place.
+void cholesky_forward_lower(int d, const double* L, int lda, double* b);
+/// L^T x = y in place.
+void cholesky_backward_lower(int d, const double* L, int lda, double* b);
 
 }  // namespace distcf

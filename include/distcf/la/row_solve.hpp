@@ -36,6 +36,16 @@ struct ImplicitTerms {
     const std::vector<double>* gram = nullptr;  ///< k x k, column-major, both triangles
 };
 
+/// A Gaussian prior N(mu, Lambda^{-1}) on every row's factors and a noise precision alpha
+/// (Bayesian MF, Salakhutdinov and Mnih 2008): the row's posterior precision and mean are
+///     P = Lambda + alpha G^T G,   P mean = alpha G^T t + Lambda mu.
+/// A row without ratings gets the prior itself.
+struct GaussianPrior {
+    const std::vector<double>* precision = nullptr;  ///< Lambda, k x k column-major (both triangles)
+    const std::vector<double>* shift = nullptr;      ///< Lambda mu, k values
+    double noise_precision = 1.0;                   ///< alpha
+};
+
 /// What is assembled for each row r with ratings (j, v) -- the accumulator's half of a row solve:
 ///     explicit: (G^T G + reg_r I) x_r = G^T t,   G = [Y_j (, 1)],   t_j = v - offset - other_bias_j
 ///     implicit: (Y^T Y + Y_r^T (C_r - I) Y_r + lambda I) x_r = Y_r^T c_r
@@ -47,6 +57,15 @@ struct NormalEquations {
     bool learn_bias = false;        ///< augment with a ones column: x_r = [factors; bias]
     double offset = 0.0;            ///< subtracted from every rating (the global mean)
     std::optional<ImplicitTerms> implicit;  ///< set: the implicit equations above
+    std::optional<GaussianPrior> prior;     ///< set: the Bayesian equations (lambda, offset's bias unused)
+};
+
+/// Instead of the solution, a draw from N(P^{-1} b, P^{-1}): x = L^{-T} (L^{-1} b + z) with
+/// P = L L^T and z standard normal from the Philox stream of (rng_seed, Gibbs, global row, epoch),
+/// so a draw depends on the row alone, never on the rank or thread that makes it.
+struct RowDraw {
+    std::uint64_t rng_seed = 0;
+    std::uint64_t epoch = 0;  ///< 2 sweep + side: every half-step draws afresh
 };
 
 /// How the assembled equations are solved -- the solver's half.
@@ -56,6 +75,8 @@ struct RowSolver {
     /// 0: exact (Cholesky). > 0: that many conjugate-gradient steps from the row's current factors
     /// (Takacs, Pilaszy, Tikk 2011), matrix-free; implicit equations only.
     int cg_steps = 0;
+    /// Set: draw each row from its Gaussian posterior instead of solving (primal form, Cholesky).
+    std::optional<RowDraw> draw;
 };
 
 /// Whether a row with n ratings is solved in the dual form.

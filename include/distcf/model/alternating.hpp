@@ -60,10 +60,13 @@ public:
     /// The normal equations for solving `side` against the other side's current factors in `m`.
     /// Called once per half-step, inside the timed sweep (implicit ALS forms Y^T Y here). Collective.
     virtual NormalEquations equations(Side side, const FactorModel& m, const Comm& comm) = 0;
-    /// How every row is solved.
-    virtual RowSolver solver() const = 0;
-    /// Objective and fit after a sweep. Collective; rank-count invariant.
-    virtual SweepFigures figures(const FactorModel& m, const RatingBlocks& train, const Csr& test, const Comm& comm) = 0;
+    /// How the rows of `side` are solved in this half-step (a sampler draws afresh in each:
+    /// m.iterations_done is the 0-based sweep under way).
+    virtual RowSolver solver(Side side, const FactorModel& m) const = 0;
+    /// Objective and fit after a sweep; a method may record per-sweep state in `m` (a Gibbs
+    /// sampler keeps its samples in m.state). Called before m.iterations_done counts the sweep.
+    /// Collective; rank-count invariant.
+    virtual SweepFigures after_sweep(FactorModel& m, const RatingBlocks& train, const Csr& test, const Comm& comm) = 0;
     /// Floating-point operations of one sweep, for the GFLOP/s figure (0: no figure).
     virtual double sweep_flops(const RatingBlocks& train, int factors) const = 0;
 };

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,13 +30,16 @@ struct History {
     std::size_t size() const { return objective.size(); }
 };
 
-/// prediction(u, i) = clip(mu + user_bias[u] + item_bias[i] + U[u] . V[i], rating_min, rating_max)
-/// (terms a method does not learn are zero).
+/// prediction(u, i) = clip(mu + user_bias[u] + item_bias[i] + factor_scale U[u] . V[i],
+/// rating_min, rating_max) (terms a method does not learn are zero). A Bayesian model stores its S
+/// kept samples side by side (k factors each) with factor_scale = 1 / S: the score is then the
+/// posterior mean of the sampled scores.
 struct FactorModel {
     std::string method = "baseline";   ///< the registered method's name (distcf/app/method.hpp)
     ParamRecord params;                ///< the method's parameters, typed (formulation among them)
     int n_factors = 0;                 ///< k: factors per row (0 for the baseline)
     int k_selected = 0;                ///< methods that choose k among their factors (SVD); 0: all
+    double factor_scale = 1.0;         ///< multiplies U[u] . V[i] (1 / samples for a Bayesian model)
     std::int64_t n_users = 0, n_items = 0;
     double mu = 0.0;                   ///< offset inside the score (0 for the notebook formulation)
     double global_mean = 0.0;          ///< mean training rating: the fallback for unknown rows
@@ -45,6 +49,9 @@ struct FactorModel {
     std::vector<std::int64_t> user_counts, item_counts;  ///< training ratings per row
     std::int64_t iterations_done = 0;
     History history;
+    /// A method's own arrays beyond the above (a Gibbs chain's current sample and hyperparameters),
+    /// kept in the model file under /state so that training can resume.
+    std::map<std::string, std::vector<double>> state;
 
     /// A model of `method` for this training data: shape, scale, row counts and mean taken from
     /// it; no parameters, biases or factors yet.

@@ -7,6 +7,7 @@
 /// from `recommend --user` and from `recommend --all-users` on any number of ranks.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,11 +26,17 @@ struct Scored {
 /// items in `skip` (ascending).
 std::vector<Scored> best_items(const std::vector<double>& scores, const std::vector<std::int32_t>& skip, int n);
 
+/// Every item's ranking score for user u (larger first), when a ranking is not by the model's
+/// score (a Bayesian model's lower confidence bound). Called from several threads at once.
+using UserScorer = std::function<void(std::int64_t u, std::vector<double>& scores)>;
+
 /// The top n items for each user of [u0, u1) (n_users rows of output, best first), excluding
 /// their seen items. `item_score_only` ranks by the popularity order given instead of the model
-/// (one value per item, larger first) -- the baseline a ranking must beat.
+/// (one value per item, larger first) -- the baseline a ranking must beat; `scorer`, when given,
+/// by its scores.
 std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, std::int64_t u1, const SeenItems& seen,
-                                       int n, const std::vector<double>* item_score_only = nullptr);
+                                       int n, const std::vector<double>* item_score_only = nullptr,
+                                       const UserScorer* scorer = nullptr);
 
 /// The n items most similar to item i by cosine of the item factors (i itself excluded).
 std::vector<Scored> similar_items(const FactorModel& m, std::int64_t i, int n);
@@ -45,6 +52,6 @@ struct RankingMetrics {
 /// `seen`), columns ascending. Collective: sums over ranks in user order.
 RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, const Csr& relevant, int n,
                                const std::vector<double>* item_score_only, const BlockPartition& users,
-                               const Comm& comm);
+                               const Comm& comm, const UserScorer* scorer = nullptr);
 
 }  // namespace distcf

@@ -10,6 +10,7 @@
 
 #include "distcf/data/ratings.hpp"
 #include "distcf/model/als.hpp"
+#include "distcf/model/bpmf.hpp"
 #include "distcf/model/ials.hpp"
 #include "distcf/mpi/comm.hpp"
 
@@ -30,6 +31,10 @@ struct SweepParams {
     std::string method = "als";
     std::vector<double> alphas{40.0};
     IalsParams ials;               ///< confidence, solver, iterations of every ials point
+    /// bpmf: Bayesian MF over factors x noise_precisions (there is no lambda), scored by the
+    /// validation RMSE of the posterior mean.
+    std::vector<double> noise_precisions{1.0, 1.5, 2.0};
+    BpmfParams bpmf;               ///< burn-in, samples, RNG seed of every bpmf point
     int top = 10;
     void validate() const;
 };
@@ -39,12 +44,13 @@ struct SweepPoint {
     int factors = 0;
     double lambda = 0.0;
     double alpha = 0.0;  ///< ials only
+    double noise_precision = 0.0;  ///< bpmf only (lambda is 0)
     std::vector<double> fold_score;
     double score = 0.0, score_sd = 0.0, seconds = 0.0;
 };
 
 struct SweepResult {
-    std::vector<SweepPoint> points;  ///< factors outer, then lambdas, then alphas
+    std::vector<SweepPoint> points;  ///< factors outer, then lambdas (bpmf: noise precisions), then alphas
     std::size_t best = 0;            ///< the best mean score (first on ties)
     std::string metric = "rmse";     ///< rmse | ndcg@N
     int folds = 1;

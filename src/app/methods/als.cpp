@@ -22,7 +22,7 @@ protected:
         FactorModel& m = r.model;
         m = starting_model(hooks, [&] { return init_als(data.train, p); }, comm);
         m.params = to_record(p);  // a resumed run continues under the new iteration count
-        run_als(m, data.train, data.test, p, comm, hooks.on_iteration);
+        run_als(m, data.train, data.test, p, comm, iteration_hooks(hooks, p.iters));
         char label[96];
         std::snprintf(label, sizeof label, "als (%s, k=%d, lambda=%g)", enum_name(p.formulation), p.factors, p.lambda);
         r.label = label;

@@ -22,7 +22,7 @@ protected:
         FactorModel& m = r.model;
         m = starting_model(hooks, [&] { return init_ials(data.train, p); }, comm);
         m.params = to_record(p);
-        run_ials(m, data.train, p, comm, hooks.on_iteration);
+        run_ials(m, data.train, p, comm, iteration_hooks(hooks, p.iters));
         r.label = "ials (k=" + std::to_string(p.factors) + ", " + enum_name(p.confidence) + " confidence)";
         return r;
     }
