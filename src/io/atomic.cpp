@@ -24,7 +24,7 @@ void require_output_dir(const std::string& path) {
     if (fs::is_directory(p, ec)) DISTCF_THROW(InputError, "cannot write " + path + ": it is a directory");
 }
 
-AtomicOutput::AtomicOutput(const std::string& target, const Comm& comm) : target_(target), comm_(comm) {
+AtomicOutput::AtomicOutput(const std::string& target, const Comm& comm) : target_(target), comm_(Comm::view(comm.raw())) {
     // Rank 0 checks and names; the verdict is shared so every rank throws the same error.
     std::string error;
     if (comm.is_root()) {

@@ -41,7 +41,7 @@ IdMap read_ids(const h5::Location& loc, const std::string& name) {
 
 StoreWriter::StoreWriter(const std::string& path, const Comm& comm, const StoreHeader& header, std::int64_t mine_total,
                          const IdMap& users, const IdMap& items, bool has_time, bool has_split)
-    : comm_(comm), mine_total_(mine_total), has_time_(has_time), has_split_(has_split), single_(header.single_precision) {
+    : comm_(Comm::view(comm.raw())), mine_total_(mine_total), has_time_(has_time), has_split_(has_split), single_(header.single_precision) {
     if (users.size() != header.n_users || items.size() != header.n_items)
         DISTCF_THROW(InputError, "write_store: ID maps do not match n_users / n_items");
     if (comm.any(mine_total < 0)) DISTCF_THROW(InputError, "write_store: a negative number of ratings");

@@ -27,7 +27,7 @@ public:
 private:
     std::string target_;
     std::string temp_;
-    const Comm& comm_;
+    Comm comm_;  // a view: the caller's Comm may be a temporary (Comm::self())
     bool committed_ = false;
 };
 

@@ -96,7 +96,7 @@ public:
 
 private:
     void put(const RatingSlice& batch, bool collective);
-    const Comm& comm_;
+    Comm comm_;  // a view: the caller's Comm may be a temporary (Comm::self())
     std::unique_ptr<AtomicOutput> out_;
     std::unique_ptr<h5::File> file_;
     std::int64_t mine_total_ = 0, offset_ = 0, nnz_ = 0, written_ = 0, n_test_ = 0;

@@ -34,7 +34,7 @@ public:
     const Comm& comm() const noexcept { return comm_; }
 
 private:
-    const Comm& comm_;
+    Comm comm_;  // a view: the caller's Comm may be a temporary (Comm::self())
     GridShape shape_;
     int system_handle_ = -1, context_ = -1, my_row_ = -1, my_col_ = -1;
     std::vector<int> rank_of_;
