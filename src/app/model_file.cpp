@@ -1,6 +1,7 @@
 #include "distcf/app/model_file.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "distcf/error.hpp"
@@ -23,17 +24,28 @@ void write_seen(const h5::File& f, const Csr& by_user, std::int64_t n_users, con
 
 bool has_seen(const h5::File& f) { return f.exists("/seen/ptr"); }
 
-SeenItems read_seen(const h5::File& f, std::int64_t u0, std::int64_t u1) {
+SeenItems read_seen(const h5::File& f, std::int64_t u0, std::int64_t u1, std::int64_t n_items) {
     SeenItems s;
     s.row0 = u0;
     if (!has_seen(f)) {
         s.ptr.assign(static_cast<std::size_t>(u1 - u0) + 1, 0);
         return s;
     }
-    s.ptr = f.dataset("/seen/ptr").read_rows<std::int64_t>(u0, u1 - u0 + 1);
+    const auto fail = [&](const std::string& why) { DISTCF_THROW(InputError, f.file_path() + ": " + why); };
+    const h5::Dataset ptr = f.dataset("/seen/ptr"), items = f.dataset("/seen/items");
+    if (u1 + 1 > ptr.rows()) fail("/seen/ptr has " + std::to_string(ptr.rows()) + " entries, the model has more users");
+    s.ptr = ptr.read_rows<std::int64_t>(u0, u1 - u0 + 1);
+    for (std::size_t r = 0; r + 1 < s.ptr.size(); ++r)
+        if (s.ptr[r + 1] < s.ptr[r]) fail("/seen/ptr decreases at user " + std::to_string(u0 + static_cast<std::int64_t>(r)));
     const std::int64_t b = s.ptr.front();
-    s.items = f.dataset("/seen/items").read_rows<std::int32_t>(b, s.ptr.back() - b);
+    if (b < 0 || s.ptr.back() > items.rows()) fail("/seen/ptr points outside /seen/items");
+    s.items = items.read_rows<std::int32_t>(b, s.ptr.back() - b);
     for (auto& x : s.ptr) x -= b;
+    for (std::size_t r = 0; r + 1 < s.ptr.size(); ++r)
+        for (auto q = s.ptr[r]; q < s.ptr[r + 1]; ++q)
+            if (s.items[q] < 0 || s.items[q] >= n_items || (q > s.ptr[r] && s.items[q] <= s.items[q - 1]))
+                fail("/seen/items of user " + std::to_string(u0 + static_cast<std::int64_t>(r)) +
+                     " are not ascending item indices below n_items");
     return s;
 }
 
@@ -95,6 +107,39 @@ ParamRecord version1_params(const h5::Location& g, const std::string& method) {
         DISTCF_THROW(InputError, g.file_path() + ": model format_version 1 has no method '" + method + "'");
     }
     return r;
+}
+
+// Every array against the header, before anything uses them: a file edited or cut short must fail
+// here with a message naming what is wrong, never later with a wrong answer or a crash.
+void validate(const std::string& path, const FactorModel& m) {
+    const auto fail = [&](const std::string& why) { DISTCF_THROW(InputError, path + ": " + why); };
+    if (m.n_users < 0 || m.n_items < 0 || m.n_factors < 0)
+        fail("negative n_users, n_items or n_factors in /model");
+    if (!(std::isfinite(m.rating_min) && std::isfinite(m.rating_max) && m.rating_min < m.rating_max))
+        fail("/model rating_min " + std::to_string(m.rating_min) + " must be below rating_max " + std::to_string(m.rating_max));
+    if (!std::isfinite(m.mu) || !std::isfinite(m.global_mean)) fail("/model mu or global_mean is not finite");
+    if (!(std::isfinite(m.factor_scale) && m.factor_scale > 0)) fail("/model factor_scale must be a positive number");
+    const auto sized = [&](std::size_t have, std::int64_t want, const char* name, bool may_be_empty) {
+        if ((may_be_empty && have == 0) || static_cast<std::int64_t>(have) == want) return;
+        fail(std::string(name) + " has " + std::to_string(have) + " values, the header needs " + std::to_string(want));
+    };
+    sized(m.U.size(), m.n_users * m.n_factors, "/model/user_factors", false);
+    sized(m.V.size(), m.n_items * m.n_factors, "/model/item_factors", false);
+    sized(m.user_bias.size(), m.n_users, "/model/user_bias", true);
+    sized(m.item_bias.size(), m.n_items, "/model/item_bias", true);
+    sized(m.user_counts.size(), m.n_users, "/model/user_counts", false);
+    sized(m.item_counts.size(), m.n_items, "/model/item_counts", false);
+    const auto finite = [&](const std::vector<double>& v, const char* name) {
+        for (std::size_t e = 0; e < v.size(); ++e)
+            if (!std::isfinite(v[e])) fail(std::string(name) + " holds a value that is not finite (at " + std::to_string(e) + ")");
+    };
+    finite(m.U, "/model/user_factors");
+    finite(m.V, "/model/item_factors");
+    finite(m.user_bias, "/model/user_bias");
+    finite(m.item_bias, "/model/item_bias");
+    for (const auto* counts : {&m.user_counts, &m.item_counts})
+        for (auto c : *counts)
+            if (c < 0) fail(std::string(counts == &m.user_counts ? "/model/user_counts" : "/model/item_counts") + " holds a negative count");
 }
 
 }  // namespace
@@ -191,19 +236,17 @@ FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, 
     m.history.test_rmse = f.read_vector<double>("/history/test_rmse");
     m.history.seconds = f.read_vector<double>("/history/seconds");
     m.history.gflops = f.read_vector<double>("/history/gflops");
-    const auto rows_ok = [&](const std::vector<double>& v, std::int64_t n, int w) {
-        return v.empty() || static_cast<std::int64_t>(v.size()) == n * w;
-    };
-    if (!rows_ok(m.U, m.n_users, m.n_factors) || !rows_ok(m.V, m.n_items, m.n_factors) ||
-        !rows_ok(m.user_bias, m.n_users, 1) || !rows_ok(m.item_bias, m.n_items, 1))
-        DISTCF_THROW(InputError, path + ": inconsistent shapes in /model");
-    if (m.k_selected < 0 || m.k_selected > m.n_factors)
-        DISTCF_THROW(InputError, path + ": /model k_selected " + std::to_string(m.k_selected) + " is outside [0, " +
-                                     std::to_string(m.n_factors) + "]");
+    validate(path, m);
     if (f.exists("/state/names"))
         for (const auto& name : f.read_strings("/state/names")) m.state[name] = f.read_vector<double>("/state/" + name);
-    if (users) *users = read_ids(f, "/ids/users");
-    if (items) *items = read_ids(f, "/ids/items");
+    // The ID maps are read (and checked against the header) whether or not the caller wants them.
+    const IdMap u = read_ids(f, "/ids/users"), i = read_ids(f, "/ids/items");
+    if (u.size() != m.n_users || i.size() != m.n_items)
+        DISTCF_THROW(InputError, path + ": /ids/users has " + std::to_string(u.size()) + " IDs and /ids/items " +
+                                     std::to_string(i.size()) + ", the header says " + std::to_string(m.n_users) +
+                                     " users and " + std::to_string(m.n_items) + " items");
+    if (users) *users = u;
+    if (items) *items = i;
     return m;
 }
 

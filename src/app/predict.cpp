@@ -1,6 +1,9 @@
 #include "distcf/app/predict.hpp"
 
+#include <charconv>
 #include <cmath>
+#include <iostream>
+#include <optional>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -57,14 +60,15 @@ std::vector<TextPair> share(std::vector<TextPair> pairs, const Comm& comm) {
     return pairs;
 }
 
-// The grown user map keeps integer IDs integer when every new label is one.
+// The grown user map keeps integer IDs integer when every new label is one (its new users come
+// after the old ones: IdMap looks up any order).
 IdMap same_kind(const IdMap& old, const std::vector<std::string>& labels) {
     if (old.is_integer()) {
         std::vector<std::int64_t> ids;
         for (const auto& l : labels) {
-            char* end = nullptr;
-            const long long v = std::strtoll(l.c_str(), &end, 10);
-            if (l.empty() || *end != '\0') return IdMap::strings(labels);
+            std::int64_t v = 0;
+            const auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), v);
+            if (ec != std::errc() || end != l.data() + l.size()) return IdMap::strings(labels);
             ids.push_back(v);
         }
         return IdMap::integers(std::move(ids));
@@ -95,12 +99,16 @@ std::optional<UserScorer> ranking_scorer(const LoadedModel& lm, const RankBy& by
 
 PredictReport predict_file(const LoadedModel& lm, const std::string& pairs_path, const std::string& out_path,
                            const ColdStart& cold, const Comm& comm, bool with_sd) {
-    require_output_dir(out_path);
+    const bool to_stdout = out_path == "-";
+    if (!to_stdout) require_output_dir(out_path);
     const auto pairs = read_pairs_on_root(pairs_path, false, comm);
-    AtomicOutput out(out_path, comm);
+    std::optional<AtomicOutput> out;
+    if (!to_stdout) out.emplace(out_path, comm);
     PredictReport r;
     if (comm.is_root()) {
-        std::ofstream f(out.temp_path());
+        std::ofstream file;
+        if (!to_stdout) file.open(out->temp_path());
+        std::ostream& f = to_stdout ? std::cout : file;
         char buf[64];
         for (const auto& p : pairs) {
             const auto u = lm.users.find(p.user), i = lm.items.find(p.item);
@@ -117,10 +125,11 @@ PredictReport predict_file(const LoadedModel& lm, const std::string& pairs_path,
             }
             f << '\n';
         }
-        f.close();
-        if (!f) DISTCF_THROW(SystemError, "cannot write " + out.temp_path());
+        f.flush();
+        if (!to_stdout) file.close();
+        if (!f || (!to_stdout && !file)) DISTCF_THROW(SystemError, "cannot write " + (to_stdout ? std::string("standard output") : out->temp_path()));
     }
-    out.commit();
+    if (out) out->commit();
     r.pairs = comm.bcast_value(static_cast<std::int64_t>(pairs.size()));
     r.unknown_users = comm.bcast_value(r.unknown_users);
     r.unknown_items = comm.bcast_value(r.unknown_items);
@@ -176,7 +185,7 @@ RankingEvaluation evaluate_ranking(const LoadedModel& lm, const RatingSlice& s, 
     const h5::File f = h5::File::open(lm.path, comm);
     RankingEvaluation r;
     r.excluded_seen = has_seen(f);
-    const SeenItems seen = read_seen(f, part.begin(comm.rank()), part.end(comm.rank()));
+    const SeenItems seen = read_seen(f, part.begin(comm.rank()), part.end(comm.rank()), m.n_items);
     RatingSlice rel;
     for (std::int64_t k = 0; k < s.size(); ++k)
         if (s.user[k] >= 0 && s.item[k] >= 0 && s.value[k] >= relevant_from) rel.push(s.user[k], s.item[k], s.value[k]);
@@ -201,7 +210,7 @@ FoldInReport fold_in_file(const std::string& model_path, const std::string& rati
     SeenItems seen;
     {
         const h5::File in = h5::File::open(model_path, comm);
-        seen = read_seen(in, 0, m.n_users);
+        seen = read_seen(in, 0, m.n_users, m.n_items);
     }
     const auto pairs = share(read_pairs_on_root(ratings, true, comm), comm);
     std::vector<std::string> labels;
@@ -212,6 +221,18 @@ FoldInReport fold_in_file(const std::string& model_path, const std::string& rati
     std::map<std::string, std::int32_t> folded;
     FoldInReport rep;
     for (const auto& p : pairs) {
+        const auto at = [&](const std::string& why) { return ratings + ":" + std::to_string(p.line) + ": " + why; };
+        if (p.rating < m.rating_min || p.rating > m.rating_max) {
+            char range[96];
+            std::snprintf(range, sizeof range, "[%g, %g]", m.rating_min, m.rating_max);
+            DISTCF_THROW(InputError, at("rating " + std::to_string(p.rating) + " is outside the model's rating range " + range));
+        }
+        if (users.is_integer()) {  // an integer ID must fit, or two users would become one
+            std::int64_t v = 0;
+            const auto [end, ec] = std::from_chars(p.user.data(), p.user.data() + p.user.size(), v);
+            if (ec == std::errc::result_out_of_range)
+                DISTCF_THROW(InputError, at("user ID '" + p.user + "' does not fit a 64-bit integer"));
+        }
         const auto i = items.find(p.item);
         if (!i) {
             ++rep.unknown_items;

@@ -50,7 +50,7 @@ UserRecommendation recommend_user(const LoadedModel& lm, const std::string& user
         r.list = best_items(popularity_order(m), {}, top);
         return r;
     }
-    const SeenItems seen = read_seen(f, *u, *u + 1);
+    const SeenItems seen = read_seen(f, *u, *u + 1, m.n_items);
     r.ratings = m.user_counts[static_cast<std::size_t>(*u)];
     r.excluded = seen.ptr.back();
     if (cold_user(m, *u, cold)) {
@@ -78,7 +78,7 @@ AllUsersReport recommend_all_users(const LoadedModel& lm, const std::string& out
     {
         const h5::File f = h5::File::open(lm.path, comm);
         rep.has_seen = has_seen(f);
-        seen = read_seen(f, u0, u1);
+        seen = read_seen(f, u0, u1, m.n_items);
     }
     auto lists = top_n(m, u0, u1, seen, top, nullptr, scorer ? &*scorer : nullptr);
     if (scorer)

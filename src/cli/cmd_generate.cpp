@@ -2,6 +2,7 @@
 #include <ostream>
 
 #include "cli.hpp"
+#include "distcf/io/atomic.hpp"
 #include "distcf/app/generate_file.hpp"
 
 namespace distcf::cli {
@@ -16,6 +17,7 @@ struct GenerateArgs {
 };
 
 void run_generate(const GenerateArgs& a, Context& ctx) {
+    check_output(a.out, {});
     const bool single = a.precision == "single";
     const GenerateReport r = generate_to_file(a.p, a.out, a.compression, single, ctx.command_line, ctx.comm);
     print_generated(ctx.out, a.p, a.out, r, single);

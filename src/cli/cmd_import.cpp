@@ -55,6 +55,7 @@ void run_import(const ImportArgs& a, Context& ctx) {
     o.duplicates = parse_duplicate_policy(a.duplicates);
     o.validate();
     // Fail before parsing a large file when the output cannot be written.
+    check_output(a.out, {a.input});
     require_output_dir(a.out);
 
     // Text parsing is one stream: rank 0 parses, every rank takes part in the (collective) write.
@@ -72,7 +73,7 @@ void run_import(const ImportArgs& a, Context& ctx) {
     if (!error.empty()) throw InputError(error, __FILE__, __LINE__);
     const auto t1 = std::chrono::steady_clock::now();
 
-    // Share the header (ID maps too: writes are collective with identical metadata on every rank).
+    // Share the header: writes are collective with identical metadata on every rank.
     StoreHeader h;
     h.n_users = ctx.comm.bcast_value(data.users.size());
     h.n_items = ctx.comm.bcast_value(data.items.size());
@@ -82,10 +83,7 @@ void run_import(const ImportArgs& a, Context& ctx) {
     h.provenance = Provenance::now(ctx.command_line);
     h.text_attrs["source"] = a.input;
     h.text_attrs["source_format"] = a.format;
-    if (!ctx.comm.is_root()) {
-        data.users = IdMap::identity(h.n_users);
-        data.items = IdMap::identity(h.n_items);
-    }
+    // Only rank 0 parsed: the writer takes its ID maps on every rank.
     write_store(a.out, ctx.comm, h, data.ratings, data.users, data.items);
     const auto t2 = std::chrono::steady_clock::now();
     const std::int64_t nnz = ctx.comm.bcast_value(data.ratings.size());

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "distcf/io/atomic.hpp"
 #include "distcf/app/predict.hpp"
 
 namespace distcf::cli {
@@ -30,6 +31,7 @@ void add_rank_by_options(CLI::App* s, std::string& rank_by, double& z) {
 }
 
 void run_predict(const PredictArgs& a, Context& ctx) {
+    check_output(a.out, {a.model, a.pairs}, true);
     a.cold.validate();
     const LoadedModel m = LoadedModel::load(a.model, a.k, ctx.comm);
     const PredictReport r = predict_file(m, a.pairs, a.out, a.cold, ctx.comm, a.sd);
@@ -118,7 +120,8 @@ struct FoldinArgs {
 };
 
 void run_foldin(const FoldinArgs& a, Context& ctx) {
-    const std::string out = a.out.empty() ? a.model : a.out;
+    const std::string& out = a.out;
+    check_output(out, {a.model, a.ratings});
     const FoldInReport r = fold_in_file(a.model, a.ratings, out, ctx.command_line, ctx.comm);
     ctx.out << "fold-in: " << r.users << " users (" << r.added << " new, " << r.users - r.added << " re-solved) from "
             << r.ratings << " ratings; " << r.unknown_items << " ratings of unknown items skipped -> " << out << "\n";
@@ -140,7 +143,7 @@ void add_predict(CLI::App& app, Context& ctx, Registry& reg) {
     CLI::App* s = app.add_subcommand("predict", "Predict ratings for 'user item' pairs (external IDs)");
     s->add_option("--model", a->model, "model file")->required();
     s->add_option("--pairs", a->pairs, "text file: one 'user item' per line (spaces, tabs or commas; \"quoted\" IDs)")->required();
-    s->add_option("--out", a->out, "output TSV: user, item, prediction")->required();
+    s->add_option("--out", a->out, "output TSV: user, item, prediction ('-': standard output)")->required();
     s->add_option("--k", a->k, "use the first k factors (SVD models; default: the model's chosen k)");
     s->add_flag("--std", a->sd, "a fourth column: the posterior standard deviation of each predicted rating (bpmf models)");
     add_cold_options(s, a->cold);
@@ -152,7 +155,7 @@ void add_foldin(CLI::App& app, Context& ctx, Registry& reg) {
     CLI::App* s = app.add_subcommand("foldin", "Factors for new users from their ratings, against the fixed item factors");
     s->add_option("--model", a->model, "an ALS or implicit-ALS model")->required();
     s->add_option("--ratings", a->ratings, "text file: 'user item rating' per line (external IDs)")->required();
-    s->add_option("--out", a->out, "output model (default: rewrite --model)");
+    s->add_option("--out", a->out, "output model (a new file: the input model is never overwritten)")->required();
     reg.push_back({s, [a, &ctx] { run_foldin(*a, ctx); }});
 }
 

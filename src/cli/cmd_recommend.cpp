@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "cli.hpp"
+#include "distcf/io/atomic.hpp"
 #include "distcf/app/recommend.hpp"
 #include "distcf/error.hpp"
 #include "distcf/io/item_info.hpp"
@@ -59,6 +60,7 @@ void run_recommend(const RecommendArgs& a, Context& ctx) {
         return;
     }
     if (a.out.empty()) DISTCF_THROW(UsageError, "recommend --all-users: give --out RECS.h5");
+    check_output(a.out, {a.model});
     const AllUsersReport r = recommend_all_users(lm, a.out, a.top, a.cold, comm, RankBy{a.rank_by == "lcb", a.z});
     if (!r.has_seen) ctx.out << "note: " << a.model << " keeps no training items (/seen); nothing is excluded\n";
     ctx.out << "top " << r.top << " for all " << m.n_users << " users on " << comm.size() << " MPI rank" << (comm.size() > 1 ? "s" : "")

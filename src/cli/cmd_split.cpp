@@ -29,9 +29,10 @@ RatingSlice keep(const RatingSlice& s, const std::vector<std::uint8_t>& is_test,
 
 void run_split(const SplitArgs& a, Context& ctx) {
     a.split.validate();
+    check_output(a.out_train, {a.path});
+    check_output(a.out_test, {a.path, a.out_train});  // the two outputs must differ too
     require_output_dir(a.out_train);
     require_output_dir(a.out_test);
-    if (a.out_train == a.out_test) DISTCF_THROW(InputError, "--out-train and --out-test must differ");
     StoreInfo info;
     const RatingSlice s = read_user_aligned_slice(a.path, ctx.comm, Subset::All, &info);
     const auto is_test = choose_test(s, a.split, ctx.comm);

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "cli.hpp"
+#include "distcf/io/atomic.hpp"
 #include "distcf/app/results_file.hpp"
 #include "distcf/app/study.hpp"
 #include "distcf/io/item_info.hpp"
@@ -67,6 +68,7 @@ void print_recommendations(std::ostream& o, const StudyResult& s, int top, const
 void run(StudyArgs& a, Context& ctx) {
     auto& o = ctx.out;
     a.study.command_line = ctx.command_line;
+    check_output(a.study.out, {a.study.data});
     const auto info = a.titles.empty() ? std::map<std::string, ItemInfo>{} : read_item_info(a.titles);
     const StudyResult s = run_study(a.study, ctx.comm, [&](const std::string& line) { o << line << "\n"; });
     o << "data: " << s.data_path << ": " << s.nnz_train << " training ratings, " << s.n_users << " users, " << s.n_items

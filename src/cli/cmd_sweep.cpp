@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "cli.hpp"
+#include "distcf/io/atomic.hpp"
 #include "distcf/app/model_file.hpp"
 #include "distcf/app/results_file.hpp"
 #include "distcf/app/train.hpp"
@@ -88,6 +89,7 @@ void run_density_sweep(SweepArgs& a, Context& ctx) {
 void run_sweep(SweepArgs& a, Context& ctx) {
     const Comm& comm = ctx.comm;
     auto& o = ctx.out;
+    check_output(a.out, {a.train, a.data.test_path});
     require_output_dir(a.out);
     apply_choices(a);
     const bool implicit = a.sweep.method == "ials", bayes = a.sweep.method == "bpmf";

@@ -215,6 +215,7 @@ void print_iteration(std::ostream& o, const IterationReport& r, bool first) {
 void run_train(TrainArgs& a, Context& ctx) {
     const Comm& comm = ctx.comm;
     auto& o = ctx.out;
+    check_output(a.out, {a.train, a.data.test_path, a.init});
     require_output_dir(a.out);
     const Method& method = find_method(a.method);
     const ParamRecord params = params_from_options(a, method);

@@ -11,6 +11,13 @@ IdMap IdMap::integers(std::vector<std::int64_t> ids) {
     IdMap m;
     m.integer_ = true;
     m.ints_ = std::move(ids);
+    m.sorted_ = std::is_sorted(m.ints_.begin(), m.ints_.end());
+    if (m.sorted_) {
+        const auto dup = std::adjacent_find(m.ints_.begin(), m.ints_.end());
+        if (dup != m.ints_.end()) DISTCF_THROW(InputError, "IDs: '" + std::to_string(*dup) + "' appears twice");
+    } else {
+        m.build_index();  // checks for duplicates too
+    }
     return m;
 }
 
@@ -18,6 +25,12 @@ IdMap IdMap::strings(std::vector<std::string> ids) {
     IdMap m;
     m.integer_ = false;
     m.strs_ = std::move(ids);
+    if (std::is_sorted(m.strs_.begin(), m.strs_.end())) {  // imported stores: no index needed to check
+        const auto dup = std::adjacent_find(m.strs_.begin(), m.strs_.end());
+        if (dup != m.strs_.end()) DISTCF_THROW(InputError, "IDs: '" + *dup + "' appears twice");
+    } else {
+        m.build_index();
+    }
     return m;
 }
 
@@ -25,6 +38,24 @@ IdMap IdMap::identity(std::int64_t n) {
     std::vector<std::int64_t> v(static_cast<std::size_t>(n));
     std::iota(v.begin(), v.end(), std::int64_t{0});
     return integers(std::move(v));
+}
+
+std::uint64_t IdMap::digest() const {
+    std::uint64_t h = 1469598103934665603ULL ^ (integer_ ? 1 : 2);  // FNV-1a over the IDs
+    const auto mix = [&](const void* p, std::size_t n) {
+        const auto* b = static_cast<const unsigned char*>(p);
+        for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ULL;
+    };
+    if (integer_) {
+        mix(ints_.data(), ints_.size() * sizeof(std::int64_t));
+    } else {
+        for (const auto& s : strs_) {
+            const std::uint64_t n = s.size();
+            mix(&n, sizeof n);
+            mix(s.data(), s.size());
+        }
+    }
+    return h;
 }
 
 std::string IdMap::label(std::int64_t i) const {
@@ -35,7 +66,12 @@ std::string IdMap::label(std::int64_t i) const {
 void IdMap::build_index() const {
     if (!index_.empty() || size() == 0) return;
     index_.reserve(static_cast<std::size_t>(size()));
-    for (std::int64_t i = 0; i < size(); ++i) index_.emplace(label(i), i);
+    for (std::int64_t i = 0; i < size(); ++i)
+        if (!index_.emplace(label(i), i).second) {
+            const std::string id = label(i);
+            index_.clear();
+            DISTCF_THROW(InputError, "IDs: '" + id + "' appears twice");
+        }
 }
 
 std::optional<std::int64_t> IdMap::find(const std::string& external) const {
@@ -48,6 +84,12 @@ std::optional<std::int64_t> IdMap::find(const std::string& external) const {
             if (pos != external.size()) return std::nullopt;
         } catch (...) {
             return std::nullopt;
+        }
+        if (!sorted_) {  // a model grown by fold-in keeps its new users at the end
+            build_index();
+            const auto h = index_.find(std::to_string(v));
+            if (h == index_.end()) return std::nullopt;
+            return h->second;
         }
         auto it = std::lower_bound(ints_.begin(), ints_.end(), v);
         if (it != ints_.end() && *it == v) return it - ints_.begin();

@@ -24,12 +24,43 @@ void require_output_dir(const std::string& path) {
     if (fs::is_directory(p, ec)) DISTCF_THROW(InputError, "cannot write " + path + ": it is a directory");
 }
 
+void check_output(const std::string& out, const std::vector<std::string>& inputs, bool text) {
+    if (out == "-") {
+        if (!text) DISTCF_THROW(UsageError, "'-' (standard output) is for text outputs; this output is HDF5: name a file");
+        return;
+    }
+    std::error_code ec;
+    const fs::file_status st = fs::symlink_status(out, ec);
+    if (fs::exists(st) && !fs::is_regular_file(st))
+        DISTCF_THROW(UsageError, out + ": not a regular file (a " +
+                                     std::string(fs::is_symlink(st) ? "symbolic link" : fs::is_directory(st) ? "directory" : "special file") +
+                                     "); refusing to replace it");
+    for (const auto& in : inputs) {
+        if (in.empty() || in == "-") continue;
+        const bool same = fs::exists(out, ec) && fs::exists(in, ec) ? fs::equivalent(out, in, ec)
+                                                                    : fs::weakly_canonical(out, ec) == fs::weakly_canonical(in, ec);
+        if (same) DISTCF_THROW(UsageError, out + " is also an input of this command: writing it would destroy the input");
+    }
+}
+
+void require_regular_input(const std::string& path) {
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (!fs::exists(st)) DISTCF_THROW(InputError, path + ": does not exist");
+    if (fs::is_directory(st)) DISTCF_THROW(InputError, path + ": is a directory, not a file");
+    if (!fs::is_regular_file(st)) DISTCF_THROW(InputError, path + ": not a regular file");
+}
+
 AtomicOutput::AtomicOutput(const std::string& target, const Comm& comm) : target_(target), comm_(Comm::view(comm.raw())) {
     // Rank 0 checks and names; the verdict is shared so every rank throws the same error.
     std::string error;
     if (comm.is_root()) {
         try {
             require_output_dir(target);
+            std::error_code ec;
+            const fs::file_status st = fs::symlink_status(target, ec);
+            if (fs::exists(st) && !fs::is_regular_file(st))  // only a regular file is ever replaced
+                DISTCF_THROW(InputError, target + ": not a regular file; refusing to replace it");
             const fs::path p(target);
             const auto tag = std::to_string(::getpid()) + "-" +
                              std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);

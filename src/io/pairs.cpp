@@ -1,15 +1,27 @@
 #include "distcf/io/pairs.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 
 #include "distcf/error.hpp"
+#include "distcf/io/atomic.hpp"
 #include "distcf/io/delimited.hpp"
 
 namespace distcf {
 
+namespace {
+bool is_number(std::string_view s) {
+    const std::string t(s);
+    char* end = nullptr;
+    std::strtod(t.c_str(), &end);
+    return !t.empty() && end != t.c_str() && *end == '\0';
+}
+}  // namespace
+
 std::vector<TextPair> read_pairs(const std::string& path, bool with_rating) {
+    require_regular_input(path);
     std::ifstream in(path);
     if (!in) DISTCF_THROW(InputError, path + ": cannot open (no such file or not readable)");
     std::vector<TextPair> pairs;
@@ -22,15 +34,15 @@ std::vector<TextPair> read_pairs(const std::string& path, bool with_rating) {
         if (!splitter.split(line, f, error, need)) DISTCF_THROW(InputError, at(error));
         if (f.empty()) continue;
         if (f.size() < need) DISTCF_THROW(InputError, at(std::string("expected '") + (with_rating ? "user item rating" : "user item") + "'"));
-        TextPair p{std::string(f[0]), std::string(f[1]), 0.0};
+        // A header names its columns: no field of it is a number.
+        if (no == 1 && std::none_of(f.begin(), f.end(), is_number)) continue;
+        TextPair p{std::string(f[0]), std::string(f[1]), 0.0, no};
         if (with_rating) {
             const std::string text(f[2]);
             char* end = nullptr;
             p.rating = std::strtod(text.c_str(), &end);
-            if (end == text.c_str() || *end || !std::isfinite(p.rating)) {
-                if (no == 1) continue;  // a header line
-                DISTCF_THROW(InputError, at("rating is not a number: '" + text + "'"));
-            }
+            if (end == text.c_str() || *end) DISTCF_THROW(InputError, at("rating is not a number: '" + text + "'"));
+            if (!std::isfinite(p.rating)) DISTCF_THROW(InputError, at("rating is not finite: '" + text + "'"));
         }
         pairs.push_back(std::move(p));
     }

@@ -28,9 +28,39 @@ void Provenance::write(const h5::Location& loc) const {
     loc.set_attr("created", created);
 }
 
+IdMap share_ids(const IdMap& ids, const Comm& comm) {
+    if (comm.size() == 1) return ids;
+    const std::uint64_t root_digest = comm.bcast_value(ids.digest());
+    if (!comm.any(ids.digest() != root_digest)) return ids;
+    int integer = comm.bcast_value(ids.is_integer() ? 1 : 0);
+    if (integer) {
+        std::vector<std::int64_t> v = ids.ints();
+        comm.bcast(v);
+        return IdMap::integers(std::move(v));
+    }
+    std::vector<std::int64_t> lengths;
+    std::string text;
+    if (comm.is_root())
+        for (const auto& s : ids.strs()) {
+            lengths.push_back(static_cast<std::int64_t>(s.size()));
+            text += s;
+        }
+    comm.bcast(lengths);
+    comm.bcast(text);
+    std::vector<std::string> strs;
+    strs.reserve(lengths.size());
+    std::size_t at = 0;
+    for (auto n : lengths) {
+        strs.push_back(text.substr(at, static_cast<std::size_t>(n)));
+        at += static_cast<std::size_t>(n);
+    }
+    return IdMap::strings(std::move(strs));
+}
+
 void write_ids(const h5::Location& loc, const std::string& name, const IdMap& ids) {
-    if (ids.is_integer()) loc.write_vector(name, ids.ints());
-    else loc.write_strings(name, ids.strs());
+    const IdMap shared = share_ids(ids, loc.comm());
+    if (shared.is_integer()) loc.write_vector(name, shared.ints());
+    else loc.write_strings(name, shared.strs());
 }
 
 IdMap read_ids(const h5::Location& loc, const std::string& name) {
@@ -42,7 +72,9 @@ IdMap read_ids(const h5::Location& loc, const std::string& name) {
 StoreWriter::StoreWriter(const std::string& path, const Comm& comm, const StoreHeader& header, std::int64_t mine_total,
                          const IdMap& users, const IdMap& items, bool has_time, bool has_split)
     : comm_(Comm::view(comm.raw())), mine_total_(mine_total), has_time_(has_time), has_split_(has_split), single_(header.single_precision) {
-    if (users.size() != header.n_users || items.size() != header.n_items)
+    // Rank 0's ID maps (a rank that parsed nothing has none): written collectively, they must agree.
+    const IdMap shared_users = share_ids(users, comm), shared_items = share_ids(items, comm);
+    if (comm.any(shared_users.size() != header.n_users || shared_items.size() != header.n_items))
         DISTCF_THROW(InputError, "write_store: ID maps do not match n_users / n_items");
     if (comm.any(mine_total < 0)) DISTCF_THROW(InputError, "write_store: a negative number of ratings");
     offset_ = comm.exscan_sum(mine_total);
@@ -70,8 +102,8 @@ StoreWriter::StoreWriter(const std::string& path, const Comm& comm, const StoreH
     else f.create_dataset<double>("/ratings/value", nnz_, 0, layout);
     if (has_time) f.create_dataset<std::int64_t>("/ratings/time", nnz_, 0, layout);
     if (has_split) f.create_dataset<std::uint8_t>("/split/is_test", nnz_, 0, layout);
-    write_ids(f, "/ids/users", users);
-    write_ids(f, "/ids/items", items);
+    write_ids(f, "/ids/users", shared_users);
+    write_ids(f, "/ids/items", shared_items);
 }
 
 StoreWriter::~StoreWriter() = default;  // the file closes first, then an uncommitted output is removed

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "distcf/error.hpp"
+#include "distcf/io/atomic.hpp"
 #include "distcf/io/delimited.hpp"
 
 namespace distcf {
@@ -178,6 +179,7 @@ public:
     }
 
     ImportedRatings run() {
+        require_regular_input(path_);
         std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path_.c_str(), "rb"), &std::fclose);
         if (!f) DISTCF_THROW(InputError, path_ + ": cannot open (no such file or not readable)");
         std::vector<char> buf(o_.block_bytes);

@@ -24,8 +24,9 @@ constexpr std::int64_t kModelFormatVersion = 2;
 /// Writes every rank's training rows (CSR by user, rows contiguous and in rank order) into the
 /// model file as /seen/{ptr, items}. Collective.
 void write_seen(const h5::File& f, const Csr& by_user, std::int64_t n_users, const Comm& comm);
-/// Reads users [u0, u1) of /seen (each rank its own range). Collective. Empty when the file has none.
-SeenItems read_seen(const h5::File& f, std::int64_t u0, std::int64_t u1);
+/// Reads users [u0, u1) of /seen (each rank its own range), checked: offsets non-decreasing and
+/// within /seen/items, items ascending indices below n_items. Collective. Empty when the file has none.
+SeenItems read_seen(const h5::File& f, std::int64_t u0, std::int64_t u1, std::int64_t n_items);
 /// Whether the model file keeps the training items (/seen).
 bool has_seen(const h5::File& f);
 

@@ -13,7 +13,9 @@
 namespace distcf {
 
 /// External IDs of users or items: dense index i <-> external ID. Integer IDs (MovieLens) are kept
-/// as integers; anything else as strings. Index order is ascending external ID (numeric for integers).
+/// as integers; anything else as strings. Imported stores keep ascending external IDs (numeric for
+/// integers); a model grown by fold-in appends its new users, so any order is looked up correctly.
+/// An ID that appears twice is refused (two users would become one).
 class IdMap {
 public:
     IdMap() = default;
@@ -30,6 +32,8 @@ public:
     std::optional<std::int64_t> find(const std::string& external) const;
     const std::vector<std::int64_t>& ints() const noexcept { return ints_; }
     const std::vector<std::string>& strs() const noexcept { return strs_; }
+    /// A 64-bit digest of the IDs (kind, order and text), to compare maps across ranks cheaply.
+    std::uint64_t digest() const;
     friend bool operator==(const IdMap& a, const IdMap& b) {
         return a.integer_ == b.integer_ && a.ints_ == b.ints_ && a.strs_ == b.strs_;
     }
@@ -37,6 +41,7 @@ public:
 private:
     void build_index() const;
     bool integer_ = true;
+    bool sorted_ = true;  // integers in ascending order: binary search, no index
     std::vector<std::int64_t> ints_;
     std::vector<std::string> strs_;
     mutable std::unordered_map<std::string, std::int64_t> index_;  // built on first find()

@@ -4,6 +4,7 @@
 /// on success, so that a failed run never leaves a half-written output behind.
 
 #include <string>
+#include <vector>
 
 #include "distcf/mpi/comm.hpp"
 
@@ -33,5 +34,15 @@ private:
 
 /// Throws InputError unless the directory that would hold `path` exists.
 void require_output_dir(const std::string& path);
+
+/// The one output policy, checked before any work: `out` may not be one of the command's `inputs`
+/// (the same file under any name), and an existing `out` must be a regular file -- a directory,
+/// FIFO, device or symbolic link is never replaced. "-" means standard output and is accepted
+/// only for text outputs (`text`). Throws UsageError naming the path.
+void check_output(const std::string& out, const std::vector<std::string>& inputs, bool text = false);
+
+/// Throws InputError unless `path` names a regular file (or a link to one) that exists: a
+/// directory given as an input file is refused, not read as empty.
+void require_regular_input(const std::string& path);
 
 }  // namespace distcf

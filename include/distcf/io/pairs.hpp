@@ -4,6 +4,7 @@
 /// what predict, evaluate and fold-in read. Fields are separated by spaces, tabs or commas and
 /// may be quoted (RFC 4180; io/delimited.hpp).
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,12 @@ namespace distcf {
 struct TextPair {
     std::string user, item;
     double rating = 0;
+    std::int64_t line = 0;  ///< where it was read, for messages
 };
 
-/// Reads every pair of `path`. With ratings, a first line whose rating is not a number is taken
-/// for a header and skipped. Throws InputError "FILE:LINE: reason" on a bad line.
+/// Reads every pair of `path`. A first line none of whose fields is a number is a header and is
+/// skipped. Throws InputError "FILE:LINE: reason" on a bad line, and for a path that is not a
+/// regular file (a directory, say).
 std::vector<TextPair> read_pairs(const std::string& path, bool with_rating);
 
 }  // namespace distcf

@@ -126,7 +126,11 @@ RatingSlice read_user_aligned_slice(const std::string& path, const Comm& comm, S
 std::pair<IdMap, IdMap> read_id_maps(const std::string& path, const Comm& comm);
 
 /// Writes an IdMap as /ids/<name> (int64 or fixed-length strings). Collective.
+/// Writes an ID map (collective). Rank 0's map is what is written: a rank whose map differs (one
+/// that parsed nothing, say) takes rank 0's, so every rank writes the same dataset.
 void write_ids(const h5::Location& loc, const std::string& name, const IdMap& ids);
+/// Rank 0's ID map on every rank; cheap (a digest) when they already agree. Collective.
+IdMap share_ids(const IdMap& ids, const Comm& comm);
 IdMap read_ids(const h5::Location& loc, const std::string& name);
 
 /// Partitioned read: the slice, then ratings sent to their owners (Alltoallv) as CSR by user and

@@ -1,0 +1,186 @@
+// Issue 17's defects, one test each: malformed inputs give one clean error, nothing is corrupted,
+// nothing crashes or hangs, and no output destroys an input.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "distcf/io/h5.hpp"
+#include "distcf/io/store.hpp"
+#include "helpers.hpp"
+
+using namespace distcf;
+using distcf::test::program;
+using distcf::test::run;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A small ALS model trained on a generated set, in `d`.
+std::string small_model(const test::TempDir& d, const std::string& name = "m.h5") {
+    EXPECT_EQ(run(program() + " generate --users 60 --items 40 --density 0.3 --test-fraction 0.2 --out " + d.file("g.h5")).code, 0);
+    EXPECT_EQ(run(program() + " train --factors 8 --iters 3 --train " + d.file("g.h5") + " --out " + d.file(name)).code, 0);
+    return d.file(name);
+}
+
+// A copy of `model` with `edit` applied to its HDF5 file.
+std::string edited_copy(const test::TempDir& d, const std::string& model, const std::string& name,
+                        const std::function<void(h5::File&)>& edit) {
+    const std::string out = d.file(name);
+    fs::copy_file(model, out, fs::copy_options::overwrite_existing);
+    h5::File f = h5::File::open(out, Comm::self(), true);
+    edit(f);
+    f.close();
+    return out;
+}
+
+bool leaves_no_temporaries(const test::TempDir& d) {
+    for (const auto& e : fs::directory_iterator(d.path()))
+        if (e.path().filename().string().find(".tmp") != std::string::npos) return false;
+    return true;
+}
+
+}  // namespace
+
+// 1. String IDs at 2 ranks: non-root ranks wrote integer identity maps, a different dataset per rank.
+TEST(Hardening, StringIdsImportIntactOnTwoRanks) {
+    test::TempDir d;
+    test::write_text(d.file("r.csv"), "1,10,3\nabc,10,4\n2,xyz,5\n");
+    const auto r = run(program(2) + " import --format csv --input " + d.file("r.csv") + " --out " + d.file("r.h5"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto [users, items] = read_id_maps(d.file("r.h5"), Comm::self());
+    ASSERT_FALSE(users.is_integer());
+    EXPECT_EQ(users.strs(), (std::vector<std::string>{"1", "2", "abc"}));
+    EXPECT_EQ(items.strs(), (std::vector<std::string>{"10", "xyz"}));
+    // Many string IDs at 2 ranks (this hung in H5Fclose).
+    std::string text;
+    for (int i = 0; i < 3000; ++i) text += "AP8IX4EA" + std::to_string(i) + ",B88762" + std::to_string(i % 97) + ",1\n";
+    test::write_text(d.file("many.csv"), text);
+    const auto m = run("timeout 60 " + program(2) + " import --format csv --input " + d.file("many.csv") + " --out " + d.file("many.h5"));
+    ASSERT_EQ(m.code, 0) << m.err;
+    EXPECT_EQ(read_id_maps(d.file("many.h5"), Comm::self()).first.size(), 3000);
+}
+
+// 2. An empty /model/user_factors with n_factors 8 was accepted, then dereferenced.
+TEST(Hardening, AModelWithoutItsFactorsIsRefusedNotDereferenced) {
+    test::TempDir d;
+    const std::string m = small_model(d);
+    const std::string bad = edited_copy(d, m, "bad.h5", [](h5::File& f) {
+        H5Ldelete(f.id(), "/model/user_factors", H5P_DEFAULT);
+        f.write_vector("/model/user_factors", std::vector<double>{}, 8);
+    });
+    test::write_text(d.file("pairs.txt"), "0 1\n");
+    const auto r = run(program() + " predict --model " + bad + " --pairs " + d.file("pairs.txt") + " --out " + d.file("p.tsv"));
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("user_factors"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(d.file("p.tsv")));
+    EXPECT_TRUE(leaves_no_temporaries(d));
+}
+
+// 3. Arrays not checked against the header.
+TEST(Hardening, ModelArraysAreCheckedAgainstTheHeader) {
+    test::TempDir d;
+    const std::string m = small_model(d);
+    test::write_text(d.file("pairs.txt"), "0 1\n");
+    const auto refused = [&](const std::string& file, const std::string& why, const std::string& extra = "") {
+        const auto r = run(program() + " predict --model " + file + " --pairs " + d.file("pairs.txt") + " --out " +
+                           d.file("p.tsv") + extra);
+        EXPECT_EQ(r.code, 1) << file << ": " << r.err;
+        EXPECT_NE(r.err.find(why), std::string::npos) << file << ": " << r.err;
+    };
+    refused(edited_copy(d, m, "counts.h5", [](h5::File& f) {
+                H5Ldelete(f.id(), "/model/user_counts", H5P_DEFAULT);
+                f.write_vector("/model/user_counts", std::vector<std::int64_t>{1, 2});
+            }),
+            "user_counts", " --cold-start fallback");
+    refused(edited_copy(d, m, "ids.h5", [](h5::File& f) {
+                H5Ldelete(f.id(), "/ids/users", H5P_DEFAULT);
+                std::vector<std::int64_t> ids(100);
+                for (int i = 0; i < 100; ++i) ids[i] = i;
+                f.write_vector("/ids/users", ids);
+            }),
+            "/ids/users");
+    refused(edited_copy(d, m, "range.h5", [](h5::File& f) { f.group("/model").set_attr("rating_min", 9.0); }), "rating_min");
+    const std::string seen = edited_copy(d, m, "seen.h5", [](h5::File& f) {
+        auto ptr = f.read_vector<std::int64_t>("/seen/ptr");
+        std::swap(ptr[3], ptr[10]);
+        H5Ldelete(f.id(), "/seen/ptr", H5P_DEFAULT);
+        f.write_vector("/seen/ptr", ptr);
+    });
+    test::write_text(d.file("f.txt"), "5000 2 5\n");
+    const auto r = run(program() + " foldin --model " + seen + " --ratings " + d.file("f.txt") + " --out " + d.file("f.h5"));
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("/seen/ptr"), std::string::npos) << r.err;
+}
+
+// 4. Fold-in appended new IDs unsorted and then could not find them; IDs past int64 merged users.
+TEST(Hardening, FoldedInUsersCanBeFoundAndBadRatingsAreRefused) {
+    test::TempDir d;
+    const std::string m = small_model(d);
+    test::write_text(d.file("f.txt"), "5000 2 5\n0 3 4\n2000 1 3\n");
+    const auto f = run(program() + " foldin --model " + m + " --ratings " + d.file("f.txt") + " --out " + d.file("f.h5"));
+    ASSERT_EQ(f.code, 0) << f.err;
+    for (const char* u : {"5000", "0", "2000"}) {
+        const auto r = run(program() + " recommend --model " + d.file("f.h5") + " --user " + u + " --top 3");
+        EXPECT_EQ(r.code, 0) << r.err;
+        EXPECT_EQ(r.out.find("not in the model"), std::string::npos) << u << ": " << r.out;
+    }
+    const auto bad = [&](const std::string& text, const std::string& why) {
+        test::write_text(d.file("b.txt"), text);
+        const auto r = run(program() + " foldin --model " + m + " --ratings " + d.file("b.txt") + " --out " + d.file("b.h5"));
+        EXPECT_NE(r.code, 0) << text;
+        EXPECT_NE(r.err.find(why), std::string::npos) << text << ": " << r.err;
+        EXPECT_FALSE(fs::exists(d.file("b.h5")));
+    };
+    bad("99999999999999999999 2 5\n", "does not fit a 64-bit integer");
+    bad("7000 2 1e308\n", "outside the model's rating range");
+    bad("7000 2 x\n7001 2 4\n", ":1: rating is not a number");
+    // With no --out, fold-in does not overwrite its input.
+    test::write_text(d.file("ok.txt"), "7000 2 5\n");
+    const auto same = run(program() + " foldin --model " + m + " --ratings " + d.file("ok.txt"));
+    EXPECT_EQ(same.code, 2) << same.err;
+}
+
+// 7. An output that is an input, or not a regular file.
+TEST(Hardening, AnOutputThatIsAnInputOrNotARegularFileIsRefused) {
+    test::TempDir d;
+    const std::string m = small_model(d);
+    const auto before = fs::file_size(d.file("g.h5"));
+    const auto refused = [&](const std::string& args, const std::string& why) {
+        const auto r = run(program() + " " + args);
+        EXPECT_EQ(r.code, 2) << args << ": " << r.err;
+        EXPECT_NE(r.err.find(why), std::string::npos) << args << ": " << r.err;
+    };
+    refused("train --factors 4 --iters 1 --train " + d.file("g.h5") + " --out " + d.file("g.h5"), "is also an input");
+    refused("predict --model " + m + " --pairs " + d.file("g.h5") + " --out " + m, "is also an input");
+    refused("split " + d.file("g.h5") + " --out-train " + d.file("g.h5") + " --out-test " + d.file("t.h5"), "is also an input");
+    test::write_text(d.file("r.csv"), "1,2,3\n");
+    refused("import --input " + d.file("r.csv") + " --out " + d.file("r.csv"), "is also an input");
+    EXPECT_EQ(fs::file_size(d.file("g.h5")), before);
+    EXPECT_EQ(test::read_text(d.file("r.csv")), "1,2,3\n");
+    ASSERT_EQ(::mkfifo(d.file("fifo").c_str(), 0600), 0);
+    refused("train --factors 4 --iters 1 --train " + d.file("g.h5") + " --out " + d.file("fifo"), "not a regular file");
+    fs::create_symlink(d.file("elsewhere.h5"), d.file("link.h5"));
+    refused("train --factors 4 --iters 1 --train " + d.file("g.h5") + " --out " + d.file("link.h5"), "not a regular file");
+    // '-' is standard output for text outputs.
+    test::write_text(d.file("pairs.txt"), "0 1\n");
+    const auto out = run(program() + " predict --model " + m + " --pairs " + d.file("pairs.txt") + " --out -");
+    ASSERT_EQ(out.code, 0) << out.err;
+    EXPECT_EQ(out.out.substr(0, 4), "0\t1\t");
+    EXPECT_FALSE(fs::exists("-"));
+}
+
+// 8. A directory given as a text input was read as an empty file.
+TEST(Hardening, ADirectoryAsATextInputIsRefused) {
+    test::TempDir d;
+    const std::string m = small_model(d);
+    fs::create_directory(d.file("dir"));
+    const auto p = run(program() + " predict --model " + m + " --pairs " + d.file("dir") + " --out " + d.file("p.tsv"));
+    EXPECT_EQ(p.code, 1);
+    EXPECT_NE(p.err.find("is a directory"), std::string::npos) << p.err;
+    const auto f = run(program() + " foldin --model " + m + " --ratings " + d.file("dir") + " --out " + d.file("f.h5"));
+    EXPECT_EQ(f.code, 1);
+    EXPECT_NE(f.err.find("is a directory"), std::string::npos) << f.err;
+}
