@@ -207,13 +207,19 @@ FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, 
     FactorModel m;
     const auto g = f.group("/model");
     m.method = g.attr_string("method");
+    // Checked before the narrowing casts below (2^32 + 8 must not read as 8).
+    const auto small = [&](const char* name) {
+        const std::int64_t v = g.attr_int(name);
+        if (v < 0 || v > 1 << 20) DISTCF_THROW(InputError, path + ": /model " + std::string(name) + " = " + std::to_string(v) + " is out of range");
+        return static_cast<int>(v);
+    };
     if (version == 1) {
-        m.n_factors = static_cast<int>(g.attr_int("rank"));
+        m.n_factors = small("rank");
         m.params = version1_params(g, m.method);
         if (g.has_attr("param_k_selected")) m.k_selected = static_cast<int>(g.attr_double("param_k_selected"));
     } else {
-        m.n_factors = static_cast<int>(g.attr_int("n_factors"));
-        m.k_selected = static_cast<int>(g.attr_int("k_selected"));
+        m.n_factors = small("n_factors");
+        m.k_selected = small("k_selected");
         m.factor_scale = g.attr_double("factor_scale");
         for (const auto& name : g.attr_names())
             if (name.rfind("param_", 0) == 0) m.params.set(name.substr(6), read_param(g, name));

@@ -1,5 +1,7 @@
 #include "distcf/io/h5.hpp"
 
+#include "distcf/util/resources.hpp"
+
 #include <exception>
 
 #include <algorithm>
@@ -325,6 +327,20 @@ Dataset::Dataset(Handle h, std::string name, const Location& loc)
     hsize_t d[2] = {0, 0};
     DISTCF_H5(H5Sget_simple_extent_dims(space.id(), d, nullptr), "H5Sget_simple_extent_dims");
     dims_.assign(d, d + nd);
+}
+
+std::size_t Dataset::elements_to_read(std::int64_t nrows, std::size_t element_bytes) const {
+    const std::int64_t width = std::max<std::int64_t>(cols(), 1);
+    if (nrows < 0 || nrows > rows()) DISTCF_THROW(H5Error, file_ + ": " + name_ + ": rows outside the dataset");
+    std::int64_t n = 0, bytes = 0;
+    if (__builtin_mul_overflow(nrows, width, &n) || __builtin_mul_overflow(n, static_cast<std::int64_t>(element_bytes), &bytes))
+        DISTCF_THROW(InputError, file_ + ": " + name_ + " claims " + std::to_string(nrows) + " x " + std::to_string(width) +
+                                     " elements: more than any memory holds");
+    const std::int64_t avail = available_memory_bytes();
+    if (avail > 0 && bytes > avail)
+        DISTCF_THROW(InputError, file_ + ": reading " + name_ + " needs " + std::to_string(bytes >> 20) + " MiB, more than the " +
+                                     std::to_string(avail >> 20) + " MiB of memory available");
+    return static_cast<std::size_t>(n);
 }
 
 hid_t Dataset::type_class() const {

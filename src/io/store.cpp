@@ -1,5 +1,9 @@
 #include "distcf/io/store.hpp"
 
+#include <cmath>
+
+#include "distcf/util/resources.hpp"
+
 #include <chrono>
 #include <ctime>
 
@@ -188,6 +192,14 @@ StoreInfo read_store_info(const std::string& path, const Comm& comm) {
         DISTCF_THROW(InputError, path + ": inconsistent shapes (negative or oversized n_users / n_items / nnz)");
     if (!(info.rating_min <= info.rating_max))
         DISTCF_THROW(InputError, path + ": rating_min > rating_max");
+    // Every command keeps a few per-user and per-item arrays (counts, offsets, biases): a header
+    // claiming more rows than memory holds fails here, not in the OOM killer.
+    const std::int64_t avail = available_memory_bytes(), per_row_bytes = 32;
+    if (avail > 0 && (info.n_users + info.n_items) * per_row_bytes > avail)
+        DISTCF_THROW(InputError, path + ": " + std::to_string(info.n_users) + " users and " + std::to_string(info.n_items) +
+                                     " items need " + std::to_string(((info.n_users + info.n_items) * per_row_bytes) >> 20) +
+                                     " MiB of per-row arrays, more than the " + std::to_string(avail >> 20) +
+                                     " MiB of memory available");
     auto expect_rows = [&](const std::string& name, std::int64_t rows) {
         const h5::Dataset d = f.dataset(name);
         if (d.rank() != 1 || d.rows() != rows)
@@ -195,10 +207,20 @@ StoreInfo read_store_info(const std::string& path, const Comm& comm) {
                                          " elements, expected " + std::to_string(rows));
     };
     for (const char* name : {"/ratings/user", "/ratings/item", "/ratings/value"}) expect_rows(name, info.nnz);
+    // Indices must be stored as integers: a float dataset would be truncated on reading.
+    for (const char* name : {"/ratings/user", "/ratings/item"})
+        if (!f.dataset(name).holds<std::int32_t>())
+            DISTCF_THROW(InputError, path + ": " + std::string(name) + " holds floating-point values, not integer indices");
+    if (!(std::isfinite(info.rating_min) && std::isfinite(info.rating_max)))
+        DISTCF_THROW(InputError, path + ": rating_min and rating_max must be finite");
     info.has_time = f.exists("/ratings/time");
     if (info.has_time) expect_rows("/ratings/time", info.nnz);
     info.has_split = f.exists("/split/is_test");
-    if (info.has_split) expect_rows("/split/is_test", info.nnz);
+    if (info.has_split) {
+        expect_rows("/split/is_test", info.nnz);
+        if (!f.dataset("/split/is_test").holds<std::uint8_t>())
+            DISTCF_THROW(InputError, path + ": /split/is_test holds floating-point values, not 0 / 1 flags");
+    }
     expect_rows("/ids/users", info.n_users);
     expect_rows("/ids/items", info.n_items);
     info.has_truth = f.exists("/truth");
@@ -222,13 +244,22 @@ RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Com
     if (info.has_time) s.time = f.dataset("/ratings/time").read_rows<std::int64_t>(b, n);
     if (info.has_split) s.is_test = f.dataset("/split/is_test").read_rows<std::uint8_t>(b, n);
 
-    std::int64_t bad = -1;
-    for (std::int64_t k = 0; k < n && bad < 0; ++k)
-        if (s.user[k] < 0 || s.user[k] >= info.n_users || s.item[k] < 0 || s.item[k] >= info.n_items) bad = b + k;
-    bad = comm.max(bad);
-    if (bad >= 0)
-        DISTCF_THROW(InputError, path + ": inconsistent shapes: rating " + std::to_string(bad) +
+    // Every rating checked before use; the first bad one (over all ranks) is named.
+    std::int64_t bad[3] = {-1, -1, -1};  // index out of range, value not finite or outside the scale, split flag
+    for (std::int64_t k = 0; k < n; ++k) {
+        if (bad[0] < 0 && (s.user[k] < 0 || s.user[k] >= info.n_users || s.item[k] < 0 || s.item[k] >= info.n_items)) bad[0] = b + k;
+        if (bad[1] < 0 && !(s.value[k] >= info.rating_min && s.value[k] <= info.rating_max)) bad[1] = b + k;
+        if (bad[2] < 0 && info.has_split && s.is_test[k] > 1) bad[2] = b + k;
+    }
+    for (auto& x : bad) x = comm.max(x);
+    if (bad[0] >= 0)
+        DISTCF_THROW(InputError, path + ": inconsistent shapes: rating " + std::to_string(bad[0]) +
                                      " has a user or item index outside [0, n_users) / [0, n_items)");
+    if (bad[1] >= 0)
+        DISTCF_THROW(InputError, path + ": rating " + std::to_string(bad[1]) +
+                                     " is not a number within the store's rating_min .. rating_max");
+    if (bad[2] >= 0)
+        DISTCF_THROW(InputError, path + ": /split/is_test of rating " + std::to_string(bad[2]) + " is neither 0 nor 1");
 
     if (subset != Subset::All) {
         const std::uint8_t want = subset == Subset::Test ? 1 : 0;

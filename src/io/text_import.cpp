@@ -251,6 +251,11 @@ private:
 
     std::int32_t id(IdIndexer& ix, std::string_view s, const char* what) {
         if (s.empty()) fail(std::string("field '") + what + "' is empty");
+        // Stores keep IDs as fixed-length strings: one huge ID would make every ID that long.
+        constexpr std::size_t kMaxIdBytes = 256;
+        if (s.size() > kMaxIdBytes)
+            fail(std::string(what) + " ID of " + std::to_string(s.size()) + " bytes is longer than the " +
+                 std::to_string(kMaxIdBytes) + " an ID may have");
         if (integer_only_) return ix.add_int(parse_int(s, what));
         if (ix.integer_ids) {
             std::int64_t v = 0;

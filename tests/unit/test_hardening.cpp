@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
+
 #include <filesystem>
 #include <fstream>
 
@@ -183,4 +185,97 @@ TEST(Hardening, ADirectoryAsATextInputIsRefused) {
     const auto f = run(program() + " foldin --model " + m + " --ratings " + d.file("dir") + " --out " + d.file("f.h5"));
     EXPECT_EQ(f.code, 1);
     EXPECT_NE(f.err.find("is a directory"), std::string::npos) << f.err;
+}
+
+namespace {
+// A store imported from a small csv, in `d`.
+std::string small_store(const test::TempDir& d, const std::string& name = "s.h5") {
+    test::write_text(d.file("s.csv"), "1,10,3\n1,11,4\n2,10,5\n2,12,1\n3,11,2\n3,12,4\n");
+    EXPECT_EQ(run(program() + " import --input " + d.file("s.csv") + " --out " + d.file(name)).code, 0);
+    return d.file(name);
+}
+void replace_vector(h5::File& f, const std::string& name, const auto& v) {
+    H5Ldelete(f.id(), name.c_str(), H5P_DEFAULT);
+    f.write_vector(name, v);
+}
+}  // namespace
+
+// 5. Stores are validated on read.
+TEST(Hardening, StoresAreValidatedOnRead) {
+    test::TempDir d;
+    const std::string s = small_store(d);
+    const auto refused = [&](const std::string& file, const std::string& why) {
+        const auto r = run(program() + " train --factors 2 --iters 1 --train " + file + " --out " + d.file("m.h5"));
+        EXPECT_EQ(r.code, 1) << file << ": " << r.err;
+        EXPECT_NE(r.err.find(why), std::string::npos) << file << ": " << r.err;
+    };
+    refused(edited_copy(d, s, "dup.h5", [](h5::File& f) { replace_vector(f, "/ids/users", std::vector<std::int64_t>{1, 1, 3}); }),
+            "appears twice");
+    refused(edited_copy(d, s, "nan.h5", [](h5::File& f) {
+                auto v = f.read_vector<double>("/ratings/value");
+                v[2] = std::nan("");
+                replace_vector(f, "/ratings/value", v);
+            }),
+            "rating 2 is not a number within");
+    refused(edited_copy(d, s, "range.h5", [](h5::File& f) {
+                auto v = f.read_vector<double>("/ratings/value");
+                v[4] = 99;
+                replace_vector(f, "/ratings/value", v);
+            }),
+            "rating 4 is not a number within");
+    refused(edited_copy(d, s, "float.h5", [](h5::File& f) {
+                const auto u = f.read_vector<std::int32_t>("/ratings/user");
+                replace_vector(f, "/ratings/user", std::vector<double>(u.begin(), u.end()));
+            }),
+            "/ratings/user holds floating-point values");
+    const std::string split = d.file("split.h5");
+    ASSERT_EQ(run(program() + " generate --users 30 --items 20 --density 0.3 --test-fraction 0.2 --out " + split).code, 0);
+    refused(edited_copy(d, split, "flag.h5", [](h5::File& f) {
+                auto t = f.read_vector<std::uint8_t>("/split/is_test");
+                t[0] = 2;
+                replace_vector(f, "/split/is_test", t);
+            }),
+            "is neither 0 nor 1");
+    // Reversed IDs are a valid map (a permutation): training and lookups work.
+    const std::string rev = edited_copy(d, s, "rev.h5", [](h5::File& f) {
+        replace_vector(f, "/ids/users", std::vector<std::int64_t>{3, 2, 1});
+    });
+    ASSERT_EQ(run(program() + " train --factors 2 --iters 2 --lambda 0.5 --train " + rev + " --out " + d.file("r.h5")).code, 0);
+    const auto rec = run(program() + " recommend --model " + d.file("r.h5") + " --user 3 --top 1");
+    EXPECT_EQ(rec.code, 0) << rec.err;
+    EXPECT_EQ(rec.out.find("not in the model"), std::string::npos) << rec.out;
+    // A model's k of 2^32 + 8 is not read as 8.
+    ASSERT_EQ(run(program() + " train --factors 2 --iters 1 --train " + s + " --out " + d.file("k.h5")).code, 0);
+    const std::string k = edited_copy(d, d.file("k.h5"), "k2.h5", [](h5::File& f) {
+        f.group("/model").set_attr("n_factors", (std::int64_t{1} << 32) + 2);
+    });
+    test::write_text(d.file("pairs.txt"), "1 10\n");
+    const auto p = run(program() + " predict --model " + k + " --pairs " + d.file("pairs.txt") + " --out " + d.file("p.tsv"));
+    EXPECT_EQ(p.code, 1);
+    EXPECT_NE(p.err.find("n_factors = 4294967298 is out of range"), std::string::npos) << p.err;
+}
+
+// 9. Small inputs must not cost huge memory or disk.
+TEST(Hardening, SmallInputsCannotClaimHugeResources) {
+    test::TempDir d;
+    test::write_text(d.file("long.csv"), "a,b,1\n" + std::string(100000, 'x') + ",b,2\n");
+    const auto r = run(program() + " import --input " + d.file("long.csv") + " --out " + d.file("l.h5"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find(":2: user ID of 100000 bytes is longer than the 256"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(d.file("l.h5")));
+    // A header claiming 2^31 - 1 users (the IDs dataset allocated but never written).
+    const std::string s = small_store(d);
+    const std::string huge = edited_copy(d, s, "huge.h5", [](h5::File& f) {
+        H5Ldelete(f.id(), "/ids/users", H5P_DEFAULT);
+        h5::Layout chunked;
+        chunked.chunked = true;
+        chunked.chunk_rows = 1 << 16;
+        chunked.deflate = 0;
+        f.create_dataset<std::int64_t>("/ids/users", std::int64_t{INT32_MAX}, 0, chunked);
+        f.set_attr("n_users", std::int64_t{INT32_MAX});
+    });
+    EXPECT_LT(fs::file_size(huge), 1u << 20);
+    const auto info = run("timeout 60 " + program() + " info " + huge);
+    EXPECT_EQ(info.code, 1) << info.err;
+    EXPECT_NE(info.err.find("MiB of memory available"), std::string::npos) << info.err;
 }

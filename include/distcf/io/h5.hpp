@@ -168,12 +168,16 @@ public:
     }
     template <class T>
     std::vector<T> read_rows(std::int64_t row0, std::int64_t nrows) const {
-        std::vector<T> v(static_cast<std::size_t>(nrows * std::max<std::int64_t>(cols(), 1)));
+        std::vector<T> v(elements_to_read(nrows, sizeof(T)));
         read_rows(row0, nrows, v.data());
         return v;
     }
 
 private:
+    /// nrows x cols elements, checked before anything is allocated: no overflow, and no more bytes
+    /// than the memory available (a small file claiming huge extents fails here, not in the OOM
+    /// killer).
+    std::size_t elements_to_read(std::int64_t nrows, std::size_t element_bytes) const;
     void io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, bool write, bool collective = true) const;
     hid_t type_class() const;
     Handle h_;
