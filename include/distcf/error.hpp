@@ -27,6 +27,11 @@ private:
 class InputError : public Error {
     using Error::Error;
 };
+/// A parameter's value out of its range or of the wrong kind (validate() of a parameter struct):
+/// named by its field; the program exits with 2, as for a bad command line.
+class ParameterError : public InputError {
+    using InputError::InputError;
+};
 /// Bad command line (unknown option, missing argument): exit code 2.
 class UsageError : public Error {
     using Error::Error;

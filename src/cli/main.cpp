@@ -25,15 +25,20 @@ protected:
     int overflow(int c) override { return c; }
 };
 
-int report(const std::string& msg, int code, int rank, int size) {
-    if (size > 1 && rank != 0) {
-        // Let rank 0 speak first when it failed too; it then aborts the whole job.
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        std::cerr << "distcf: error [rank " << rank << "]: " << msg << std::endl;
-    } else {
-        std::cerr << "distcf: error: " << msg << std::endl;
+// Whether every rank failed too, within `wait`: errors found collectively (bad input, a shared
+// verdict) reach every rank at once, and then the job ends cleanly with one message and no
+// MPI_Abort. A barrier on a communicator of its own cannot meet the collectives of ranks that are
+// still working: when some rank did not fail, it never completes and the caller aborts.
+bool every_rank_failed(MPI_Comm errors, std::chrono::milliseconds wait) {
+    MPI_Request req;
+    if (MPI_Ibarrier(errors, &req) != MPI_SUCCESS) return false;
+    const auto until = std::chrono::steady_clock::now() + wait;
+    int done = 0;
+    while (!done && std::chrono::steady_clock::now() < until) {
+        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return false;
+        if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    return code;
+    return done != 0;
 }
 
 // Without OMP_NUM_THREADS every rank would start one thread per visible core; with several ranks
@@ -67,11 +72,14 @@ int main(int argc, char** argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     // Errors are returned and reported, not fatal inside MPI.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm errors = MPI_COMM_NULL;  // only for agreeing that every rank failed
+    MPI_Comm_dup(MPI_COMM_WORLD, &errors);
     share_cores_between_local_ranks();
 
     NullBuffer null_buffer;
     std::ostream null_stream(&null_buffer);
     int code = 0;
+    std::string message, where;
     {
         const distcf::Comm world = distcf::Comm::view(MPI_COMM_WORLD);
         std::ostringstream cmd;
@@ -81,6 +89,9 @@ int main(int argc, char** argv) {
         CLI::App app{"distcf: distributed collaborative filtering (baseline, SVD via ScaLAPACK, ALS) with MPI"};
         app.set_version_flag("--version", std::string("distcf ") + distcf::kVersion);
         app.require_subcommand(1);
+        bool verbose = false;
+        app.add_flag("--verbose", verbose, "with an error, also the source location that raised it");
+        app.fallthrough();  // --verbose after the subcommand too
         distcf::cli::Registry reg;
         distcf::cli::add_import(app, ctx, reg);
         distcf::cli::add_info(app, ctx, reg);
@@ -130,17 +141,37 @@ int main(int argc, char** argv) {
             for (auto& c : reg)
                 if (c.app->parsed()) c.run();
         } catch (const distcf::UsageError& e) {
-            code = report(e.what(), 2, rank, size);
+            code = 2;
+            message = e.what();
+        } catch (const distcf::ParameterError& e) {  // a bad value, named by its field
+            code = 2;
+            message = e.what();
+            where = std::string(" [") + e.file() + ":" + std::to_string(e.line()) + "]";
         } catch (const distcf::Error& e) {
-            code = report(std::string(e.what()) + " [" + e.file() + ":" + std::to_string(e.line()) + "]", 1, rank, size);
+            code = 1;
+            message = e.what();
+            where = std::string(" [") + e.file() + ":" + std::to_string(e.line()) + "]";
         } catch (const std::bad_alloc&) {
-            code = report("out of memory", 1, rank, size);
+            code = 1;
+            message = "out of memory";
         } catch (const std::exception& e) {
-            code = report(std::string("internal error: ") + e.what(), 1, rank, size);
+            code = 1;
+            message = std::string("internal error: ") + e.what();
         }
+        if (code != 0 && !verbose) where.clear();
     }
     std::cout.flush();
-    if (code != 0 && size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+    if (code != 0) {
+        // One clean line when every rank failed together (rank 0 speaks); a lone failure names its
+        // rank and has to abort the ranks still waiting in a collective.
+        const bool together = size == 1 || every_rank_failed(errors, std::chrono::seconds(3));
+        if (together && rank == 0) std::cerr << "distcf: error: " << message << where << std::endl;
+        if (!together) {
+            std::cerr << "distcf: error [rank " << rank << "]: " << message << where << std::endl;
+            MPI_Abort(MPI_COMM_WORLD, code);
+        }
+    }
+    MPI_Comm_free(&errors);
     MPI_Finalize();
     return code;
 }

@@ -141,19 +141,19 @@ std::int64_t poisson(RowRng& g, double lambda) {
 }  // namespace
 
 void GenerateParams::validate() const {
-    if (users < 1) DISTCF_THROW(InputError, "users: must be >= 1");
-    if (items < 1) DISTCF_THROW(InputError, "items: must be >= 1");
+    if (users < 1) DISTCF_THROW(ParameterError, "users: must be >= 1");
+    if (items < 1) DISTCF_THROW(ParameterError, "items: must be >= 1");
     if (users > std::numeric_limits<std::int32_t>::max() || items > std::numeric_limits<std::int32_t>::max())
-        DISTCF_THROW(InputError, "users/items: at most 2^31-1");
-    if (genres < 1) DISTCF_THROW(InputError, "genres: must be >= 1");
-    if (!(noise >= 0) || !std::isfinite(noise)) DISTCF_THROW(InputError, "noise: must be >= 0");
-    if (!(density > 0 && density <= 1)) DISTCF_THROW(InputError, "density: must be in (0, 1]");
-    if (min_per_user < 0 || min_per_user > items) DISTCF_THROW(InputError, "min-per-user: must be in [0, items]");
-    if (min_per_item < 0 || min_per_item > users) DISTCF_THROW(InputError, "min-per-item: must be in [0, users]");
-    if (!(test_fraction >= 0 && test_fraction < 1)) DISTCF_THROW(InputError, "test-fraction: must be in [0, 1)");
-    if (!(implicit_scale > 0)) DISTCF_THROW(InputError, "implicit-scale: must be > 0");
-    if (!(implicit_sharpness >= 0)) DISTCF_THROW(InputError, "implicit-sharpness: must be >= 0");
-    if (!(exact_minmax_pairs >= 1)) DISTCF_THROW(InputError, "exact-minmax-pairs: must be >= 1");
+        DISTCF_THROW(ParameterError, "users/items: at most 2^31-1");
+    if (genres < 1) DISTCF_THROW(ParameterError, "genres: must be >= 1");
+    if (!(noise >= 0) || !std::isfinite(noise)) DISTCF_THROW(ParameterError, "noise: must be >= 0");
+    if (!(density > 0 && density <= 1)) DISTCF_THROW(ParameterError, "density: must be in (0, 1]");
+    if (min_per_user < 0 || min_per_user > items) DISTCF_THROW(ParameterError, "min-per-user: must be in [0, items]");
+    if (min_per_item < 0 || min_per_item > users) DISTCF_THROW(ParameterError, "min-per-item: must be in [0, users]");
+    if (!(test_fraction >= 0 && test_fraction < 1)) DISTCF_THROW(ParameterError, "test-fraction: must be in [0, 1)");
+    if (!(implicit_scale > 0)) DISTCF_THROW(ParameterError, "implicit-scale: must be > 0");
+    if (!(implicit_sharpness >= 0)) DISTCF_THROW(ParameterError, "implicit-sharpness: must be >= 0");
+    if (!(exact_minmax_pairs >= 1)) DISTCF_THROW(ParameterError, "exact-minmax-pairs: must be >= 1");
     zipf_exponent();
     lognormal_sigma();
 }

@@ -10,7 +10,7 @@ namespace distcf {
 
 void SplitOptions::validate() const {
     if (!(test_fraction >= 0.0 && test_fraction < 1.0))
-        DISTCF_THROW(InputError, "test-fraction: must be in [0, 1), got " + std::to_string(test_fraction));
+        DISTCF_THROW(ParameterError, "test-fraction: must be in [0, 1), got " + std::to_string(test_fraction));
 }
 
 RadixSelection radix_select(const std::vector<std::uint64_t>& keys, std::int64_t k, const Comm& comm) {

@@ -1,5 +1,9 @@
 #include "distcf/io/h5.hpp"
 
+#include <filesystem>
+
+#include <cerrno>
+
 #include "distcf/util/resources.hpp"
 
 #include <exception>
@@ -11,7 +15,28 @@ namespace distcf::h5 {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what, const char* file, int line) { throw H5Error(what, file, line); }
+// The reason behind a failed call: the deepest message of HDF5's error stack ("No space left on
+// device" comes from there on a full disk), else the OS's for errno.
+std::string reason(int err) {
+    std::string deepest;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD,
+             [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+                 if (e->desc && *e->desc) *static_cast<std::string*>(data) = e->desc;
+                 return 0;
+             },
+             &deepest);
+    H5Eclear2(H5E_DEFAULT);
+    if (deepest.find("errno") == std::string::npos && err != 0) {
+        const std::string os = std::strerror(err);
+        return deepest.empty() ? os : deepest + " (" + os + ")";
+    }
+    return deepest;
+}
+
+[[noreturn]] void fail(const std::string& what, const char* file, int line) {
+    const std::string why = reason(errno);
+    throw H5Error(why.empty() ? what : what + ": " + why, file, line);
+}
 
 #define DISTCF_H5(expr, what)                                   \
     ([&]() {                                                  \
@@ -65,8 +90,9 @@ void Handle::reset() noexcept {
 File File::create(const std::string& path, const Comm& comm) {
     silence_errors();
     Handle fapl = file_access(comm);
+    errno = 0;
     hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
-    if (id < 0) fail(path + ": cannot create HDF5 file (H5Fcreate)", __FILE__, __LINE__);
+    if (id < 0) fail(path + ": cannot create the file", __FILE__, __LINE__);
     File f;
     f.h_ = Handle(id, H5Fclose);
     f.path_ = path;
@@ -79,8 +105,12 @@ File File::open(const std::string& path, const Comm& comm, bool writable) {
     // Check first so that a missing or non-HDF5 file gets a plain message.
     const htri_t is_h5 = H5Fis_hdf5(path.c_str());
     if (is_h5 <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec)) DISTCF_THROW(InputError, path + ": is a directory, not a file");
+        errno = 0;
         FILE* probe = std::fopen(path.c_str(), "rb");
-        if (!probe) DISTCF_THROW(InputError, path + ": cannot open (no such file or not readable)");
+        if (!probe) DISTCF_THROW(InputError, path + ": cannot open (" + std::string(std::strerror(errno)) + ")");
         std::fclose(probe);
         DISTCF_THROW(InputError, path + ": not an HDF5 file");
     }
@@ -195,7 +225,7 @@ void Location::write_strings(const std::string& name, const std::vector<std::str
         DISTCF_H5(H5Sselect_none(mem.id()), "H5Sselect_none");
         DISTCF_H5(H5Sselect_none(space.id()), "H5Sselect_none");
     }
-    DISTCF_H5(H5Dwrite(d.id(), type.id(), mem.id(), space.id(), dxpl.id(), buf.data()), path_ + ": H5Dwrite " + name);
+    DISTCF_H5(H5Dwrite(d.id(), type.id(), mem.id(), space.id(), dxpl.id(), buf.data()), path_ + ": cannot write " + name);
 }
 
 std::vector<std::string> Location::read_strings(const std::string& name) const {
@@ -373,7 +403,7 @@ void Dataset::io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, 
     if (parallel_)
         DISTCF_H5(H5Pset_dxpl_mpio(dxpl.id(), collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT), "H5Pset_dxpl_mpio");
     if (write)
-        DISTCF_H5(H5Dwrite(h_.id(), type, mspace.id(), fspace.id(), dxpl.id(), data), file_ + ": H5Dwrite " + name_);
+        DISTCF_H5(H5Dwrite(h_.id(), type, mspace.id(), fspace.id(), dxpl.id(), data), file_ + ": cannot write " + name_);
     else
         DISTCF_H5(H5Dread(h_.id(), type, mspace.id(), fspace.id(), dxpl.id(), data), file_ + ": H5Dread " + name_);
 }

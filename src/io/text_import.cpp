@@ -40,16 +40,16 @@ void ImportOptions::validate() const {
             else if (c == "item") ++item;
             else if (c == "rating") ++rating;
             else if (c == "time") ++time;
-            else if (c != "_") DISTCF_THROW(InputError, "columns: unknown column '" + c + "' (user, item, rating, time or _)");
+            else if (c != "_") DISTCF_THROW(ParameterError, "columns: unknown column '" + c + "' (user, item, rating, time or _)");
         }
         if (user != 1 || item != 1 || rating != 1 || time > 1)
-            DISTCF_THROW(InputError, "columns: must name user, item and rating exactly once (time at most once)");
+            DISTCF_THROW(ParameterError, "columns: must name user, item and rating exactly once (time at most once)");
     }
     if (rating_range && !(rating_range->first < rating_range->second) )
-        DISTCF_THROW(InputError, "rating-range: LO must be below HI");
+        DISTCF_THROW(ParameterError, "rating-range: LO must be below HI");
     if (rating_range && !(std::isfinite(rating_range->first) && std::isfinite(rating_range->second)))
-        DISTCF_THROW(InputError, "rating-range: bounds must be finite");
-    if (block_bytes < 1024) DISTCF_THROW(InputError, "block_bytes: must be at least 1024");
+        DISTCF_THROW(ParameterError, "rating-range: bounds must be finite");
+    if (block_bytes < 1024) DISTCF_THROW(ParameterError, "block_bytes: must be at least 1024");
 }
 
 namespace {

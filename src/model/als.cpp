@@ -8,14 +8,14 @@
 namespace distcf {
 
 void AlsParams::validate() const {
-    if (factors < 1 || factors > 1024) DISTCF_THROW(InputError, "factors: must be in [1, 1024]");
-    if (!(lambda >= 0) || !std::isfinite(lambda)) DISTCF_THROW(InputError, "lambda: must be >= 0");
+    if (factors < 1 || factors > 1024) DISTCF_THROW(ParameterError, "factors: must be in [1, 1024]");
+    if (!(lambda >= 0) || !std::isfinite(lambda)) DISTCF_THROW(ParameterError, "lambda: must be >= 0");
     if (formulation == AlsFormulation::Notebook && lambda <= 0)
-        DISTCF_THROW(InputError, "lambda: the notebook formulation needs lambda > 0");
-    if (iters < 0) DISTCF_THROW(InputError, "iters: must be >= 0");
-    if (!(tol >= 0)) DISTCF_THROW(InputError, "tol: must be >= 0");
-    if (!(init_sd > 0)) DISTCF_THROW(InputError, "init_sd: must be > 0");
-    if (row_solve == RowForm::Dual && !(lambda > 0)) DISTCF_THROW(InputError, "row_solve: the dual form needs lambda > 0");
+        DISTCF_THROW(ParameterError, "lambda: the notebook formulation needs lambda > 0");
+    if (iters < 1) DISTCF_THROW(ParameterError, "iters: must be >= 1 (0 would train nothing and still write a model)");
+    if (!(tol >= 0)) DISTCF_THROW(ParameterError, "tol: must be >= 0");
+    if (!(init_sd > 0)) DISTCF_THROW(ParameterError, "init_sd: must be > 0");
+    if (row_solve == RowForm::Dual && !(lambda > 0)) DISTCF_THROW(ParameterError, "row_solve: the dual form needs lambda > 0");
 }
 
 NormalEquations als_equations(const AlsParams& p, double mu) {

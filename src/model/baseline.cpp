@@ -5,9 +5,9 @@
 namespace distcf {
 
 void BaselineParams::validate() const {
-    if (!(lambda_user >= 0)) DISTCF_THROW(InputError, "lambda_user: must be >= 0");
-    if (!(lambda_item >= 0)) DISTCF_THROW(InputError, "lambda_item: must be >= 0");
-    if (rounds < 1) DISTCF_THROW(InputError, "rounds: must be >= 1");
+    if (!(lambda_user >= 0)) DISTCF_THROW(ParameterError, "lambda_user: must be >= 0");
+    if (!(lambda_item >= 0)) DISTCF_THROW(ParameterError, "lambda_item: must be >= 0");
+    if (rounds < 1) DISTCF_THROW(ParameterError, "rounds: must be >= 1");
 }
 
 namespace {

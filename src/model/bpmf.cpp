@@ -11,14 +11,15 @@
 namespace distcf {
 
 void BpmfParams::validate() const {
-    if (factors < 1 || factors > 1024) DISTCF_THROW(InputError, "factors: must be in [1, 1024]");
-    if (burnin < 0) DISTCF_THROW(InputError, "burnin: must be >= 0");
-    if (samples < 0) DISTCF_THROW(InputError, "samples: must be >= 0");
-    if (thin < 1) DISTCF_THROW(InputError, "thin: must be >= 1");
-    if (keep_samples < 0) DISTCF_THROW(InputError, "keep_samples: must be >= 0 (0: every thinned sample)");
-    if (!(noise_precision > 0) || !std::isfinite(noise_precision)) DISTCF_THROW(InputError, "noise_precision: must be > 0");
-    if (!(beta0 > 0) || !std::isfinite(beta0)) DISTCF_THROW(InputError, "beta0: must be > 0");
-    if (!(init_sd > 0)) DISTCF_THROW(InputError, "init_sd: must be > 0");
+    if (factors < 1 || factors > 1024) DISTCF_THROW(ParameterError, "factors: must be in [1, 1024]");
+    if (burnin < 0) DISTCF_THROW(ParameterError, "burnin: must be >= 0");
+    if (samples < 0) DISTCF_THROW(ParameterError, "samples: must be >= 0");
+    if (thin < 1) DISTCF_THROW(ParameterError, "thin: must be >= 1");
+    if (keep_samples < 0) DISTCF_THROW(ParameterError, "keep_samples: must be >= 0 (0: every thinned sample)");
+    if (burnin + samples < 1) DISTCF_THROW(ParameterError, "samples: burnin + samples must be >= 1");
+    if (!(noise_precision > 0) || !std::isfinite(noise_precision)) DISTCF_THROW(ParameterError, "noise_precision: must be > 0");
+    if (!(beta0 > 0) || !std::isfinite(beta0)) DISTCF_THROW(ParameterError, "beta0: must be > 0");
+    if (!(init_sd > 0)) DISTCF_THROW(ParameterError, "init_sd: must be > 0");
 }
 
 int BpmfParams::kept_after(std::int64_t sweeps) const {

@@ -9,13 +9,13 @@
 namespace distcf {
 
 void IalsParams::validate() const {
-    if (factors < 1 || factors > 1024) DISTCF_THROW(InputError, "factors: must be in [1, 1024]");
-    if (!(lambda > 0)) DISTCF_THROW(InputError, "lambda: must be > 0 for implicit ALS");
-    if (iters < 0) DISTCF_THROW(InputError, "iters: must be >= 0");
-    if (!(alpha >= 0)) DISTCF_THROW(InputError, "alpha: must be >= 0");
-    if (!(epsilon > 0)) DISTCF_THROW(InputError, "epsilon: must be > 0");
-    if (cg_steps < 1) DISTCF_THROW(InputError, "cg_steps: must be >= 1");
-    if (!(init_sd > 0)) DISTCF_THROW(InputError, "init_sd: must be > 0");
+    if (factors < 1 || factors > 1024) DISTCF_THROW(ParameterError, "factors: must be in [1, 1024]");
+    if (!(lambda > 0)) DISTCF_THROW(ParameterError, "lambda: must be > 0 for implicit ALS");
+    if (iters < 1) DISTCF_THROW(ParameterError, "iters: must be >= 1 (0 would train nothing and still write a model)");
+    if (!(alpha >= 0)) DISTCF_THROW(ParameterError, "alpha: must be >= 0");
+    if (!(epsilon > 0)) DISTCF_THROW(ParameterError, "epsilon: must be > 0");
+    if (cg_steps < 1) DISTCF_THROW(ParameterError, "cg_steps: must be >= 1");
+    if (!(init_sd > 0)) DISTCF_THROW(ParameterError, "init_sd: must be > 0");
 }
 
 NormalEquations ials_equations(const IalsParams& p, const std::vector<double>& gram) {

@@ -65,8 +65,8 @@ ErrorSums error_sums(const FactorModel& m, const Csr& by_user, const BlockPartit
 
 void ColdStart::validate() const {
     if (policy != "fallback" && policy != "model")
-        DISTCF_THROW(InputError, "cold-start: must be fallback or model, got '" + policy + "'");
-    if (threshold < 0) DISTCF_THROW(InputError, "cold-threshold: must be >= 0");
+        DISTCF_THROW(ParameterError, "cold-start: must be fallback or model, got '" + policy + "'");
+    if (threshold < 0) DISTCF_THROW(ParameterError, "cold-threshold: must be >= 0");
 }
 
 bool is_cold(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdStart& c) {

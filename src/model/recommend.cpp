@@ -58,13 +58,13 @@ std::vector<Scored> best_of(const std::vector<double>& s, const std::int32_t* sk
 }  // namespace
 
 std::vector<Scored> best_items(const std::vector<double>& scores, const std::vector<std::int32_t>& skip, int n) {
-    if (n < 1) DISTCF_THROW(InputError, "top: must be >= 1, got " + std::to_string(n));
+    if (n < 1) DISTCF_THROW(ParameterError, "top: must be >= 1, got " + std::to_string(n));
     return best_of(scores, skip.data(), static_cast<std::int64_t>(skip.size()), n);
 }
 
 std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, std::int64_t u1, const SeenItems& seen,
                                        int n, const std::vector<double>* popularity, const UserScorer* scorer) {
-    if (n < 1) DISTCF_THROW(InputError, "top: must be >= 1, got " + std::to_string(n));
+    if (n < 1) DISTCF_THROW(ParameterError, "top: must be >= 1, got " + std::to_string(n));
     if (u0 < 0 || u1 > m.n_users || u0 > u1) DISTCF_THROW(InputError, "top_n: user range outside the model");
     if (seen.row0 != u0 || seen.rows() != u1 - u0) DISTCF_THROW(InputError, "top_n: seen items do not cover the users");
     const std::vector<double> vt = popularity || scorer ? std::vector<double>{} : transpose_items(m);

@@ -16,19 +16,19 @@
 namespace distcf {
 
 void SvdParams::validate() const {
-    if (factor_grid.empty()) DISTCF_THROW(InputError, "factor_grid: need at least one k");
+    if (factor_grid.empty()) DISTCF_THROW(ParameterError, "factor_grid: need at least one k");
     for (int k : factor_grid)
-        if (k < 1) DISTCF_THROW(InputError, "factor_grid: every k must be >= 1, got " + std::to_string(k));
-    if (block_size < 1) DISTCF_THROW(InputError, "block_size: must be >= 1");
-    if (!(dense_budget_mb > 0)) DISTCF_THROW(InputError, "dense_budget_mb: must be > 0");
-    if (oversample < 0) DISTCF_THROW(InputError, "oversample: must be >= 0");
-    if (power_iters < 0) DISTCF_THROW(InputError, "power_iters: must be >= 0");
+        if (k < 1) DISTCF_THROW(ParameterError, "factor_grid: every k must be >= 1, got " + std::to_string(k));
+    if (block_size < 1) DISTCF_THROW(ParameterError, "block_size: must be >= 1");
+    if (!(dense_budget_mb > 0)) DISTCF_THROW(ParameterError, "dense_budget_mb: must be > 0");
+    if (oversample < 0) DISTCF_THROW(ParameterError, "oversample: must be >= 0");
+    if (power_iters < 0) DISTCF_THROW(ParameterError, "power_iters: must be >= 0");
     if (!(validation_fraction > 0 && validation_fraction < 1))
-        DISTCF_THROW(InputError, "validation_fraction: must be in (0, 1)");
+        DISTCF_THROW(ParameterError, "validation_fraction: must be in (0, 1)");
     try {
         baseline.validate();
     } catch (const InputError& e) {  // the baseline's fields are baseline_* here
-        throw InputError(std::string("baseline_") + e.what(), e.file().c_str(), e.line());
+        throw ParameterError(std::string("baseline_") + e.what(), e.file().c_str(), e.line());
     }
 }
 

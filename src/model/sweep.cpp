@@ -12,18 +12,18 @@
 namespace distcf {
 
 void SweepParams::validate() const {
-    if (factor_grid.empty()) DISTCF_THROW(InputError, "factor_grid: the grid needs at least one k");
-    if (lambdas.empty()) DISTCF_THROW(InputError, "lambdas: the grid needs at least one lambda");
+    if (factor_grid.empty()) DISTCF_THROW(ParameterError, "factor_grid: the grid needs at least one k");
+    if (lambdas.empty()) DISTCF_THROW(ParameterError, "lambdas: the grid needs at least one lambda");
     for (double l : lambdas)
-        if (!(l > 0)) DISTCF_THROW(InputError, "lambdas: every lambda must be > 0, got " + std::to_string(l));
-    if (folds == 1 || folds < 0 || folds > 255) DISTCF_THROW(InputError, "folds: must be 0 (hold-out) or in [2, 255]");
+        if (!(l > 0)) DISTCF_THROW(ParameterError, "lambdas: every lambda must be > 0, got " + std::to_string(l));
+    if (folds == 1 || folds < 0 || folds > 255) DISTCF_THROW(ParameterError, "folds: must be 0 (hold-out) or in [2, 255]");
     if (folds == 0 && !(validation_fraction > 0 && validation_fraction < 1))
-        DISTCF_THROW(InputError, "validation-fraction: must be in (0, 1), got " + std::to_string(validation_fraction));
+        DISTCF_THROW(ParameterError, "validation-fraction: must be in (0, 1), got " + std::to_string(validation_fraction));
     if (method != "als" && method != "ials" && method != "bpmf")
-        DISTCF_THROW(InputError, "method: sweep takes als, ials or bpmf, got '" + method + "'");
-    if (method == "bpmf" && noise_precisions.empty()) DISTCF_THROW(InputError, "noise_precisions: the grid needs at least one");
-    if (method == "ials" && alphas.empty()) DISTCF_THROW(InputError, "alphas: the grid needs at least one alpha");
-    if (top < 1) DISTCF_THROW(InputError, "top: must be >= 1");
+        DISTCF_THROW(ParameterError, "method: sweep takes als, ials or bpmf, got '" + method + "'");
+    if (method == "bpmf" && noise_precisions.empty()) DISTCF_THROW(ParameterError, "noise_precisions: the grid needs at least one");
+    if (method == "ials" && alphas.empty()) DISTCF_THROW(ParameterError, "alphas: the grid needs at least one alpha");
+    if (top < 1) DISTCF_THROW(ParameterError, "top: must be >= 1");
     for (int k : factor_grid) {
         AlsParams p = als;
         p.factors = k;

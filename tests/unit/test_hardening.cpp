@@ -279,3 +279,47 @@ TEST(Hardening, SmallInputsCannotClaimHugeResources) {
     EXPECT_EQ(info.code, 1) << info.err;
     EXPECT_NE(info.err.find("MiB of memory available"), std::string::npos) << info.err;
 }
+
+// 10. One line with the reason, exit 2 for every bad value, no source location without
+// --verbose, no MPI_Abort banner for a user error under mpirun.
+TEST(Hardening, ErrorsAreOneLineWithTheReasonAndTheRightExitCode) {
+    test::TempDir d;
+    const std::string m = small_model(d);
+    const auto usage = [&](const std::string& args, const std::string& why) {
+        const auto r = run(program() + " " + args);
+        EXPECT_EQ(r.code, 2) << args << ": " << r.err;
+        EXPECT_NE(r.err.find(why), std::string::npos) << args << ": " << r.err;
+        EXPECT_EQ(r.err.find(".cpp:"), std::string::npos) << "a source location without --verbose: " << r.err;
+    };
+    usage("recommend --model " + m + " --user 1 --top 0", "top: must be >= 1");
+    usage("split " + d.file("g.h5") + " --test-fraction 1.5 --out-train " + d.file("a.h5") + " --out-test " + d.file("b.h5"),
+          "test-fraction");
+    usage("train --factors 0 --train " + d.file("g.h5") + " --out " + d.file("x.h5"), "factors");
+    usage("train --iters 0 --train " + d.file("g.h5") + " --out " + d.file("x.h5"), "iters: must be >= 1");
+    const auto verbose = run(program() + " --verbose info " + d.file("missing.h5"));
+    EXPECT_EQ(verbose.code, 1);
+    EXPECT_NE(verbose.err.find("No such file or directory"), std::string::npos) << verbose.err;
+    EXPECT_NE(verbose.err.find(".cpp:"), std::string::npos) << verbose.err;
+    // Every rank finds the bad value: one line, no abort (mpirun -q leaves only the program's words).
+    const auto two = run(std::string(DISTCF_MPIEXEC) + " -q -n 2 --oversubscribe" + (::geteuid() == 0 ? " --allow-run-as-root " : " ") +
+                         DISTCF_BIN + " recommend --model " + m + " --user 1 --top 0");
+    EXPECT_EQ(two.code, 2) << two.err;
+    EXPECT_EQ(two.err, "distcf: error: top: must be >= 1, got 0\n");
+}
+
+// 10, 11. A write that fails (the file-size limit stands in for a full disk) says why, and leaves
+// no temporary file on any rank.
+TEST(Hardening, AFailedWriteSaysWhyAndLeavesNothing) {
+    test::TempDir d;
+    for (int np : {1, 2}) {
+        // Each rank under the limit (mpirun's own shared memory must not be).
+        const std::string limited = "bash -c 'trap \"\" XFSZ; ulimit -f 200; exec " + std::string(DISTCF_BIN) +
+                                    " generate --users 3000 --items 400 --density 0.3 --compression 0 --out " + d.file("big.h5") + "'";
+        const auto r = run(std::string(DISTCF_MPIEXEC) + " -q -n " + std::to_string(np) + " --oversubscribe" +
+                           (::geteuid() == 0 ? " --allow-run-as-root " : " ") + limited);
+        EXPECT_NE(r.code, 0) << np;
+        EXPECT_NE(r.err.find("File too large"), std::string::npos) << np << ": " << r.err;
+        EXPECT_FALSE(fs::exists(d.file("big.h5")));
+        EXPECT_TRUE(leaves_no_temporaries(d)) << np << " ranks";
+    }
+}
