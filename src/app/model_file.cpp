@@ -152,6 +152,7 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
         h5::File f = h5::File::create(out.temp_path(), comm);
         f.set_attr("format", std::string("distcf-model"));
         f.set_attr("format_version", kModelFormatVersion);
+        f.set_attr("complete", std::int64_t{m.complete ? 1 : 0});
         prov.write(f);
         {  // the group closes before the file does (File::close refuses open objects)
             const auto g = f.create_group("/model");
@@ -205,6 +206,7 @@ FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, 
         DISTCF_THROW(InputError, path + ": model format_version " + std::to_string(version) +
                                      " is not supported (this distcf reads versions 1 and 2)");
     FactorModel m;
+    if (f.has_attr("complete")) m.complete = f.attr_int("complete") != 0;
     const auto g = f.group("/model");
     m.method = g.attr_string("method");
     // Checked before the narrowing casts below (2^32 + 8 must not read as 8).

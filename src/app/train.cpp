@@ -57,6 +57,7 @@ TrainResult train(const std::string& name, const TrainingSet& data, const ParamR
     if (hooks.resume) check_resumable(method, *hooks.resume, data, params);
     const double t0 = Comm::wtime();
     TrainResult r = method.fit(data, params, comm, hooks);
+    r.model.complete = true;  // a resumed checkpoint was not; what train returns is
     r.seconds = comm.bcast_value(Comm::wtime() - t0);
     return r;
 }

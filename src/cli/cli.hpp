@@ -43,6 +43,7 @@ void add_sweep(CLI::App& app, Context& ctx, Registry& reg);
 void add_recommend(CLI::App& app, Context& ctx, Registry& reg);
 void add_foldin(CLI::App& app, Context& ctx, Registry& reg);
 void add_study(CLI::App& app, Context& ctx, Registry& reg);
+void add_clean(CLI::App& app, Context& ctx, Registry& reg);
 
 /// --train, --test, --test-fraction, --split-seed, --ignore-stored-split.
 void add_data_options(CLI::App* s, std::string& train, TrainingSetOptions& data);
@@ -51,6 +52,8 @@ void print_data_summary(std::ostream& o, const std::string& path, const Training
 /// Prints what generate_to_file did.
 void print_generated(std::ostream& o, const GenerateParams& p, const std::string& out, const GenerateReport& r,
                      bool single_precision);
+/// A note on standard error (rank 0) when a model file is an unfinished checkpoint.
+void note_if_checkpoint(const std::string& path, const FactorModel& m, const Comm& comm);
 /// --rank-by mean|lcb and --z.
 void add_rank_by(CLI::App* s, std::string& rank_by, double& z);
 /// --cold-threshold and --cold-start.

@@ -1,10 +1,12 @@
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <iomanip>
 #include <memory>
 #include <ostream>
 
 #include "cli.hpp"
+#include "distcf/io/atomic.hpp"
 #include "distcf/data/summary.hpp"
 #include "distcf/data/distribute.hpp"
 #include "distcf/io/store.hpp"
@@ -100,6 +102,20 @@ void add_info(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("store", a->path, "HDF5 rating store")->required();
     s->add_flag("--json", a->json, "print one JSON object");
     reg.push_back({s, [a, &ctx] { run_info(*a, ctx); }});
+}
+
+void add_clean(CLI::App& app, Context& ctx, Registry& reg) {
+    auto dir = std::make_shared<std::string>(".");
+    CLI::App* s = app.add_subcommand("clean", "Remove the temporary files that killed distcf runs left in a directory");
+    s->add_option("dir", *dir, "the directory (temporaries of live processes and of other hosts are kept)")->capture_default_str();
+    reg.push_back({s, [dir, &ctx] {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(*dir, ec)) DISTCF_THROW(InputError, *dir + ": not a directory");
+        std::vector<std::string> removed;
+        if (ctx.comm.is_root()) removed = remove_stale_temporaries(*dir);
+        for (const auto& p : removed) ctx.out << "removed " << p << "\n";
+        ctx.out << "clean: " << removed.size() << " stale temporar" << (removed.size() == 1 ? "y" : "ies") << " in " << *dir << "\n";
+    }});
 }
 
 }  // namespace distcf::cli

@@ -34,6 +34,7 @@ void run_predict(const PredictArgs& a, Context& ctx) {
     check_output(a.out, {a.model, a.pairs}, true);
     a.cold.validate();
     const LoadedModel m = LoadedModel::load(a.model, a.k, ctx.comm);
+    note_if_checkpoint(a.model, m.model, ctx.comm);
     const PredictReport r = predict_file(m, a.pairs, a.out, a.cold, ctx.comm, a.sd);
     if (ctx.comm.is_root())
         std::cerr << "predict: " << r.pairs << " pairs -> " << a.out << "; " << r.unknown_users << " unknown users, "
@@ -82,6 +83,7 @@ void print_ranking(const EvaluateArgs& a, const RankingEvaluation& r, Context& c
 void run_evaluate(const EvaluateArgs& a, Context& ctx) {
     a.cold.validate();
     const LoadedModel m = LoadedModel::load(a.model, a.k, ctx.comm);
+    note_if_checkpoint(a.model, m.model, ctx.comm);
     const RatingSlice test = read_test_ratings(m, a.test, ctx.comm);
     if (a.ranking) {
         print_ranking(a, evaluate_ranking(m, test, a.top, a.relevant, ctx.comm, RankBy{a.rank_by == "lcb", a.z}), ctx);
@@ -130,6 +132,12 @@ void run_foldin(const FoldinArgs& a, Context& ctx) {
 }  // namespace
 
 void add_rank_by(CLI::App* s, std::string& rank_by, double& z) { add_rank_by_options(s, rank_by, z); }
+
+void note_if_checkpoint(const std::string& path, const FactorModel& m, const Comm& comm) {
+    if (!m.complete && comm.is_root())
+        std::cerr << "note: " << path << " is a checkpoint of a run that has not finished (after iteration "
+                  << m.iterations_done << "; train --resume continues it)\n";
+}
 
 void add_cold_options(CLI::App* s, ColdStart& c) {
     s->add_option("--cold-threshold", c.threshold, "users and items with fewer training ratings are cold")->capture_default_str();

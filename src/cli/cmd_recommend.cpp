@@ -44,6 +44,7 @@ void run_recommend(const RecommendArgs& a, Context& ctx) {
     a.cold.validate();
     const LoadedModel lm = LoadedModel::load(a.model, 0, comm);
     const FactorModel& m = lm.model;
+    note_if_checkpoint(a.model, m, comm);
     if (!a.all_users) {
         if (a.user.empty()) DISTCF_THROW(UsageError, "recommend: give --user ID or --all-users");
         const UserRecommendation r = recommend_user(lm, a.user, a.top, a.cold, comm, RankBy{a.rank_by == "lcb", a.z});

@@ -237,6 +237,8 @@ void run_train(TrainArgs& a, Context& ctx) {
         checkpoint = load_model(a.out, comm);
         hooks.resume = &checkpoint;
         o << "resuming from " << a.out << " after iteration " << checkpoint.iterations_done << "\n";
+    } else if (a.resume) {
+        o << "no checkpoint at " << a.out << ": starting from the beginning\n";
     }
     bool first = true;
     hooks.on_iteration = [&](const IterationReport& r, const FactorModel&) {
@@ -244,7 +246,11 @@ void run_train(TrainArgs& a, Context& ctx) {
         first = false;
     };
     hooks.checkpoint_every = a.checkpoint_every;
-    hooks.on_checkpoint = [&](const FactorModel& m) { save_model(a.out, m, data.users, data.items, prov, comm, {}, &data.train.by_user); };
+    hooks.on_checkpoint = [&](const FactorModel& m) {
+        FactorModel ck = m;  // marked unfinished: predict and evaluate say so
+        ck.complete = false;
+        save_model(a.out, ck, data.users, data.items, prov, comm, {}, &data.train.by_user);
+    };
     const TrainResult r = train(a.method, data, params, comm, hooks);
     for (const auto& l : r.report) o << l << "\n";
     const History& h = r.model.history;

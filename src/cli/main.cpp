@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
         distcf::cli::add_recommend(app, ctx, reg);
         distcf::cli::add_foldin(app, ctx, reg);
         distcf::cli::add_study(app, ctx, reg);
+        distcf::cli::add_clean(app, ctx, reg);
 
         try {
             try {

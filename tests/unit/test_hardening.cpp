@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 
 #include "distcf/io/h5.hpp"
@@ -322,4 +323,61 @@ TEST(Hardening, AFailedWriteSaysWhyAndLeavesNothing) {
         EXPECT_FALSE(fs::exists(d.file("big.h5")));
         EXPECT_TRUE(leaves_no_temporaries(d)) << np << " ranks";
     }
+}
+
+namespace {
+std::string this_host() {
+    char h[256] = {0};
+    ::gethostname(h, sizeof h - 1);
+    std::string s(h);
+    std::replace(s.begin(), s.end(), '.', '_');
+    return s;
+}
+}  // namespace
+
+// 11. Temporaries that killed runs left are removed by a later write of the same output and by
+// `distcf clean`; those of live processes are kept.
+TEST(Hardening, StaleTemporariesAreRemovedAndLiveOnesKept) {
+    test::TempDir d;
+    // PID 4194305 is above Linux's pid_max: no process has it.
+    const std::string stale_g = d.file(".g.h5.distcf-tmp." + this_host() + ".4194305.7");
+    const std::string stale_x = d.file(".x.h5.distcf-tmp." + this_host() + ".4194305.8");
+    const std::string live = d.file(".y.h5.distcf-tmp." + this_host() + "." + std::to_string(::getpid()) + ".9");
+    const std::string other_host = d.file(".z.h5.distcf-tmp.elsewhere.4194305.9");
+    for (const auto& p : {stale_g, stale_x, live, other_host}) test::write_text(p, "partial");
+    ASSERT_EQ(run(program() + " generate --users 30 --items 20 --out " + d.file("g.h5")).code, 0);
+    EXPECT_FALSE(fs::exists(stale_g)) << "the write of g.h5 did not remove its stale temporary";
+    EXPECT_TRUE(fs::exists(stale_x));
+    const auto c = run(program() + " clean " + d.path().string());
+    ASSERT_EQ(c.code, 0) << c.err;
+    EXPECT_NE(c.out.find("clean: 1 stale temporary"), std::string::npos) << c.out;
+    EXPECT_FALSE(fs::exists(stale_x));
+    EXPECT_TRUE(fs::exists(live));
+    EXPECT_TRUE(fs::exists(other_host));
+}
+
+// 11, 13. Killed during training, a run resumes from its last checkpoint to the same model; the
+// checkpoint says it is unfinished; --resume without one says so.
+TEST(Hardening, AKilledRunResumesToTheSameModel) {
+    test::TempDir d;
+    ASSERT_EQ(run(program() + " generate --users 3000 --items 600 --density 0.1 --out " + d.file("g.h5")).code, 0);
+    const std::string base = program() + " train --train " + d.file("g.h5") + " --factors 24 --iters 25 --lambda 0.1";
+    ASSERT_EQ(run(base + " --out " + d.file("full.h5")).code, 0);
+    const std::string ck = d.file("ck.h5");
+    const auto killed = run("bash -c '" + base + " --checkpoint-every 1 --out " + ck + " > /dev/null & pid=$!; " +
+                            "for i in $(seq 400); do [ -f " + ck + " ] && break; sleep 0.05; done; sleep 0.2; kill -9 $pid; wait $pid; " +
+                            "echo killed'");
+    EXPECT_NE(killed.out.find("killed"), std::string::npos);
+    ASSERT_TRUE(fs::exists(ck)) << "no checkpoint was written before the kill";
+    const auto p = run(program() + " evaluate --model " + ck + " --test " + d.file("g.h5"));
+    EXPECT_NE(p.err.find("is a checkpoint of a run that has not finished"), std::string::npos) << p.err;
+    const auto r = run(base + " --checkpoint-every 1 --resume --out " + ck);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("resuming from"), std::string::npos) << r.out;
+    const auto read = [](const std::string& f, const std::string& ds) { return h5::File::open(f, Comm::self()).read_vector<double>(ds); };
+    EXPECT_EQ(read(d.file("full.h5"), "/model/user_factors"), read(ck, "/model/user_factors"));
+    EXPECT_EQ(h5::File::open(ck, Comm::self()).attr_int("complete"), 1);
+    EXPECT_TRUE(leaves_no_temporaries(d));
+    const auto fresh = run(program() + " train --train " + d.file("g.h5") + " --factors 4 --iters 1 --resume --out " + d.file("new.h5"));
+    EXPECT_NE(fresh.out.find("no checkpoint at"), std::string::npos) << fresh.out;
 }

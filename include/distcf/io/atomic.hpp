@@ -11,8 +11,9 @@
 namespace distcf {
 
 /// Collective over `comm`. The constructor checks that the target directory exists (InputError
-/// otherwise) and picks one temporary name shared by all ranks. commit() renames it to the target;
-/// without commit() the destructor removes the temporary file.
+/// otherwise), removes stale temporaries of the same target, and picks one temporary name shared
+/// by all ranks (".NAME.distcf-tmp.HOST.PID.TAG"). commit() renames it to the target; without
+/// commit() the destructor removes the temporary file, on every rank.
 class AtomicOutput {
 public:
     AtomicOutput(const std::string& target, const Comm& comm);
@@ -31,6 +32,12 @@ private:
     Comm comm_;  // a view: the caller's Comm may be a temporary (Comm::self())
     bool committed_ = false;
 };
+
+/// Removes the temporaries in `dir` (of `target_file` only, when given) that processes of this host
+/// left when they were killed while writing: named ".NAME.distcf-tmp.HOST.PID.TAG", their PID no
+/// longer runs. Returns the paths removed. (`distcf clean DIR`; every AtomicOutput does it for
+/// its target.)
+std::vector<std::string> remove_stale_temporaries(const std::string& dir, const std::string& target_file = "");
 
 /// Throws InputError unless the directory that would hold `path` exists.
 void require_output_dir(const std::string& path);
