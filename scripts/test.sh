@@ -13,3 +13,21 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 cd "$build"
 ctest --output-on-failure --timeout 1200 "$@"
+
+# The sanitizer pass (CI sets DISTCF_SANITIZE_TESTS=1): an AddressSanitizer + UBSan build of the same
+# sources, whose unit and MPI tests run again (MovieLens folds left out: they test accuracy, and take
+# minutes under the sanitizers). Any finding aborts the test that made it.
+if [ "${DISTCF_SANITIZE_TESTS:-0}" = 1 ]; then
+  cd "$root"
+  sbuild=${DISTCF_SANITIZE_BUILD_DIR:-build-sanitize}
+  start=$(date +%s)
+  if [ ! -f "$sbuild/CMakeCache.txt" ]; then
+    cmake -S . -B "$sbuild" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDISTCF_SANITIZE=address,undefined > /dev/null
+  fi
+  cmake --build "$sbuild" -j "$(nproc)" > /dev/null
+  # Open MPI and OpenBLAS keep allocations to exit: leaks are not what this pass looks for.
+  export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+  export GTEST_FILTER='-Ml100kFolds.*'
+  (cd "$sbuild" && ctest --output-on-failure --timeout 1800 -E 'slurm')
+  echo "sanitizer pass (address,undefined): $(( $(date +%s) - start )) s"
+fi

@@ -150,6 +150,26 @@ RatingSlice read_test_ratings(const LoadedModel& m, const std::string& test, con
 RatingEvaluation evaluate_ratings(const LoadedModel& lm, const RatingSlice& s, const ColdStart& c, const Comm& comm) {
     const FactorModel& m = lm.model;
     const Method& method = find_method(m.method);
+    if (!method.predicts_ratings())
+        DISTCF_THROW(UsageError, "evaluate: a '" + m.method + "' model predicts preferences, not ratings: an RMSE would mean "
+                                 "nothing; use --ranking");
+    // This rank's test users are one run of users (the slice is in user order): their training items.
+    std::int64_t u_lo = m.n_users, u_hi = -1;
+    for (std::int64_t k = 0; k < s.size(); ++k)
+        if (s.user[k] >= 0) u_lo = std::min<std::int64_t>(u_lo, s.user[k]), u_hi = std::max<std::int64_t>(u_hi, s.user[k]);
+    const bool any = u_hi >= u_lo;
+    SeenItems seen;
+    {
+        const h5::File f = h5::File::open(lm.path, comm);
+        seen = read_seen(f, any ? u_lo : 0, any ? u_hi + 1 : 0, m.n_items);
+    }
+    double training = 0;
+    for (std::int64_t k = 0; k < s.size(); ++k) {
+        if (s.user[k] < 0 || s.item[k] < 0 || seen.items.empty()) continue;
+        const auto r = s.user[k] - seen.row0;
+        const auto b = seen.items.begin() + seen.ptr[r], e = seen.items.begin() + seen.ptr[r + 1];
+        training += std::binary_search(b, e, s.item[k]);
+    }
     double acc[7] = {0, 0, 0, 0, 0, 0, 0};  // sse, sae, n, cold, cold sse, pairs with an sd, covered
     for (std::int64_t k = 0; k < s.size(); ++k) {
         const bool cold = is_cold(m, s.user[k], s.item[k], c);
@@ -175,6 +195,7 @@ RatingEvaluation evaluate_ratings(const LoadedModel& lm, const RatingSlice& s, c
     if (acc[3] > 0) r.cold_rmse = std::sqrt(acc[4] / acc[3]);
     if (n > acc[3]) r.warm_rmse = std::sqrt((acc[0] - acc[4]) / (n - acc[3]));
     if (acc[5] > 0) r.coverage95 = acc[6] / acc[5];
+    r.training_pairs = static_cast<std::int64_t>(comm.sum(training));
     return r;
 }
 

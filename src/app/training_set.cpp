@@ -61,6 +61,7 @@ TrainingSet load_training_set(const std::string& path, const TrainingSetOptions&
         RatingSlice known;
         for (std::int64_t k = 0; k < test.size(); ++k)
             if (test.user[k] >= 0 && test.item[k] >= 0) known.push(test.user[k], test.item[k], test.value[k]);
+        t.n_test_unscorable = comm.sum<std::int64_t>(test.size() - known.size());
         test = std::move(known);
         t.test_source = "--test " + o.test_path;
     }

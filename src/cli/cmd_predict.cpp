@@ -90,6 +90,9 @@ void run_evaluate(const EvaluateArgs& a, Context& ctx) {
         return;
     }
     const RatingEvaluation r = evaluate_ratings(m, test, a.cold, ctx.comm);
+    if (r.n > 0 && 2 * r.training_pairs > r.n && ctx.comm.is_root())
+        std::cerr << "note: " << r.training_pairs << " of the " << r.n << " test ratings are training ratings of this model: "
+                  << "this measures the fit, not predictions\n";
     if (a.json) {
         nlohmann::json j{{"rmse", r.rmse}, {"mae", r.mae},     {"n", r.n},         {"cold", r.cold},
                          {"model", a.model}, {"test", a.test}, {"k", m.model.n_factors}};

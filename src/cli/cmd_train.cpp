@@ -267,6 +267,9 @@ void print_data_summary(std::ostream& o, const std::string& path, const Training
     o << "data: " << path << ": " << data.train.nnz << " training ratings, " << data.train.n_users << " users, "
       << data.train.n_items << " items";
     if (data.n_test) o << "; " << data.n_test << " test ratings (" << data.test_source << ")";
+    if (data.n_test_unscorable)
+        o << "; " << data.n_test_unscorable << " more test ratings have a user or item the training data lack and are left "
+          << "out of the test RMSE (evaluate scores them with the fallback)";
     o << "; " << comm.size() << " MPI rank" << (comm.size() > 1 ? "s" : "") << "\n";
 }
 

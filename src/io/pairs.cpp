@@ -34,8 +34,10 @@ std::vector<TextPair> read_pairs(const std::string& path, bool with_rating) {
         if (!splitter.split(line, f, error, need)) DISTCF_THROW(InputError, at(error));
         if (f.empty()) continue;
         if (f.size() < need) DISTCF_THROW(InputError, at(std::string("expected '") + (with_rating ? "user item rating" : "user item") + "'"));
-        // A header names its columns: no field of it is a number.
-        if (no == 1 && std::none_of(f.begin(), f.end(), is_number)) continue;
+        // A header names its columns: in a file with ratings, a first line none of whose fields is a
+        // number (a pairs file of string IDs has no number on any line: no header is guessed there).
+        if (with_rating && no == 1 && std::none_of(f.begin(), f.end(), is_number)) continue;
+        if (f[0].empty() || f[1].empty()) DISTCF_THROW(InputError, at(std::string("empty ") + (f[0].empty() ? "user" : "item") + " ID"));
         TextPair p{std::string(f[0]), std::string(f[1]), 0.0, no};
         if (with_rating) {
             const std::string text(f[2]);

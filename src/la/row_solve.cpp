@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "distcf/data/rng.hpp"
@@ -131,7 +132,7 @@ DISTCF_CLONES void gather(const Csr& rows, std::int64_t r, int e0, int m, const 
         const auto p = p0 + e;
         const std::int64_t j = rows.col[p];
         if (p + kPrefetch < p_last) {  // the other side's matrix rarely fits in cache: fetch ahead,
-            const double* ahead = Y.data() + rows.col[p + kPrefetch] * k;  // into the next row too
+            const double* ahead = Y.data() + static_cast<std::int64_t>(rows.col[p + kPrefetch]) * k;  // into the next row too
             for (int c = 0; c < k; c += 8) __builtin_prefetch(ahead + c);
         }
         std::copy_n(Y.data() + j * k, k, G + static_cast<std::size_t>(e) * ld);
@@ -415,6 +416,11 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
         DISTCF_THROW(InputError, "solve_rows: a Gaussian prior needs Lambda (k x k) and Lambda mu (k), no biases");
     if (s.draw && (!s.prior || s.cg_steps > 0))
         DISTCF_THROW(InputError, "solve_rows: draws need a Gaussian prior and exact (Cholesky) solves");
+    // The kernels count a row's ratings in int (BLAS's and LAPACK's type): checked once here.
+    for (std::int64_t r = 0; r < rows.rows(); ++r)
+        if (rows.row_nnz(r) > std::numeric_limits<int>::max())
+            DISTCF_THROW(InputError, "solve_rows: row " + std::to_string(rows.row0 + r) + " has " + std::to_string(rows.row_nnz(r)) +
+                                         " ratings, more than the 2^31 - 1 a row solve takes");
     if (!s.implicit && s.cg_steps > 0)
         DISTCF_THROW(InputError, "solve_rows: conjugate gradient is implemented for implicit equations only");
     const int k = s.rank, d = k + (s.learn_bias ? 1 : 0);

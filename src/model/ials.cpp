@@ -46,6 +46,11 @@ FactorModel init_ials(const RatingBlocks& train, const IalsParams& p) {
     FactorModel m = FactorModel::for_data(train, "ials");
     m.params = to_record(p);
     m.mu = 0.0;
+    // It predicts preferences (1: interacted, 0: not), not the counts it was given: clipping to
+    // the count range would show every score as its lower end.
+    m.global_mean = 0.0;
+    m.rating_min = 0.0;
+    m.rating_max = 1.0;
     m.n_factors = p.factors;
     m.U = initial_factors(p.rng_seed, Side::Users, train.n_users, p.factors, p.init_sd);
     m.V = initial_factors(p.rng_seed, Side::Items, train.n_items, p.factors, p.init_sd);

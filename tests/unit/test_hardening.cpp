@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include "distcf/io/h5.hpp"
+#include "distcf/io/pairs.hpp"
 #include "distcf/io/store.hpp"
 #include "helpers.hpp"
 
@@ -380,4 +382,55 @@ TEST(Hardening, AKilledRunResumesToTheSameModel) {
     EXPECT_TRUE(leaves_no_temporaries(d));
     const auto fresh = run(program() + " train --train " + d.file("g.h5") + " --factors 4 --iters 1 --resume --out " + d.file("new.h5"));
     EXPECT_NE(fresh.out.find("no checkpoint at"), std::string::npos) << fresh.out;
+}
+
+// 13. Numbers that meant nothing, said nothing.
+TEST(Hardening, QuietNumbersAreGoneOrExplained) {
+    test::TempDir d;
+    ASSERT_EQ(run(program() + " generate --implicit --users 200 --items 80 --density 0.3 --test-fraction 0.2 --out " + d.file("i.h5")).code, 0);
+    ASSERT_EQ(run(program() + " train --method ials --factors 6 --iters 4 --train " + d.file("i.h5") + " --out " + d.file("i.m.h5")).code, 0);
+    // Implicit ALS predicts preferences in [0, 1], not clipped counts.
+    test::write_text(d.file("pairs.txt"), "0 1\n0 2\n1 3\n2 4\n");
+    ASSERT_EQ(run(program() + " predict --model " + d.file("i.m.h5") + " --pairs " + d.file("pairs.txt") + " --out " + d.file("p.tsv")).code, 0);
+    std::istringstream in(test::read_text(d.file("p.tsv")));
+    std::string u, i;
+    double pred = 0;
+    int distinct_from_one = 0;
+    while (in >> u >> i >> pred) {
+        EXPECT_GE(pred, 0.0);
+        EXPECT_LE(pred, 1.0);
+        distinct_from_one += pred < 0.999;
+    }
+    EXPECT_GT(distinct_from_one, 0) << "every preference clipped to 1";
+    const auto e = run(program() + " evaluate --model " + d.file("i.m.h5") + " --test " + d.file("i.h5"));
+    EXPECT_EQ(e.code, 2);
+    EXPECT_NE(e.err.find("predicts preferences, not ratings"), std::string::npos) << e.err;
+    // Evaluating on the training ratings says so.
+    const std::string m = small_model(d);
+    const auto self = run(program() + " evaluate --model " + m + " --test " + d.file("g.h5") + " --json");
+    EXPECT_EQ(self.code, 0);
+    EXPECT_EQ(self.err.find("training ratings of this model"), std::string::npos) << "the test side is not training data";
+    ASSERT_EQ(run(program() + " generate --users 60 --items 40 --density 0.3 --out " + d.file("all.h5")).code, 0);
+    ASSERT_EQ(run(program() + " train --factors 4 --iters 2 --train " + d.file("all.h5") + " --out " + d.file("all.m.h5")).code, 0);
+    const auto fit = run(program() + " evaluate --model " + d.file("all.m.h5") + " --test " + d.file("all.h5"));
+    EXPECT_NE(fit.err.find("are training ratings of this model"), std::string::npos) << fit.err;
+    // Test ratings that cannot be scored are counted, not silently left out.
+    test::write_text(d.file("t.csv"), "0,1,4\n9999,1,3\n");
+    ASSERT_EQ(run(program() + " import --input " + d.file("t.csv") + " --out " + d.file("t.h5")).code, 0);
+    const auto t = run(program() + " train --factors 4 --iters 1 --train " + d.file("all.h5") + " --test " + d.file("t.h5") +
+                       " --out " + d.file("x.h5"));
+    ASSERT_EQ(t.code, 0) << t.err;
+    EXPECT_NE(t.out.find("1 more test ratings have a user or item the training data lack"), std::string::npos) << t.out;
+}
+
+// Found by the pairs fuzzer: a quoted empty ID ("") was taken for a user.
+TEST(Hardening, AnEmptyIdInAPairsFileIsRefused) {
+    test::TempDir d;
+    test::write_text(d.file("p.txt"), "1 2\n\"\" 2\n");
+    try {
+        read_pairs(d.file("p.txt"), false);
+        FAIL() << "an empty ID was accepted";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find(":2: empty user ID"), std::string::npos) << e.what();
+    }
 }

@@ -83,6 +83,9 @@ public:
     /// Every item's score for user u ranked by a lower confidence bound (mean - z sd); false: the
     /// method has no uncertainty to rank by.
     virtual bool lcb_scores(const FactorModel&, std::int64_t, double, std::vector<double>&) const { return false; }
+    /// Whether its predictions are ratings (an RMSE means something); implicit ALS predicts
+    /// preferences, judged by rankings only.
+    virtual bool predicts_ratings() const { return true; }
     /// Whether new users can be folded into a trained model.
     virtual bool can_fold_in() const { return false; }
     /// Factors (rows x k) and biases for users given only their ratings (CSR rows over the

@@ -53,6 +53,9 @@ struct RatingEvaluation {
     /// Models with uncertainty: the fraction of warm test ratings within prediction +- 1.96 sd
     /// (a calibrated 95% interval covers 0.95 of them); -1: the model has none.
     double coverage95 = -1;
+    /// Test ratings that are training ratings of the model (its /seen): many mean that this
+    /// measures the fit, not predictions.
+    std::int64_t training_pairs = 0;
 };
 /// RMSE and MAE of the model (under the cold-start policy) on the test ratings. Collective.
 RatingEvaluation evaluate_ratings(const LoadedModel& m, const RatingSlice& test, const ColdStart& cold, const Comm& comm);

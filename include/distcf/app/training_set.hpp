@@ -16,6 +16,7 @@ struct TrainingSet {
     Csr test;          ///< rows = this rank's users (train.users), may be empty
     IdMap users, items;
     std::int64_t n_test = 0;  ///< test ratings over all ranks
+    std::int64_t n_test_unscorable = 0;  ///< --test ratings of users or items the training data lack (left out)
     std::string test_source;  ///< "", "stored split", "--test FILE", "--test-fraction"
 };
 

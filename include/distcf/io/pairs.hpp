@@ -16,8 +16,8 @@ struct TextPair {
     std::int64_t line = 0;  ///< where it was read, for messages
 };
 
-/// Reads every pair of `path`. A first line none of whose fields is a number is a header and is
-/// skipped. Throws InputError "FILE:LINE: reason" on a bad line, and for a path that is not a
+/// Reads every pair of `path`. With ratings, a first line none of whose fields is a number is a
+/// header and is skipped. Throws InputError "FILE:LINE: reason" on a bad line, and for a path that is not a
 /// regular file (a directory, say).
 std::vector<TextPair> read_pairs(const std::string& path, bool with_rating);
 

@@ -15,6 +15,7 @@ public:
     bool iterative() const override { return true; }
     std::vector<std::string> resumable_differences() const override { return {"iters"}; }
     bool can_fold_in() const override { return true; }
+    bool predicts_ratings() const override { return false; }
 
 protected:
     TrainResult fit_typed(const TrainingSet& data, const IalsParams& p, const Comm& comm, const TrainHooks& hooks) const override {
