@@ -14,7 +14,7 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 cd "$build"
 ctest --output-on-failure --timeout 1200 "$@"
 
-# The sanitizer pass (CI sets DISTCF_SANITIZE_TESTS=1): an AddressSanitizer + UBSan build of the same
+# The sanitizer pass (DISTCF_SANITIZE_TESTS=1; too long for CI on 2 cores): an AddressSanitizer + UBSan build of the same
 # sources, whose unit and MPI tests run again (MovieLens folds left out: they test accuracy, and take
 # minutes under the sanitizers). Any finding aborts the test that made it.
 if [ "${DISTCF_SANITIZE_TESTS:-0}" = 1 ]; then

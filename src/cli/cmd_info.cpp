@@ -9,6 +9,7 @@
 #include "distcf/io/atomic.hpp"
 #include "distcf/data/summary.hpp"
 #include "distcf/data/distribute.hpp"
+#include "distcf/io/h5.hpp"
 #include "distcf/io/store.hpp"
 #include "distcf/app/oracle.hpp"
 
@@ -36,8 +37,11 @@ void run_info(const InfoArgs& a, Context& ctx) {
         for (auto f : slice.is_test) t += f;
         n_test = ctx.comm.sum(t);
     }
+    // The generator's truth is a rating: beside interaction counts its "RMSE" means nothing.
+    h5::File f = h5::File::open(a.path, ctx.comm);
+    const bool counts = s.log2_bins || (f.has_attr("implicit") && f.attr_double("implicit") > 0);
     std::optional<OracleRmse> oracle;
-    if (info.has_truth) oracle = oracle_rmse(a.path, ctx.comm);
+    if (info.has_truth && !counts) oracle = oracle_rmse(a.path, ctx.comm);
 
     auto& o = ctx.out;
     if (a.json) {
@@ -51,7 +55,8 @@ void run_info(const InfoArgs& a, Context& ctx) {
         j["value_min"] = s.value_min;
         j["value_max"] = s.value_max;
         j["rating_scale"] = {s.scale_min, s.scale_max};
-        j["histogram"] = {{"edges", s.bin_edges}, {"counts", s.bin_counts}, {"discrete", s.discrete}};
+        j["histogram"] = {{"edges", s.bin_edges}, {"counts", s.bin_counts}, {"discrete", s.discrete}, {"log2", s.log2_bins}};
+        j["values_are_counts"] = counts;
         j["per_user"] = {{"min", s.per_user.min}, {"mean", s.per_user.mean}, {"max", s.per_user.max}};
         j["per_item"] = {{"min", s.per_item.min}, {"mean", s.per_item.mean}, {"max", s.per_item.max}};
         j["has_time"] = info.has_time;
@@ -77,12 +82,13 @@ void run_info(const InfoArgs& a, Context& ctx) {
     o << "\n";
     if (n_test >= 0) o << "Stored split: train " << s.ratings - n_test << ", test " << n_test << "\n";
     if (info.has_time) o << "Timestamps: yes\n";
-    o << "Histogram of ratings:\n";
+    o << (counts ? "Histogram of interaction counts (bins by powers of two):\n" : "Histogram of ratings:\n");
     std::int64_t peak = 1;
     for (auto c : s.bin_counts) peak = std::max(peak, c);
     for (std::size_t i = 0; i < s.bin_counts.size(); ++i) {
         o << "  ";
         if (s.discrete) o << std::setw(13) << std::setprecision(1) << s.bin_edges[i];
+        else if (s.log2_bins) o << "[" << std::setprecision(0) << std::setw(8) << s.bin_edges[i] << ", " << std::setw(8) << s.bin_edges[i + 1] << ")";
         else o << "[" << std::setprecision(2) << std::setw(5) << s.bin_edges[i] << ", " << std::setw(5) << s.bin_edges[i + 1] << ")";
         o << " " << std::setw(10) << s.bin_counts[i] << " "
           << std::string(static_cast<std::size_t>(40 * s.bin_counts[i] / peak), '#') << "\n";
@@ -91,6 +97,8 @@ void run_info(const InfoArgs& a, Context& ctx) {
         o << std::setprecision(4) << "Oracle RMSE (noise-free truth vs observed ratings): all " << oracle->all;
         if (oracle->test >= 0) o << ", train " << oracle->train << ", test " << oracle->test;
         o << "  (noise sd " << oracle->noise << ", clipped to the scale)\n";
+    } else if (info.has_truth && counts) {
+        o << "Oracle RMSE: none for counts (the generator's truth is a rating, the values are interaction counts)\n";
     }
 }
 

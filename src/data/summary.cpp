@@ -54,6 +54,18 @@ RatingSummary summarize(const RatingBlocks& b, const Comm& comm) {
         s.bin_counts.assign(nb, 0);
         for (std::size_t i = 0; i < nb; ++i) s.bin_edges.push_back(s.value_min + static_cast<double>(i) / per);
         for (double x : v) ++s.bin_counts[static_cast<std::size_t>(std::llround((x - s.value_min) * per))];
+    } else if (whole && s.value_min >= 0 && s.value_max > 20.0) {
+        // Counts (implicit feedback): their spread is orders of magnitude, so bins by powers of
+        // two -- [0, 1), [1, 2), [2, 4), ... -- where a linear histogram would put all in one bin.
+        s.log2_bins = true;
+        const auto nb = static_cast<std::size_t>(std::floor(std::log2(std::max(1.0, s.value_max)))) + 2;
+        s.bin_edges.push_back(0.0);
+        for (std::size_t i = 0; i < nb; ++i) s.bin_edges.push_back(std::ldexp(1.0, static_cast<int>(i)));
+        s.bin_counts.assign(nb, 0);
+        for (double x : v) {
+            const std::size_t k = x < 1.0 ? 0 : static_cast<std::size_t>(std::floor(std::log2(x))) + 1;
+            ++s.bin_counts[std::min(k, nb - 1)];
+        }
     } else {
         const std::size_t nb = 10;
         const double width = (s.value_max - s.value_min) / nb;

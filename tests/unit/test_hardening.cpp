@@ -2,6 +2,8 @@
 // nothing crashes or hangs, and no output destroys an input.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <sys/stat.h>
 
 #include <cmath>
@@ -433,4 +435,19 @@ TEST(Hardening, AnEmptyIdInAPairsFileIsRefused) {
     } catch (const InputError& e) {
         EXPECT_NE(std::string(e.what()).find(":2: empty user ID"), std::string::npos) << e.what();
     }
+}
+
+// 13. info on interaction counts: bins by powers of two, no "oracle RMSE" of counts against ratings.
+TEST(Hardening, InfoOnCountsBinsByPowersOfTwoAndGivesNoOracle) {
+    test::TempDir d;
+    ASSERT_EQ(run(program() + " generate --implicit --users 600 --items 150 --density 0.3 --out " + d.file("i.h5")).code, 0);
+    const auto r = run(program() + " info --json " + d.file("i.h5"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(j["values_are_counts"].get<bool>());
+    EXPECT_FALSE(j.contains("oracle_rmse")) << r.out;
+    const auto edges = j["histogram"]["edges"].get<std::vector<double>>();
+    ASSERT_GE(edges.size(), 3u);
+    EXPECT_EQ(edges[1], 1.0);
+    EXPECT_EQ(edges[2], 2.0);
 }

@@ -29,6 +29,7 @@ struct RatingSummary {
     std::vector<double> bin_edges; ///< histogram edges (bins + 1), or bin centres when `discrete`
     std::vector<std::int64_t> bin_counts;
     bool discrete = false;         ///< whole or half stars only: one bin per possible value
+    bool log2_bins = false;        ///< counts (whole numbers beyond 20): bins [0, 1), [1, 2), [2, 4), ...
     CountStats per_user;
     CountStats per_item;
     std::int64_t users_without_ratings = 0;
