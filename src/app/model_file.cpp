@@ -149,7 +149,7 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
                 const Csr* seen_by_user) {
     AtomicOutput out(path, comm);
     {
-        h5::File f = h5::File::create(out.temp_path(), comm);
+        h5::File f = h5::File::create(out.temp_path(), comm, out.target());
         f.set_attr("format", std::string("distcf-model"));
         f.set_attr("format_version", kModelFormatVersion);
         f.set_attr("complete", std::int64_t{m.complete ? 1 : 0});

@@ -31,8 +31,11 @@ const std::vector<std::unique_ptr<Method>>& registry() {
 }  // namespace
 
 void Method::fold_in(const FactorModel& m, const Csr&, std::vector<double>&, std::vector<double>&) const {
+    std::string can;
+    for (const auto& other : registry())
+        if (other->can_fold_in()) can += (can.empty() ? "" : ", ") + other->name();
     DISTCF_THROW(InputError, "fold-in: method '" + name() + "' cannot fold in new users (model: '" + m.method +
-                                 "'); fold-in works for an ALS or implicit-ALS model");
+                                 "'); the methods that can: " + can);
 }
 
 const Method& find_method(const std::string& name) {

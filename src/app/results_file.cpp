@@ -53,7 +53,7 @@ void write_sweep_table(h5::File& f, const SweepResult& r, const std::string& at)
 void write_density_sweep(const std::string& path, const DensitySweep& d, const std::string& command_line, const Comm& comm) {
     AtomicOutput out(path, comm);
     {
-        h5::File f = h5::File::create(out.temp_path(), comm);
+        h5::File f = h5::File::create(out.temp_path(), comm, out.target());
         f.set_attr("format", std::string("distcf-density-sweep"));
         Provenance::now(command_line).write(f);
         f.write_vector("/density", d.density);
@@ -71,7 +71,7 @@ void write_recommendations(const std::string& path, const std::string& model_pat
                            const RecommendationBlock& mine, const IdMap& users, const IdMap& items, const Comm& comm) {
     AtomicOutput out(path, comm);
     {
-        h5::File o = h5::File::create(out.temp_path(), comm);
+        h5::File o = h5::File::create(out.temp_path(), comm, out.target());
         o.set_attr("format", std::string("distcf-recommendations"));
         o.set_attr("model", model_path);
         o.set_attr("top", std::int64_t{mine.top});
@@ -90,7 +90,7 @@ void write_study(const std::string& path, const StudyResult& s, const std::strin
     const std::int64_t I = s.n_items;
     AtomicOutput out(path, comm);
     {
-        h5::File f = h5::File::create(out.temp_path(), comm);
+        h5::File f = h5::File::create(out.temp_path(), comm, out.target());
         f.set_attr("format", std::string("distcf-study"));
         f.set_attr("data", s.data_path);
         f.set_attr("n_users", s.n_users);

@@ -87,15 +87,15 @@ void Handle::reset() noexcept {
 
 // ---- File ----------------------------------------------------------------------------------
 
-File File::create(const std::string& path, const Comm& comm) {
+File File::create(const std::string& path, const Comm& comm, const std::string& shown_as) {
     silence_errors();
     Handle fapl = file_access(comm);
     errno = 0;
     hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
-    if (id < 0) fail(path + ": cannot create the file", __FILE__, __LINE__);
+    if (id < 0) fail((shown_as.empty() ? path : shown_as) + ": cannot create the file", __FILE__, __LINE__);
     File f;
     f.h_ = Handle(id, H5Fclose);
-    f.path_ = path;
+    f.path_ = shown_as.empty() ? path : shown_as;
     f.comm_ = comm.raw();
     return f;
 }

@@ -84,7 +84,7 @@ StoreWriter::StoreWriter(const std::string& path, const Comm& comm, const StoreH
     offset_ = comm.exscan_sum(mine_total);
     nnz_ = comm.sum(mine_total);
     out_ = std::make_unique<AtomicOutput>(path, comm);
-    file_ = std::make_unique<h5::File>(h5::File::create(out_->temp_path(), comm));
+    file_ = std::make_unique<h5::File>(h5::File::create(out_->temp_path(), comm, out_->target()));
     const h5::File& f = *file_;
     f.set_attr("format", std::string(kStoreFormat));
     f.set_attr("format_version", kStoreFormatVersion);

@@ -324,6 +324,7 @@ TEST(Hardening, AFailedWriteSaysWhyAndLeavesNothing) {
                            (::geteuid() == 0 ? " --allow-run-as-root " : " ") + limited);
         EXPECT_NE(r.code, 0) << np;
         EXPECT_NE(r.err.find("File too large"), std::string::npos) << np << ": " << r.err;
+        EXPECT_NE(r.err.find(d.file("big.h5") + ": cannot write"), std::string::npos) << "the message names the output: " << r.err;
         EXPECT_FALSE(fs::exists(d.file("big.h5")));
         EXPECT_TRUE(leaves_no_temporaries(d)) << np << " ranks";
     }

@@ -121,7 +121,8 @@ protected:
 /// An HDF5 file (root group). Create truncates.
 class File : public Location {
 public:
-    static File create(const std::string& path, const Comm& comm);
+    /// `shown_as`: the name messages use (the target of a file written under a temporary name).
+    static File create(const std::string& path, const Comm& comm, const std::string& shown_as = "");
     static File open(const std::string& path, const Comm& comm, bool writable = false);
     /// Closes now (flushes); required before an atomic rename.
     void close();
