@@ -370,10 +370,12 @@ TEST(Hardening, AKilledRunResumesToTheSameModel) {
     ASSERT_EQ(run(base + " --out " + d.file("full.h5")).code, 0);
     const std::string ck = d.file("ck.h5");
     const auto killed = run("bash -c '" + base + " --checkpoint-every 1 --out " + ck + " > /dev/null & pid=$!; " +
-                            "for i in $(seq 400); do [ -f " + ck + " ] && break; sleep 0.05; done; sleep 0.2; kill -9 $pid; wait $pid; " +
+                            "for i in $(seq 2000); do [ -f " + ck + " ] && break; sleep 0.01; done; kill -9 $pid; wait $pid; " +
                             "echo killed'");
     EXPECT_NE(killed.out.find("killed"), std::string::npos);
     ASSERT_TRUE(fs::exists(ck)) << "no checkpoint was written before the kill";
+    // Killed as soon as its first checkpoint appeared, 24 iterations before its end.
+    ASSERT_EQ(h5::File::open(ck, Comm::self()).attr_int("complete"), 0) << "the run ended before the kill";
     const auto p = run(program() + " evaluate --model " + ck + " --test " + d.file("g.h5"));
     EXPECT_NE(p.err.find("is a checkpoint of a run that has not finished"), std::string::npos) << p.err;
     const auto r = run(base + " --checkpoint-every 1 --resume --out " + ck);
