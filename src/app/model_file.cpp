@@ -247,14 +247,14 @@ FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, 
     validate(path, m);
     if (f.exists("/state/names"))
         for (const auto& name : f.read_strings("/state/names")) m.state[name] = f.read_vector<double>("/state/" + name);
-    // The ID maps are read (and checked against the header) whether or not the caller wants them.
-    const IdMap u = read_ids(f, "/ids/users"), i = read_ids(f, "/ids/items");
-    if (u.size() != m.n_users || i.size() != m.n_items)
-        DISTCF_THROW(InputError, path + ": /ids/users has " + std::to_string(u.size()) + " IDs and /ids/items " +
-                                     std::to_string(i.size()) + ", the header says " + std::to_string(m.n_users) +
+    // The ID maps' lengths are checked against the header whether or not the caller reads them.
+    const std::int64_t nu = f.dataset("/ids/users").rows(), ni = f.dataset("/ids/items").rows();
+    if (nu != m.n_users || ni != m.n_items)
+        DISTCF_THROW(InputError, path + ": /ids/users has " + std::to_string(nu) + " IDs and /ids/items " +
+                                     std::to_string(ni) + ", the header says " + std::to_string(m.n_users) +
                                      " users and " + std::to_string(m.n_items) + " items");
-    if (users) *users = u;
-    if (items) *items = i;
+    if (users) *users = read_ids(f, "/ids/users");
+    if (items) *items = read_ids(f, "/ids/items");
     return m;
 }
 

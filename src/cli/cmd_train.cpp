@@ -70,8 +70,16 @@ const std::vector<ParamOption>& named_options() {
     return options;
 }
 
+// Every registered method's defaults, in registration order: read once at start-up.
+using MethodDefaults = std::vector<std::pair<std::string, ParamRecord>>;
+MethodDefaults method_defaults() {
+    MethodDefaults all;
+    for (const auto& name : method_names()) all.emplace_back(name, find_method(name).defaults());
+    return all;
+}
+
 // The named options, then --NAME for each registered parameter none of them sets.
-std::vector<ParamOption> all_param_options() {
+std::vector<ParamOption> all_param_options(const MethodDefaults& all) {
     std::vector<ParamOption> options = named_options();
     // train's own options, never a parameter's (the SVD's split_seed is not --split-seed)
     std::set<std::string> covered, flags{"--method", "--train", "--test", "--test-fraction", "--split-seed",
@@ -85,8 +93,7 @@ std::vector<ParamOption> all_param_options() {
             flags.insert(o.flags.substr(b, e - b));
         }
     }
-    for (const auto& method : method_names()) {
-        const ParamRecord defaults = find_method(method).defaults();
+    for (const auto& [method, defaults] : all) {
         for (const auto& [name, v] : defaults.values()) {
             if (covered.count(name)) continue;
             std::string flag = "--" + name;
@@ -114,35 +121,29 @@ struct TrainArgs {
     bool resume = false;
 };
 
-// "[als 50, ials 64]" from the registered methods' own defaults.
-std::string defaults_of(const ParamOption& o) {
-    std::string s;
-    for (const auto& name : method_names()) {
-        if (!o.applies_to(name)) continue;
-        const ParamRecord d = find_method(name).defaults();
-        for (const auto& p : o.params)
-            if (d.has(p)) {
-                s += (s.empty() ? "" : ", ") + name + " " + to_string(d.at(p));
-                break;
-            }
+// The default of the parameter `o` sets, for each method that has one.
+std::vector<std::pair<std::string, ParamValue>> defaults_of(const ParamOption& o, const MethodDefaults& all) {
+    std::vector<std::pair<std::string, ParamValue>> out;
+    for (const auto& [method, d] : all) {
+        if (!o.applies_to(method)) continue;
+        const auto p = std::find_if(o.params.begin(), o.params.end(), [&](const std::string& n) { return d.has(n); });
+        if (p != o.params.end()) out.emplace_back(method, d.at(*p));
     }
-    return s.empty() ? "" : " [" + s + "]";
+    return out;
 }
 
-// INT, FLOAT, WORD or LIST for the help text, from the first method's default.
-std::string type_of(const ParamOption& o) {
-    for (const auto& name : method_names()) {
-        if (!o.applies_to(name)) continue;
-        const ParamRecord d = find_method(name).defaults();
-        for (const auto& p : o.params) {
-            if (!d.has(p)) continue;
-            const ParamValue& v = d.at(p);
-            if (std::holds_alternative<std::int64_t>(v)) return "INT";
-            if (std::holds_alternative<double>(v)) return "FLOAT";
-            return std::get<std::string>(v).find(',') != std::string::npos ? "LIST" : "WORD";
-        }
-    }
-    return "VALUE";
+// The help text's " [als 50, ials 64]", and INT, FLOAT, WORD or LIST from the first default.
+std::string shown_defaults(const std::vector<std::pair<std::string, ParamValue>>& defaults) {
+    std::string s;
+    for (const auto& [method, v] : defaults) s += (s.empty() ? "" : ", ") + method + " " + to_string(v);
+    return s.empty() ? "" : " [" + s + "]";
+}
+std::string type_of(const std::vector<std::pair<std::string, ParamValue>>& defaults) {
+    if (defaults.empty()) return "VALUE";
+    const ParamValue& v = defaults.front().second;
+    if (std::holds_alternative<std::int64_t>(v)) return "INT";
+    if (std::holds_alternative<double>(v)) return "FLOAT";
+    return std::get<std::string>(v).find(',') != std::string::npos ? "LIST" : "WORD";
 }
 
 // The text of an option as the type of the parameter's default.
@@ -302,9 +303,12 @@ void add_train(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--method", a->method, methods)->check(CLI::IsMember(method_names()))->capture_default_str();
     add_data_options(s, a->train, a->data);
     s->add_option("--out", a->out, "output model file (HDF5)")->required();
-    a->param_options = all_param_options();
-    for (const auto& o : a->param_options)
-        a->opts[o.flags] = s->add_option(o.flags, a->given[o.flags], o.help + defaults_of(o))->type_name(type_of(o));
+    const MethodDefaults all = method_defaults();
+    a->param_options = all_param_options(all);
+    for (const auto& o : a->param_options) {
+        const auto defaults = defaults_of(o, all);
+        a->opts[o.flags] = s->add_option(o.flags, a->given[o.flags], o.help + shown_defaults(defaults))->type_name(type_of(defaults));
+    }
     s->add_option("--implicit-from-ratings", a->implicit_threshold,
                   "ials: read explicit ratings >= this as interactions (strength 1), drop the rest");
     s->add_option("--init", a->init, "start from the factors in this file (/init or /model)");

@@ -38,8 +38,10 @@ std::string reason(int err) {
     throw H5Error(why.empty() ? what : what + ": " + why, file, line);
 }
 
+// errno is cleared first: a value left by an earlier, unrelated call must not pass for the reason.
 #define DISTCF_H5(expr, what)                                   \
     ([&]() {                                                  \
+        errno = 0;                                            \
         auto rc__ = (expr);                                   \
         if (rc__ < 0) fail((what), __FILE__, __LINE__);       \
         return rc__;                                          \
@@ -366,7 +368,9 @@ std::size_t Dataset::elements_to_read(std::int64_t nrows, std::size_t element_by
     if (__builtin_mul_overflow(nrows, width, &n) || __builtin_mul_overflow(n, static_cast<std::int64_t>(element_bytes), &bytes))
         DISTCF_THROW(InputError, file_ + ": " + name_ + " claims " + std::to_string(nrows) + " x " + std::to_string(width) +
                                      " elements: more than any memory holds");
-    const std::int64_t avail = available_memory_bytes();
+    // Memory is asked for (a read of /proc) only where it could be short: small reads are many.
+    constexpr std::int64_t kAlwaysFits = std::int64_t{64} << 20;
+    const std::int64_t avail = bytes > kAlwaysFits ? available_memory_bytes() : -1;
     if (avail > 0 && bytes > avail)
         DISTCF_THROW(InputError, file_ + ": reading " + name_ + " needs " + std::to_string(bytes >> 20) + " MiB, more than the " +
                                      std::to_string(avail >> 20) + " MiB of memory available");

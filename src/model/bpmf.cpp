@@ -264,8 +264,8 @@ void run_bpmf(FactorModel& chain, const RatingBlocks& train, const Csr& test, co
     run_alternating(chain, train, test, sampler, {p.iters(), 0.0}, exchange ? *exchange : allgather, comm, on_iteration);
 }
 
-int bpmf_samples(const FactorModel& m, const BpmfParams& p) {
-    return m.n_factors > 0 && m.n_factors % p.factors == 0 ? m.n_factors / p.factors : 0;
+int bpmf_samples(const FactorModel& m, int factors) {
+    return m.n_factors > 0 && m.n_factors % factors == 0 ? m.n_factors / factors : 0;
 }
 
 FactorModel bpmf_posterior(const FactorModel& chain, const BpmfParams& p) {
@@ -344,25 +344,25 @@ void sample_scores(const FactorModel& m, int k, std::int64_t u, std::int64_t i, 
 }
 }  // namespace
 
-double bpmf_predictive_sd(const FactorModel& m, const BpmfParams& p, std::int64_t u, std::int64_t i, bool with_noise) {
+double bpmf_predictive_sd(const FactorModel& m, int factors, std::int64_t u, std::int64_t i, bool with_noise) {
     double mean = 0, var = 0;
-    if (bpmf_samples(m, p) > 0) sample_scores(m, p.factors, u, i, mean, var);
+    if (bpmf_samples(m, factors) > 0) sample_scores(m, factors, u, i, mean, var);
     return std::sqrt(var + (with_noise ? 1.0 / alpha_of(m) : 0.0));
 }
 
-void bpmf_lcb_scores(const FactorModel& m, const BpmfParams& p, std::int64_t u, double z, std::vector<double>& scores) {
+void bpmf_lcb_scores(const FactorModel& m, int factors, std::int64_t u, double z, std::vector<double>& scores) {
     scores.resize(static_cast<std::size_t>(m.n_items));
-    const bool sampled = bpmf_samples(m, p) > 0;
+    const bool sampled = bpmf_samples(m, factors) > 0;
     for (std::int64_t i = 0; i < m.n_items; ++i) {
         double mean = 0, var = 0;
-        if (sampled) sample_scores(m, p.factors, u, i, mean, var);
+        if (sampled) sample_scores(m, factors, u, i, mean, var);
         scores[static_cast<std::size_t>(i)] = m.mu + mean - z * std::sqrt(var);
     }
 }
 
 void bpmf_fold_in(const FactorModel& m, const BpmfParams& p, const Csr& rows, std::vector<double>& factors,
                   std::vector<double>& bias) {
-    const int k = p.factors, S = bpmf_samples(m, p);
+    const int k = p.factors, S = bpmf_samples(m, k);
     if (S == 0 || !m.state.count(kKeptMu))
         DISTCF_THROW(InputError, "fold-in: this bpmf model keeps no samples (trained within its burn-in)");
     const std::int64_t n = rows.rows();

@@ -120,7 +120,7 @@ TEST(Bpmf, ChainIsBitIdenticalForOneAndTwoThreads) {
     EXPECT_EQ(one.state, two.state);
     EXPECT_EQ(one.history.objective, two.history.objective);
     const FactorModel post = bpmf_posterior(one, p);
-    EXPECT_EQ(bpmf_samples(post, p), 4);
+    EXPECT_EQ(bpmf_samples(post, p.factors), 4);
     EXPECT_DOUBLE_EQ(post.factor_scale, 0.25);
     // The posterior model and the chain it came from are the same chain.
     const FactorModel back = bpmf_chain(post, p);

@@ -89,13 +89,13 @@ FactorModel bpmf_posterior(const FactorModel& chain, const BpmfParams& p);
 FactorModel bpmf_chain(const FactorModel& posterior, const BpmfParams& p);
 
 /// Samples kept in a posterior model.
-int bpmf_samples(const FactorModel& posterior, const BpmfParams& p);
+int bpmf_samples(const FactorModel& posterior, int factors);
 /// Posterior standard deviation of the score of (u, i) over the kept samples; with the noise
 /// (1 / alpha) added, the predictive sd of a rating.
-double bpmf_predictive_sd(const FactorModel& posterior, const BpmfParams& p, std::int64_t u, std::int64_t i,
+double bpmf_predictive_sd(const FactorModel& posterior, int factors, std::int64_t u, std::int64_t i,
                           bool with_noise);
 /// Every item's lower confidence bound for user u: posterior mean score - z sd.
-void bpmf_lcb_scores(const FactorModel& posterior, const BpmfParams& p, std::int64_t u, double z,
+void bpmf_lcb_scores(const FactorModel& posterior, int factors, std::int64_t u, double z,
                      std::vector<double>& scores);
 /// Fold-in: for each kept sample, the new users' factors drawn given that sample's item factors
 /// and user hyperparameters; rows x (S k), side by side as in the model. Local.

@@ -19,10 +19,11 @@ public:
     std::vector<std::string> resumable_differences() const override { return {"samples"}; }
     bool can_fold_in() const override { return true; }
     double predictive_sd(const FactorModel& m, std::int64_t u, std::int64_t i, bool with_noise) const override {
-        return bpmf_predictive_sd(m, typed(m.params), u, i, with_noise);
+        // Called for every pair: k alone is read, not the whole record.
+        return bpmf_predictive_sd(m, static_cast<int>(m.params.integer("factors")), u, i, with_noise);
     }
     bool lcb_scores(const FactorModel& m, std::int64_t u, double z, std::vector<double>& scores) const override {
-        bpmf_lcb_scores(m, typed(m.params), u, z, scores);
+        bpmf_lcb_scores(m, static_cast<int>(m.params.integer("factors")), u, z, scores);
         return true;
     }
 
@@ -36,7 +37,7 @@ protected:
         run_bpmf(chain, data.train, data.test, p, comm,
                  iteration_hooks(hooks, p.iters(), [&p](const FactorModel& c) { return bpmf_posterior(c, p); }));
         r.model = bpmf_posterior(chain, p);
-        r.label = "bpmf (k=" + std::to_string(p.factors) + ", " + std::to_string(bpmf_samples(r.model, p)) + " samples)";
+        r.label = "bpmf (k=" + std::to_string(p.factors) + ", " + std::to_string(bpmf_samples(r.model, p.factors)) + " samples)";
         return r;
     }
     void fold_in_typed(const FactorModel& m, const BpmfParams& p, const Csr& rows, std::vector<double>& factors,

@@ -22,7 +22,6 @@ class SvdMethod final : public TypedMethod<SvdParams> {
 public:
     std::string name() const override { return "svd"; }
     std::string summary() const override { return "truncated SVD of the bias-removed ratings (ScaLAPACK or randomized), k by validation"; }
-    FactorModel for_prediction(const FactorModel& m, int k) const override { return with_factors(m, k); }
 
 protected:
     TrainResult fit_typed(const TrainingSet& data, const SvdParams& p, const Comm& comm, const TrainHooks&) const override {
