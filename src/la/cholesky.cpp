@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "clones.hpp"
+#include "distcf/util/clones.hpp"
 
 namespace distcf {
 

@@ -10,7 +10,7 @@
 #include "distcf/data/rng.hpp"
 #include "distcf/error.hpp"
 #include "distcf/la/cholesky.hpp"
-#include "clones.hpp"
+#include "distcf/util/clones.hpp"
 
 extern "C" {
 void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,

@@ -5,14 +5,104 @@
 #include <limits>
 
 #include "distcf/error.hpp"
+#include "distcf/util/clones.hpp"
 
 namespace distcf {
 
 namespace {
 
-constexpr std::int64_t kItemTile = 512;  // items per tile: 512 x k doubles of V^T stay in L2
+// Blocked scoring (the GEMM of a users x k block by the k x items tile, as Spark's blocked
+// recommendForAll): a 4-user x 16-item tile of scores lives in registers while the k factors
+// stream past, so each V element loaded serves 4 users and each score is stored once, instead of
+// being read and written k times by a per-user loop. Scores go straight into a heap of the n
+// best per user: memory O(block + users x n), never a users x items matrix.
+constexpr int kMR = 8;                    // users per register tile
+constexpr int kNR = 16;                   // items per register tile (2 AVX-512 or 4 AVX2 vectors)
+constexpr std::int64_t kUserBlock = 64;   // users per thread task
+constexpr std::int64_t kItemTile = 1024;  // items per scored tile: 1024 x k doubles of V^T in L2 at k <= 64
 
-// V transposed (k x items), so the score loop runs over contiguous items for each factor.
+bool better(const Scored& a, const Scored& b) { return a.score > b.score || (a.score == b.score && a.item < b.item); }
+
+// The n best (score, then smaller item) of the items offered so far, worst at the front. Items
+// must be offered in ascending order: an equal score then never displaces the smaller item.
+class BestN {
+  public:
+    explicit BestN(int n) : n_(static_cast<std::size_t>(n)) { h_.reserve(n_); }
+    double bar() const { return h_.size() < n_ ? -std::numeric_limits<double>::infinity() : h_.front().score; }
+    bool full() const { return h_.size() == n_; }
+    void offer(std::int32_t item, double s) {
+        if (h_.size() < n_) {
+            h_.push_back({item, s});
+            std::push_heap(h_.begin(), h_.end(), better);
+        } else if (s > h_.front().score) {
+            std::pop_heap(h_.begin(), h_.end(), better);
+            h_.back() = {item, s};
+            std::push_heap(h_.begin(), h_.end(), better);
+        }
+    }
+    std::vector<Scored> sorted() {
+        std::sort_heap(h_.begin(), h_.end(), better);
+        return std::move(h_);
+    }
+
+  private:
+    std::size_t n_;
+    std::vector<Scored> h_;
+};
+
+// Offers items [i0, i1) with scores s[i - i0], skipping the ascending `skip` list from *q on.
+void offer_range(BestN& best, const double* s, std::int64_t i0, std::int64_t i1, const std::int32_t* skip,
+                 std::int64_t n_skip, std::int64_t& q) {
+    for (std::int64_t i = i0; i < i1; ++i) {
+        const double v = s[i - i0];
+        if (best.full() && !(v > best.bar())) continue;  // the common case: not good enough
+        while (q < n_skip && skip[q] < i) ++q;
+        if (q < n_skip && skip[q] == i) continue;
+        best.offer(static_cast<std::int32_t>(i), v);
+    }
+}
+
+// Scores of `mr` users (a: their factors times factor_scale, k x kMR, factor-major so that the
+// users' values for one factor are adjacent; base: mu + b_u) for the
+// items [i0, i0 + ni) into out (mr rows of ldo). Every score is base + b_i, then + a[c] V[i, c]
+// for c = 0, 1, ... in that order, whatever the tile: a user's scores have the same bits alone
+// or in a block, on any number of ranks.
+DISTCF_CLONES void score_tile(int k, int mr, const double* a, const double* base, const double* vt, std::int64_t ld,
+                              const double* item_bias, std::int64_t i0, std::int64_t ni, double* out, std::int64_t ldo) {
+    std::int64_t j0 = 0;
+    if (mr == kMR) {
+        for (; j0 + kNR <= ni; j0 += kNR) {
+            double acc[kMR][kNR];
+            for (int r = 0; r < kMR; ++r)
+#pragma omp simd
+                for (int j = 0; j < kNR; ++j) acc[r][j] = base[r] + (item_bias ? item_bias[i0 + j0 + j] : 0.0);
+            for (int c = 0; c < k; ++c) {
+                const double* v = vt + c * ld + i0 + j0;
+                for (int r = 0; r < kMR; ++r) {
+                    const double ar = a[c * kMR + r];
+#pragma omp simd
+                    for (int j = 0; j < kNR; ++j) acc[r][j] += ar * v[j];
+                }
+            }
+            for (int r = 0; r < kMR; ++r)
+#pragma omp simd
+                for (int j = 0; j < kNR; ++j) out[r * ldo + j0 + j] = acc[r][j];
+        }
+    }
+    // Leftover users or items: the same operations in the same order, one user at a time.
+    for (int r = 0; r < mr; ++r) {
+        double* o = out + r * ldo;
+        for (std::int64_t j = j0; j < ni; ++j) o[j] = base[r] + (item_bias ? item_bias[i0 + j] : 0.0);
+        for (int c = 0; c < k; ++c) {
+            const double ar = a[c * kMR + r];
+            const double* v = vt + c * ld + i0;
+#pragma omp simd
+            for (std::int64_t j = j0; j < ni; ++j) o[j] += ar * v[j];
+        }
+    }
+}
+
+// V transposed (k x items), so a tile's factor c is a contiguous run of items.
 std::vector<double> transpose_items(const FactorModel& m) {
     std::vector<double> vt(static_cast<std::size_t>(m.n_factors * m.n_items));
     for (std::int64_t i = 0; i < m.n_items; ++i)
@@ -20,39 +110,45 @@ std::vector<double> transpose_items(const FactorModel& m) {
     return vt;
 }
 
-// Scores of user u for every item: mu + b_u + b_i, then + U[u, c] V[i, c] for c = 0, 1, ...
-// in that order for every item (a fixed order: blocking never changes a score's bits).
-void user_scores(const FactorModel& m, const std::vector<double>& vt, std::int64_t u, std::vector<double>& s) {
-    s.resize(static_cast<std::size_t>(m.n_items));
-    const double base = m.mu + (m.user_bias.empty() ? 0.0 : m.user_bias[static_cast<std::size_t>(u)]);
-    for (std::int64_t i = 0; i < m.n_items; ++i) s[i] = base + (m.item_bias.empty() ? 0.0 : m.item_bias[static_cast<std::size_t>(i)]);
-    const double* uu = m.U.data() + u * m.n_factors;
-    for (std::int64_t t0 = 0; t0 < m.n_items; t0 += kItemTile) {
-        const std::int64_t t1 = std::min(m.n_items, t0 + kItemTile);
-        for (int c = 0; c < m.n_factors; ++c) {
-            const double a = m.factor_scale * uu[c];
-            const double* v = vt.data() + static_cast<std::size_t>(c) * m.n_items;
-#pragma omp simd
-            for (std::int64_t i = t0; i < t1; ++i) s[i] += a * v[i];
-        }
-    }
+// The n best of a full score vector (popularity, or a scorer's ranking), skipping `skip`.
+std::vector<Scored> best_of(const std::vector<double>& s, const std::int32_t* skip, std::int64_t n_skip, int n) {
+    BestN best(n);
+    std::int64_t q = 0;
+    offer_range(best, s.data(), 0, static_cast<std::int64_t>(s.size()), skip, n_skip, q);
+    return best.sorted();
 }
 
-// The n best of `s` (larger first, then smaller item index), skipping `skip` (ascending).
-std::vector<Scored> best_of(const std::vector<double>& s, const std::int32_t* skip, std::int64_t n_skip, int n) {
-    std::vector<Scored> c;
-    c.reserve(s.size());
-    std::int64_t q = 0;
-    for (std::int32_t i = 0; i < static_cast<std::int32_t>(s.size()); ++i) {
-        while (q < n_skip && skip[q] < i) ++q;
-        if (q < n_skip && skip[q] == i) continue;
-        c.push_back({i, s[static_cast<std::size_t>(i)]});
+// Model-score top n for the users [b0, b1) of one block (rows of `out` from u0).
+void top_n_block(const FactorModel& m, const std::vector<double>& vt, std::int64_t b0, std::int64_t b1, std::int64_t u0,
+                 const SeenItems& seen, int n, std::vector<std::vector<Scored>>& out, std::vector<double>& tile) {
+    const int k = m.n_factors;
+    const auto nb = b1 - b0;
+    std::vector<BestN> best(static_cast<std::size_t>(nb), BestN(n));
+    std::vector<std::int64_t> q(static_cast<std::size_t>(nb), 0);
+    // a: per group of kMR users, k x kMR (see score_tile)
+    std::vector<double> a(static_cast<std::size_t>((nb + kMR - 1) / kMR * kMR * k)), base(static_cast<std::size_t>(nb));
+    for (std::int64_t r = 0; r < nb; ++r) {
+        const auto u = b0 + r;
+        base[r] = m.mu + (m.user_bias.empty() ? 0.0 : m.user_bias[static_cast<std::size_t>(u)]);
+        for (int c = 0; c < k; ++c)
+            a[(r / kMR) * kMR * k + c * kMR + r % kMR] = m.factor_scale * m.U[static_cast<std::size_t>(u * k + c)];
     }
-    const auto better = [](const Scored& a, const Scored& b) { return a.score > b.score || (a.score == b.score && a.item < b.item); };
-    const auto take = std::min<std::size_t>(static_cast<std::size_t>(n), c.size());
-    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(take), c.end(), better);
-    c.resize(take);
-    return c;
+    tile.resize(static_cast<std::size_t>(nb * kItemTile));
+    const double* ib = m.item_bias.empty() ? nullptr : m.item_bias.data();
+    for (std::int64_t t0 = 0; t0 < m.n_items; t0 += kItemTile) {
+        const auto ni = std::min(kItemTile, m.n_items - t0);
+        for (std::int64_t r = 0; r < nb; r += kMR) {
+            const int mr = static_cast<int>(std::min<std::int64_t>(kMR, nb - r));
+            score_tile(k, mr, a.data() + r * k, base.data() + r, vt.data(), m.n_items, ib, t0, ni, tile.data() + r * kItemTile,
+                       kItemTile);
+        }
+        for (std::int64_t r = 0; r < nb; ++r) {
+            const auto s = b0 + r - u0;
+            offer_range(best[r], tile.data() + r * kItemTile, t0, t0 + ni, seen.items.data() + seen.ptr[s],
+                        seen.ptr[s + 1] - seen.ptr[s], q[r]);
+        }
+    }
+    for (std::int64_t r = 0; r < nb; ++r) out[static_cast<std::size_t>(b0 + r - u0)] = best[r].sorted();
 }
 
 }  // namespace
@@ -67,20 +163,29 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, st
     if (n < 1) DISTCF_THROW(ParameterError, "top: must be >= 1, got " + std::to_string(n));
     if (u0 < 0 || u1 > m.n_users || u0 > u1) DISTCF_THROW(InputError, "top_n: user range outside the model");
     if (seen.row0 != u0 || seen.rows() != u1 - u0) DISTCF_THROW(InputError, "top_n: seen items do not cover the users");
-    const std::vector<double> vt = popularity || scorer ? std::vector<double>{} : transpose_items(m);
     std::vector<std::vector<Scored>> out(static_cast<std::size_t>(u1 - u0));
+    if (popularity || scorer) {
 #pragma omp parallel
-    {
-        std::vector<double> s;
+        {
+            std::vector<double> s;
 #pragma omp for schedule(dynamic, 16)
-        for (std::int64_t u = u0; u < u1; ++u) {
-            if (popularity) s = *popularity;
-            else if (scorer) (*scorer)(u, s);
-            else user_scores(m, vt, u, s);
-            const auto r = u - u0;
-            out[static_cast<std::size_t>(r)] =
-                best_of(s, seen.items.data() + seen.ptr[r], seen.ptr[r + 1] - seen.ptr[r], n);
+            for (std::int64_t u = u0; u < u1; ++u) {
+                if (popularity) s = *popularity;
+                else (*scorer)(u, s);
+                const auto r = u - u0;
+                out[static_cast<std::size_t>(r)] = best_of(s, seen.items.data() + seen.ptr[r], seen.ptr[r + 1] - seen.ptr[r], n);
+            }
         }
+        return out;
+    }
+    const std::vector<double> vt = transpose_items(m);
+    const std::int64_t blocks = (u1 - u0 + kUserBlock - 1) / kUserBlock;
+#pragma omp parallel if (blocks > 1)
+    {
+        std::vector<double> tile;
+#pragma omp for schedule(dynamic, 1)
+        for (std::int64_t b = 0; b < blocks; ++b)
+            top_n_block(m, vt, u0 + b * kUserBlock, std::min(u1, u0 + (b + 1) * kUserBlock), u0, seen, n, out, tile);
     }
     return out;
 }

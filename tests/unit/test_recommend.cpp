@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "distcf/model/recommend.hpp"
@@ -97,4 +98,87 @@ TEST(Recommend, RankingMetricsByHand) {
     const std::vector<double> pop = {1, 1, 1, 0};
     const RankingMetrics p = ranking_metrics(tiny(), seen_rows({{2}, {}}), rel, 2, &pop, part, Comm::self());
     EXPECT_DOUBLE_EQ(p.precision, 0.5);
+}
+
+namespace {
+// A model big enough to span several item tiles, user blocks and the ragged edges of both.
+FactorModel random_model(std::int64_t users, std::int64_t items, int k, std::uint64_t seed) {
+    FactorModel m;
+    m.method = "als";
+    m.n_factors = k;
+    m.n_users = users;
+    m.n_items = items;
+    m.mu = 3.5;
+    std::uint64_t x = seed;
+    const auto next = [&x] {  // splitmix64 -> [-1, 1)
+        x += 0x9e3779b97f4a7c15ULL;
+        std::uint64_t z = x;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-52 - 1.0;
+    };
+    for (std::int64_t u = 0; u < users; ++u) m.user_bias.push_back(0.1 * next());
+    for (std::int64_t i = 0; i < items; ++i) m.item_bias.push_back(0.3 * next());
+    for (std::int64_t e = 0; e < users * k; ++e) m.U.push_back(next());
+    for (std::int64_t e = 0; e < items * k; ++e) m.V.push_back(next());
+    m.user_counts.assign(static_cast<std::size_t>(users), 1);
+    m.item_counts.assign(static_cast<std::size_t>(items), 1);
+    return m;
+}
+}  // namespace
+
+TEST(Recommend, BlockedTopNMatchesEveryScoreComputedOneByOne) {
+    const std::int64_t users = 133, items = 2071;  // 2 full user blocks + 5, 2 item tiles + 23
+    const int k = 13, n = 25;
+    const FactorModel m = random_model(users, items, k, 7);
+    // Each user skips items u, u + 7, u + 14, ... (ascending), some of them in the top.
+    SeenItems seen;
+    for (std::int64_t u = 0; u < users; ++u) {
+        for (std::int64_t i = u % 7; i < items; i += 7 + u % 5) seen.items.push_back(static_cast<std::int32_t>(i));
+        seen.ptr.push_back(static_cast<std::int64_t>(seen.items.size()));
+    }
+    const auto all = top_n(m, 0, users, seen, n);
+    for (std::int64_t u = 0; u < users; ++u) {
+        // Reference: every score, sorted; the kernel may fuse multiply-adds, so compare to 1e-12.
+        std::vector<Scored> ref;
+        const auto b = seen.items.begin() + seen.ptr[u], e = seen.items.begin() + seen.ptr[u + 1];
+        for (std::int64_t i = 0; i < items; ++i) {
+            if (std::binary_search(b, e, static_cast<std::int32_t>(i))) continue;
+            double s = m.mu + m.user_bias[u] + m.item_bias[i];
+            for (int c = 0; c < k; ++c) s += m.U[u * k + c] * m.V[i * k + c];
+            ref.push_back({static_cast<std::int32_t>(i), s});
+        }
+        std::sort(ref.begin(), ref.end(), [](const Scored& x, const Scored& y) { return x.score > y.score; });
+        ASSERT_EQ(all[u].size(), static_cast<std::size_t>(n));
+        for (int r = 0; r < n; ++r) {
+            EXPECT_EQ(all[u][r].item, ref[r].item) << "user " << u << " rank " << r;
+            EXPECT_NEAR(all[u][r].score, ref[r].score, 1e-12);
+        }
+        // The same user alone (as `recommend --user` scores it): the same bits.
+        SeenItems one;
+        one.row0 = u;
+        one.items.assign(b, e);
+        one.ptr = {0, static_cast<std::int64_t>(one.items.size())};
+        const auto alone = top_n(m, u, u + 1, one, n).front();
+        for (int r = 0; r < n; ++r) {
+            EXPECT_EQ(alone[r].item, all[u][r].item);
+            EXPECT_EQ(alone[r].score, all[u][r].score);
+        }
+    }
+}
+
+TEST(Recommend, TopNOfAUserWhoRatedAlmostEverythingListsWhatIsLeft) {
+    const FactorModel m = random_model(5, 40, 3, 11);
+    SeenItems seen;
+    for (int u = 0; u < 5; ++u) {
+        for (std::int32_t i = 0; i < 40; ++i)
+            if (i != 3 && i != 17) seen.items.push_back(i);
+        seen.ptr.push_back(static_cast<std::int64_t>(seen.items.size()));
+    }
+    const auto top = top_n(m, 0, 5, seen, 10);
+    for (const auto& list : top) {
+        ASSERT_EQ(list.size(), 2u);
+        EXPECT_TRUE((list[0].item == 3 && list[1].item == 17) || (list[0].item == 17 && list[1].item == 3));
+        EXPECT_GE(list[0].score, list[1].score);
+    }
 }
