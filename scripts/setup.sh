@@ -15,8 +15,8 @@ packages=(
   libscalapack-openmpi-dev libarmadillo-dev libopenblas-dev
   libhdf5-openmpi-dev hdf5-tools
   libgtest-dev
-  libcli11-dev nlohmann-json3-dev libspdlog-dev librandom123-dev
-  python3-h5py python3-numpy python3-matplotlib
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev librandom123-dev
+  python3-h5py python3-numpy python3-scipy python3-matplotlib python3-pytest python3-venv python3-pip python3-setuptools python3-wheel
 )
 # shellcheck disable=SC2206
 packages+=(${DISTCF_EXTRA_PACKAGES:-})

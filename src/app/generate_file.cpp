@@ -1,4 +1,5 @@
 #include "distcf/app/generate_file.hpp"
+#include "distcf/util/progress.hpp"
 
 #include "distcf/data/split.hpp"
 #include "distcf/io/atomic.hpp"
@@ -47,6 +48,9 @@ void write_ratings(const GenerateParams& p, const GenreModel& model, const Obser
         if (!is_test.empty()) batch.is_test.assign(is_test.begin() + done, is_test.begin() + done + m);
         return done;
     };
+    std::int64_t mine = 0;
+    for (auto c : per_user) mine += c;
+    Progress progress("generate: ratings", mine, "ratings");  // this rank's share (rank 0 speaks)
     if (compression == 0) {
         // Independent writes: a rank writes its batch while the other draws; the kernel serialises
         // writers to one file, so lock-step rounds would leave one rank spinning on its lock.
@@ -55,6 +59,7 @@ void write_ratings(const GenerateParams& p, const GenreModel& model, const Obser
             if (single_precision) truth_ds.write_rows_independent(w.offset() + done, batch.size(), narrow(truth));
             else truth_ds.write_rows_independent(w.offset() + done, batch.size(), truth.data());
             w.append(batch);
+            progress.add(static_cast<std::int64_t>(batch.size()));
         }
     } else {
         // Parallel HDF5 compresses only in collective writes: every rank, every round.
@@ -64,8 +69,10 @@ void write_ratings(const GenerateParams& p, const GenreModel& model, const Obser
             if (single_precision) truth_ds.write_rows(w.offset() + done, batch.size(), narrow(truth));
             else truth_ds.write_rows(w.offset() + done, batch.size(), truth.data());
             w.write(batch);
+            progress.add(static_cast<std::int64_t>(batch.size()));
         }
     }
+    progress.finish();
 }
 
 // The generating model under /truth (its handles closed on return, before the file is).
@@ -92,6 +99,7 @@ GenerateReport generate_to_file(const GenerateParams& p, const std::string& out,
     require_output_dir(out);
     comm.barrier();
     const double t0 = Comm::wtime();
+    report_stage("generate: model", {{"genres", p.genres}});
     const GenreModel model = make_genre_model(p, comm);
     const ObservedBlock obs = observe_block(p, model, comm);
     // With --implicit the header's rating_max is the largest drawn count, known before anything is
@@ -101,6 +109,7 @@ GenerateReport generate_to_file(const GenerateParams& p, const std::string& out,
     const double rating_max = comm.max(largest);
     std::int64_t n = 0;
     for (auto c : per_user) n += c;
+    report_stage("generate: observed", {{"ratings", comm.sum(n)}});
     std::vector<std::uint8_t> is_test;
     if (p.test_fraction > 0) {  // the split needs only (user, item): values are drawn batch by batch below
         std::vector<std::int32_t> users, items;

@@ -97,40 +97,81 @@ std::optional<UserScorer> ranking_scorer(const LoadedModel& lm, const RankBy& by
     return UserScorer([&method, m, z](std::int64_t u, std::vector<double>& s) { method.lcb_scores(*m, u, z, s); });
 }
 
+namespace {
+// A field of delimited output: CSV quotes what holds the delimiter, a quote or a line break.
+void put_field(std::ostream& f, const std::string& v, char delimiter) {
+    if (delimiter == ',' && v.find_first_of(",\"\r\n") != std::string::npos) {
+        f << '"';
+        for (char c : v) {
+            if (c == '"') f << '"';  // a quote is doubled
+            f << c;
+        }
+        f << '"';
+    } else {
+        f << v;
+    }
+}
+}  // namespace
+
+TableFormat table_format_for(const std::string& format, const std::string& path) {
+    if (format == "tsv") return TableFormat::Tsv;
+    if (format == "csv") return TableFormat::Csv;
+    if (!format.empty() && format != "auto") DISTCF_THROW(ParameterError, "format: tsv, csv or auto, got '" + format + "'");
+    return path.size() > 4 && path.substr(path.size() - 4) == ".csv" ? TableFormat::Csv : TableFormat::Tsv;
+}
+
 PredictReport predict_file(const LoadedModel& lm, const std::string& pairs_path, const std::string& out_path,
-                           const ColdStart& cold, const Comm& comm, bool with_sd) {
+                           const ColdStart& cold, const Comm& comm, bool with_sd, TableFormat format) {
     const bool to_stdout = out_path == "-";
     if (!to_stdout) require_output_dir(out_path);
-    const auto pairs = read_pairs_on_root(pairs_path, false, comm);
     std::optional<AtomicOutput> out;
     if (!to_stdout) out.emplace(out_path, comm);
     PredictReport r;
+    std::string error;
+    // Rank 0 streams the pairs file: read a pair, write its line. Memory does not grow with the
+    // file; a bad line stops the run with nothing written (the temporary is discarded).
     if (comm.is_root()) {
-        std::ofstream file;
-        if (!to_stdout) file.open(out->temp_path());
-        std::ostream& f = to_stdout ? std::cout : file;
-        char buf[64];
-        for (const auto& p : pairs) {
-            const auto u = lm.users.find(p.user), i = lm.items.find(p.item);
-            r.unknown_users += !u;
-            r.unknown_items += !i;
-            const double pred = predict(lm.model, u ? *u : -1, i ? *i : -1, cold);
-            std::snprintf(buf, sizeof buf, "%.6f", pred);
-            f << p.user << '\t' << p.item << '\t' << buf;
-            if (with_sd) {
-                const bool modelled = u && i && !is_cold(lm.model, *u, *i, cold);
-                const double sd = modelled ? find_method(lm.model.method).predictive_sd(lm.model, *u, *i, true) : -1.0;
-                if (sd >= 0) std::snprintf(buf, sizeof buf, "%.6f", sd);
-                f << '\t' << (sd >= 0 ? buf : "nan");
-            }
+        try {
+            PairReader reader(pairs_path, false);
+            std::ofstream file;
+            if (!to_stdout) file.open(out->temp_path());
+            std::ostream& f = to_stdout ? std::cout : file;
+            const char d = format == TableFormat::Csv ? ',' : '\t';
+            f << "user" << d << "item" << d << "prediction";
+            if (with_sd) f << d << "sd";
             f << '\n';
+            char buf[64];
+            TextPair p;
+            while (reader.next(p)) {
+                const auto u = lm.users.find(p.user), i = lm.items.find(p.item);
+                r.unknown_users += !u;
+                r.unknown_items += !i;
+                ++r.pairs;
+                const double pred = predict(lm.model, u ? *u : -1, i ? *i : -1, cold);
+                std::snprintf(buf, sizeof buf, "%.6f", pred);
+                put_field(f, p.user, d);
+                f << d;
+                put_field(f, p.item, d);
+                f << d << buf;
+                if (with_sd) {
+                    const bool modelled = u && i && !is_cold(lm.model, *u, *i, cold);
+                    const double sd = modelled ? find_method(lm.model.method).predictive_sd(lm.model, *u, *i, true) : -1.0;
+                    if (sd >= 0) std::snprintf(buf, sizeof buf, "%.6f", sd);
+                    f << d << (sd >= 0 ? buf : "nan");
+                }
+                f << '\n';
+            }
+            f.flush();
+            if (!to_stdout) file.close();
+            if (!f || (!to_stdout && !file)) DISTCF_THROW(SystemError, "cannot write " + (to_stdout ? std::string("standard output") : out->temp_path()));
+        } catch (const Error& e) {
+            error = e.what();
         }
-        f.flush();
-        if (!to_stdout) file.close();
-        if (!f || (!to_stdout && !file)) DISTCF_THROW(SystemError, "cannot write " + (to_stdout ? std::string("standard output") : out->temp_path()));
     }
+    comm.bcast(error);
+    if (!error.empty()) throw InputError(error, __FILE__, __LINE__);
     if (out) out->commit();
-    r.pairs = comm.bcast_value(static_cast<std::int64_t>(pairs.size()));
+    r.pairs = comm.bcast_value(r.pairs);
     r.unknown_users = comm.bcast_value(r.unknown_users);
     r.unknown_items = comm.bcast_value(r.unknown_items);
     return r;

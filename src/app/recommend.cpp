@@ -4,7 +4,9 @@
 
 #include "distcf/app/model_file.hpp"
 #include "distcf/app/results_file.hpp"
+#include "distcf/error.hpp"
 #include "distcf/io/atomic.hpp"
+#include "distcf/util/progress.hpp"
 
 namespace distcf {
 
@@ -25,6 +27,15 @@ std::vector<std::int32_t> seen_row(const SeenItems& seen, std::int64_t r) {
 std::vector<double> popularity_order(const FactorModel& m) { return {m.item_counts.begin(), m.item_counts.end()}; }
 
 }  // namespace
+
+RecommendationsOutput::Format RecommendationsOutput::parse(const std::string& format, const std::string& path) {
+    const auto ends = [&](const std::string& e) { return path.size() > e.size() && path.substr(path.size() - e.size()) == e; };
+    if (format == "hdf5") return Format::Hdf5;
+    if (format == "tsv") return Format::Tsv;
+    if (format == "csv") return Format::Csv;
+    if (!format.empty() && format != "auto") DISTCF_THROW(ParameterError, "format: hdf5, tsv, csv or auto, got '" + format + "'");
+    return ends(".csv") ? Format::Csv : ends(".tsv") || ends(".txt") ? Format::Tsv : Format::Hdf5;
+}
 
 double shown_value(const FactorModel& m, const Scored& s, Shown shown) {
     switch (shown) {
@@ -66,7 +77,7 @@ UserRecommendation recommend_user(const LoadedModel& lm, const std::string& user
 }
 
 AllUsersReport recommend_all_users(const LoadedModel& lm, const std::string& out, int top, const ColdStart& cold,
-                                   const Comm& comm, const RankBy& by) {
+                                   const Comm& comm, const RankBy& by, const RecommendationsOutput& output) {
     const std::optional<UserScorer> scorer = ranking_scorer(lm, by);
     const FactorModel& m = lm.model;
     require_output_dir(out);
@@ -80,30 +91,45 @@ AllUsersReport recommend_all_users(const LoadedModel& lm, const std::string& out
         rep.has_seen = has_seen(f);
         seen = read_seen(f, u0, u1, m.n_items);
     }
-    auto lists = top_n(m, u0, u1, seen, top, nullptr, scorer ? &*scorer : nullptr);
-    if (scorer)
-        for (std::int64_t u = u0; u < u1; ++u)
-            for (auto& e : lists[static_cast<std::size_t>(u - u0)]) e.score = m.score(u, e.item);
-    const std::vector<double> popular = popularity_order(m);
-    for (std::int64_t u = u0; u < u1; ++u)
-        if (cold_user(m, u, cold)) lists[static_cast<std::size_t>(u - u0)] = best_items(popular, seen_row(seen, u - u0), top);
     RecommendationBlock block;
     block.u0 = u0;
     block.u1 = u1;
     block.top = rep.top = static_cast<int>(std::min<std::int64_t>(top, m.n_items));
     block.items.reserve(static_cast<std::size_t>((u1 - u0) * block.top));
     block.predicted.reserve(block.items.capacity());
-    for (std::int64_t u = u0; u < u1; ++u) {
-        const auto& list = lists[static_cast<std::size_t>(u - u0)];
-        const Shown shown = cold_user(m, u, cold) ? Shown::Fallback : Shown::Prediction;
-        for (int r = 0; r < block.top; ++r) {  // a user who rated nearly everything may have fewer than n
-            const bool have = r < static_cast<int>(list.size());
-            block.items.push_back(have ? list[static_cast<std::size_t>(r)].item : -1);
-            block.predicted.push_back(have ? shown_value(m, list[static_cast<std::size_t>(r)], shown) : 0.0);
+    const std::vector<double> popular = popularity_order(m);
+    // Chunks of users: progress as they finish; the scoring inside is blocked and threaded.
+    constexpr std::int64_t kChunk = 8192;
+    Progress progress("recommend", u1 - u0, "users");
+    for (std::int64_t c0 = u0; c0 < u1; c0 += kChunk) {
+        const std::int64_t c1 = std::min(u1, c0 + kChunk);
+        SeenItems part_seen;
+        part_seen.row0 = c0;
+        part_seen.ptr.assign(seen.ptr.begin() + (c0 - u0), seen.ptr.begin() + (c1 - u0) + 1);
+        for (auto& p : part_seen.ptr) p -= seen.ptr[c0 - u0];
+        part_seen.items.assign(seen.items.begin() + seen.ptr[c0 - u0], seen.items.begin() + seen.ptr[c1 - u0]);
+        auto lists = top_n(m, c0, c1, part_seen, top, nullptr, scorer ? &*scorer : nullptr);
+        for (std::int64_t u = c0; u < c1; ++u) {
+            auto& list = lists[static_cast<std::size_t>(u - c0)];
+            const bool fallback = cold_user(m, u, cold);
+            if (fallback) list = best_items(popular, seen_row(part_seen, u - c0), top);
+            else if (scorer)  // shown: the posterior mean prediction of the items the bound chose
+                for (auto& e : list) e.score = m.score(u, e.item);
+            const Shown shown = fallback ? Shown::Fallback : Shown::Prediction;
+            for (int r = 0; r < block.top; ++r) {  // a user who rated nearly everything may have fewer than n
+                const bool have = r < static_cast<int>(list.size());
+                block.items.push_back(have ? list[static_cast<std::size_t>(r)].item : -1);
+                block.predicted.push_back(have ? shown_value(m, list[static_cast<std::size_t>(r)], shown) : 0.0);
+            }
         }
+        progress.add(c1 - c0);
     }
+    progress.finish();
     rep.seconds = comm.max(Comm::wtime() - t0);
-    write_recommendations(out, lm.path, m.n_users, block, lm.users, lm.items, comm);
+    if (output.format == RecommendationsOutput::Format::Hdf5)
+        write_recommendations(out, lm.path, m.n_users, block, lm.users, lm.items, output.command_line, comm);
+    else
+        write_recommendations_text(out, block, lm.users, lm.items, output.format == RecommendationsOutput::Format::Csv, comm);
     return rep;
 }
 

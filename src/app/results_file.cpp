@@ -1,5 +1,8 @@
 #include "distcf/app/results_file.hpp"
 
+#include <cstdio>
+#include <fstream>
+
 #include "distcf/io/atomic.hpp"
 #include "distcf/io/store.hpp"
 
@@ -68,11 +71,14 @@ void write_density_sweep(const std::string& path, const DensitySweep& d, const s
 }
 
 void write_recommendations(const std::string& path, const std::string& model_path, std::int64_t n_users,
-                           const RecommendationBlock& mine, const IdMap& users, const IdMap& items, const Comm& comm) {
+                           const RecommendationBlock& mine, const IdMap& users, const IdMap& items,
+                           const std::string& command_line, const Comm& comm) {
     AtomicOutput out(path, comm);
     {
         h5::File o = h5::File::create(out.temp_path(), comm, out.target());
         o.set_attr("format", std::string("distcf-recommendations"));
+        o.set_attr("format_version", std::int64_t{1});
+        Provenance::now(command_line).write(o);
         o.set_attr("model", model_path);
         o.set_attr("top", std::int64_t{mine.top});
         o.create_group("/recommendations");
@@ -83,6 +89,50 @@ void write_recommendations(const std::string& path, const std::string& model_pat
         write_ids(o, "/ids/items", items);
         o.close();
     }
+    out.commit();
+}
+
+void write_recommendations_text(const std::string& path, const RecommendationBlock& mine, const IdMap& users,
+                                const IdMap& items, bool csv, const Comm& comm) {
+    AtomicOutput out(path, comm);
+    const char d = csv ? ',' : '\t';
+    const auto field = [&](std::ostream& f, const std::string& v) {
+        if (csv && v.find_first_of(",\"\r\n") != std::string::npos) {
+            f << '"';
+            for (char c : v) {
+                if (c == '"') f << '"';
+                f << c;
+            }
+            f << '"';
+        } else {
+            f << v;
+        }
+    };
+    std::string error;
+    // Rank r appends after rank r - 1 has closed the file: one writer at a time, in user order.
+    for (int r = 0; r < comm.size(); ++r) {
+        if (r == comm.rank() && error.empty()) {
+            std::ofstream f(out.temp_path(), r == 0 ? std::ios::trunc : std::ios::app);
+            if (r == 0) f << "user" << d << "rank" << d << "item" << d << "predicted\n";
+            char buf[32];
+            for (std::int64_t u = mine.u0; u < mine.u1; ++u) {
+                const std::string user = users.label(u);
+                for (int k = 0; k < mine.top; ++k) {
+                    const auto e = static_cast<std::size_t>((u - mine.u0) * mine.top + k);
+                    if (mine.items[e] < 0) break;
+                    field(f, user);
+                    f << d << k + 1 << d;
+                    field(f, items.label(mine.items[e]));
+                    std::snprintf(buf, sizeof buf, "%.4f", mine.predicted[e]);
+                    f << d << buf << '\n';
+                }
+            }
+            f.close();
+            if (!f) error = "cannot write " + out.temp_path();
+        }
+        comm.barrier();
+    }
+    if (comm.any(!error.empty())) DISTCF_THROW(SystemError, error.empty() ? "another rank could not write " + path : error);
     out.commit();
 }
 

@@ -1,4 +1,5 @@
 #include "distcf/app/study.hpp"
+#include "distcf/util/progress.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -113,6 +114,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
     };
 
     // 1. The notebook's bias baseline.
+    report_stage("study: 1/8 bias baseline");
     BaselineParams bp;
     bp.estimator = BaselineEstimator::Notebook;
     const FactorModel base = fit_baseline(t, bp, comm);
@@ -120,6 +122,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
     s.table.push_back({"baseline (notebook)", 0, 0, s.baseline_train, s.baseline_test});
 
     // 2. SVD of the zero-filled residual over k; k chosen by test RMSE, as the notebook does.
+    report_stage("study: 2/8 SVD over k");
     SvdParams sp;
     sp.baseline = bp;
     sp.select_k = SelectK::Test;
@@ -135,6 +138,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
 
     // 3. The notebook's ALS at the SVD's k: no biases, lambda I, 60 iterations, its initial factors
     //    when the data carry them (scripts/seed_dataset.py), else N(0, 0.1) from the RNG seed.
+    report_stage("study: 3/8 ALS (notebook formulation)");
     AlsParams notebook_p;
     notebook_p.formulation = AlsFormulation::Notebook;
     notebook_p.factors = s.svd.k_selected;
@@ -148,6 +152,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
                        s.als_notebook.history.test_rmse.back()});
 
     // 4. distcf's biased ALS, k and lambda by cross-validation inside the training ratings.
+    report_stage("study: 4/8 biased ALS, k and lambda by cross-validation");
     SweepParams sw;
     sw.als.iters = small ? 30 : 20;
     if (small) {
@@ -173,6 +178,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
                        ours.history.test_rmse.back()});
     // 5. Bayesian MF: no lambda to choose, and its noise level drawn from the data (generated sets
     //    have their own), the posterior mean of 100 samples.
+    report_stage("study: 5/8 Bayesian MF");
     BpmfParams bayes_p;
     bayes_p.sample_noise = true;
     bayes_p.factors = static_cast<int>(std::min<std::int64_t>(bayes_p.factors, std::min(t.n_users, t.n_items)));
@@ -183,6 +189,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
     if (in.exists("/truth/value")) s.oracle = oracle_rmse(path, comm);
 
     // 6. The latent space, from the notebook's ALS item factors (ours when k < 2).
+    report_stage("study: 6/8 latent space");
     const FactorModel& latent = s.als_notebook.n_factors >= 2 ? s.als_notebook : ours;
     s.latent_model = &latent == &s.als_notebook ? "ALS (notebook)" : "ALS biased (distcf)";
     const int k = s.latent_k = latent.n_factors;
@@ -198,6 +205,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
     }
 
     // 7. Top-N for the most active user, from our model, rated movies excluded.
+    report_stage("study: 7/8 top-N");
     s.active_user = static_cast<std::int64_t>(std::max_element(t.user_counts.begin(), t.user_counts.end()) - t.user_counts.begin());
     std::vector<std::int32_t> rated;
     std::vector<double> rated_values;
@@ -222,6 +230,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
     }
 
     // 8. Predicted against observed test ratings (our model), and the rating matrices when small.
+    report_stage("study: 8/8 predicted against observed");
     std::vector<std::int32_t> tu, ti;
     gather_all(d.test, comm, tu, ti, s.test_observed);
     s.test_predicted.resize(s.test_observed.size());

@@ -3,6 +3,7 @@
 // its options, calls the app floor (distcf/app/), and prints what comes back.
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <iosfwd>
@@ -17,11 +18,14 @@
 namespace distcf::cli {
 
 /// What every subcommand gets: the communicator, the command line for provenance, and an output
-/// stream that is stdout on rank 0 and a sink elsewhere.
+/// stream for its text results: stdout on rank 0, a sink elsewhere and under --json. Under --json
+/// a command puts its results into `result` instead, which main prints as one JSON object.
 struct Context {
     const Comm& comm;
     std::string command_line;
     std::ostream& out;
+    bool json = false;
+    nlohmann::json result = nlohmann::json::object();
 };
 
 /// A registered subcommand: the CLI11 sub-app and what to run once it parsed.

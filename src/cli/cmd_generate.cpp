@@ -1,7 +1,10 @@
+#include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <ostream>
 
 #include "cli.hpp"
+#include "distcf/util/progress.hpp"
 #include "distcf/io/atomic.hpp"
 #include "distcf/app/generate_file.hpp"
 
@@ -19,7 +22,12 @@ struct GenerateArgs {
 void run_generate(const GenerateArgs& a, Context& ctx) {
     check_output(a.out, {});
     const bool single = a.precision == "single";
+    report_stage("generate", {{"users", a.p.users}, {"items", a.p.items}, {"density", a.p.density}, {"ranks", ctx.comm.size()}});
     const GenerateReport r = generate_to_file(a.p, a.out, a.compression, single, ctx.command_line, ctx.comm);
+    std::int64_t peak = 0;
+    for (auto b : r.peak_rss) peak = std::max<std::int64_t>(peak, b);
+    ctx.result = {{"ratings", r.nnz}, {"users", a.p.users}, {"items", a.p.items}, {"seconds", r.seconds}, {"out", a.out},
+                  {"precision", a.precision}, {"peak_rss_bytes_per_rank", r.peak_rss}};
     print_generated(ctx.out, a.p, a.out, r, single);
 }
 
@@ -27,14 +35,17 @@ void run_generate(const GenerateArgs& a, Context& ctx) {
 
 void print_generated(std::ostream& o, const GenerateParams& p, const std::string& out, const GenerateReport& r,
                      bool single_precision) {
-    o << "generated " << r.nnz << " ratings (" << p.users << " users x " << p.items << " items, " << p.genres
-      << " genres, density " << static_cast<double>(r.nnz) / (static_cast<double>(p.users) * p.items) << ") -> " << out
-      << " in " << r.seconds << " s, generated and written in batches of whole users ("
-      << (single_precision ? "single" : "double") << " precision values)\n";
+    char line[256];
+    std::snprintf(line, sizeof line, "generated %lld ratings (%lld users x %lld items, %d genres, density %.3g) -> %s in %.3g s",
+                  static_cast<long long>(r.nnz), static_cast<long long>(p.users), static_cast<long long>(p.items), p.genres,
+                  static_cast<double>(r.nnz) / (static_cast<double>(p.users) * p.items), out.c_str(), r.seconds);
+    o << line << " (" << (single_precision ? "single" : "double") << " precision values)\n";
     o << "peak RSS per rank:";
-    for (std::size_t q = 0; q < r.peak_rss.size(); ++q)
-        o << " " << r.peak_rss[q] / 1048576 << " MiB ("
-          << (r.ratings_per_rank[q] ? static_cast<double>(r.peak_rss[q]) / r.ratings_per_rank[q] : 0.0) << " B/rating)";
+    for (std::size_t q = 0; q < r.peak_rss.size(); ++q) {
+        std::snprintf(line, sizeof line, " %.0f MiB (%.0f B/rating)", static_cast<double>(r.peak_rss[q]) / 1048576.0,
+                      r.ratings_per_rank[q] ? static_cast<double>(r.peak_rss[q]) / static_cast<double>(r.ratings_per_rank[q]) : 0.0);
+        o << line;
+    }
     o << "\n";
 }
 

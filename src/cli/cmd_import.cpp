@@ -1,9 +1,12 @@
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <memory>
 #include <ostream>
 #include <sstream>
 
 #include "cli.hpp"
+#include "distcf/util/progress.hpp"
 #include "distcf/error.hpp"
 #include "distcf/io/atomic.hpp"
 #include "distcf/io/store.hpp"
@@ -60,6 +63,7 @@ void run_import(const ImportArgs& a, Context& ctx) {
 
     // Text parsing is one stream: rank 0 parses, every rank takes part in the (collective) write.
     const auto t0 = std::chrono::steady_clock::now();
+    report_stage("import: parse", {{"input", a.input}, {"format", a.format}});
     ImportedRatings data;
     std::string error;
     if (ctx.comm.is_root()) {
@@ -83,14 +87,20 @@ void run_import(const ImportArgs& a, Context& ctx) {
     h.provenance = Provenance::now(ctx.command_line);
     h.text_attrs["source"] = a.input;
     h.text_attrs["source_format"] = a.format;
+    report_stage("import: write", {{"ratings", ctx.comm.bcast_value(data.ratings.size())}, {"users", h.n_users}, {"items", h.n_items},
+                                   {"parse_s", std::round(std::chrono::duration<double>(t1 - t0).count() * 1000) / 1000}});
     // Only rank 0 parsed: the writer takes its ID maps on every rank.
     write_store(a.out, ctx.comm, h, data.ratings, data.users, data.items);
     const auto t2 = std::chrono::steady_clock::now();
     const std::int64_t nnz = ctx.comm.bcast_value(data.ratings.size());
-    ctx.out << "imported " << nnz << " ratings (" << h.n_users << " users, " << h.n_items << " items) from "
-            << a.input << " to " << a.out << " in "
-            << std::chrono::duration<double>(t2 - t0).count() << " s (parse "
-            << std::chrono::duration<double>(t1 - t0).count() << " s)\n";
+    const double total = std::chrono::duration<double>(t2 - t0).count(), parse = std::chrono::duration<double>(t1 - t0).count();
+    ctx.result = {{"ratings", nnz}, {"users", h.n_users}, {"items", h.n_items}, {"input", a.input}, {"out", a.out},
+                  {"rating_scale", {h.rating_min, h.rating_max}}, {"seconds", total}, {"parse_seconds", parse}};
+    char line[512];
+    std::snprintf(line, sizeof line, "imported %lld ratings (%lld users, %lld items) from %s to %s in %.3g s (parse %.3g s)\n",
+                  static_cast<long long>(nnz), static_cast<long long>(h.n_users), static_cast<long long>(h.n_items), a.input.c_str(),
+                  a.out.c_str(), total, parse);
+    ctx.out << line;
 }
 
 }  // namespace

@@ -19,7 +19,6 @@ namespace {
 
 struct InfoArgs {
     std::string path;
-    bool json = false;
 };
 
 void run_info(const InfoArgs& a, Context& ctx) {
@@ -44,8 +43,8 @@ void run_info(const InfoArgs& a, Context& ctx) {
     if (info.has_truth && !counts) oracle = oracle_rmse(a.path, ctx.comm);
 
     auto& o = ctx.out;
-    if (a.json) {
-        nlohmann::json j;
+    if (ctx.json) {
+        nlohmann::json& j = ctx.result;
         j["path"] = a.path;
         j["users"] = s.users;
         j["items"] = s.items;
@@ -64,7 +63,6 @@ void run_info(const InfoArgs& a, Context& ctx) {
         j["load_seconds"] = load_seconds;
         if (n_test >= 0) j["split"] = {{"train", s.ratings - n_test}, {"test", n_test}};
         if (oracle) j["oracle_rmse"] = {{"all", oracle->all}, {"train", oracle->train}, {"test", oracle->test}, {"noise", oracle->noise}};
-        o << j.dump(2) << "\n";
         return;
     }
     o << std::fixed;
@@ -108,7 +106,6 @@ void add_info(CLI::App& app, Context& ctx, Registry& reg) {
     auto a = std::make_shared<InfoArgs>();
     CLI::App* s = app.add_subcommand("info", "Describe a rating store: sizes, density, histogram, ratings per user/item");
     s->add_option("store", a->path, "HDF5 rating store")->required();
-    s->add_flag("--json", a->json, "print one JSON object");
     reg.push_back({s, [a, &ctx] { run_info(*a, ctx); }});
 }
 

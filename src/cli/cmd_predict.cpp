@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "distcf/error.hpp"
 #include "distcf/io/atomic.hpp"
 #include "distcf/app/predict.hpp"
 
@@ -14,7 +15,7 @@ namespace distcf::cli {
 namespace {
 
 struct PredictArgs {
-    std::string model, pairs, out;
+    std::string model, pairs, out, format = "auto";
     int k = 0;
     bool sd = false;
     ColdStart cold;
@@ -31,19 +32,20 @@ void add_rank_by_options(CLI::App* s, std::string& rank_by, double& z) {
 }
 
 void run_predict(const PredictArgs& a, Context& ctx) {
+    if (ctx.json && a.out == "-") DISTCF_THROW(UsageError, "predict: --json with --out - would mix the summary into the predictions; give --out FILE");
     check_output(a.out, {a.model, a.pairs}, true);
     a.cold.validate();
     const LoadedModel m = LoadedModel::load(a.model, a.k, ctx.comm);
     note_if_checkpoint(a.model, m.model, ctx.comm);
-    const PredictReport r = predict_file(m, a.pairs, a.out, a.cold, ctx.comm, a.sd);
-    if (ctx.comm.is_root())
+    const PredictReport r = predict_file(m, a.pairs, a.out, a.cold, ctx.comm, a.sd, table_format_for(a.format, a.out));
+    ctx.result = {{"pairs", r.pairs}, {"unknown_users", r.unknown_users}, {"unknown_items", r.unknown_items}, {"out", a.out}};
+    if (ctx.comm.is_root() && !ctx.json)
         std::cerr << "predict: " << r.pairs << " pairs -> " << a.out << "; " << r.unknown_users << " unknown users, "
                   << r.unknown_items << " unknown items (baseline fallback)\n";
 }
 
 struct EvaluateArgs {
     std::string model, test;
-    bool json = false;
     int k = 0;
     bool ranking = false;
     int top = 10;
@@ -57,15 +59,13 @@ void print_ranking(const EvaluateArgs& a, const RankingEvaluation& r, Context& c
     if (!r.excluded_seen && ctx.comm.is_root())
         std::cerr << "evaluate --ranking: " << a.model << " keeps no training items (/seen); nothing is excluded from the rankings\n";
     const std::string at = "@" + std::to_string(a.top);
-    if (a.json) {
+    if (ctx.json) {
         auto obj = [&](const RankingMetrics& m) {
             return nlohmann::json{{"precision" + at, m.precision}, {"recall" + at, m.recall}, {"ndcg" + at, m.ndcg},
                                   {"map" + at, m.map}, {"users", m.users}};
         };
-        ctx.out << nlohmann::json{{"model", obj(r.model)}, {"popularity", obj(r.popularity)}, {"relevant_threshold", a.relevant},
-                                  {"top", a.top}, {"test", a.test}}
-                       .dump(2)
-                << "\n";
+        ctx.result = nlohmann::json{{"model", obj(r.model)}, {"popularity", obj(r.popularity)}, {"relevant_threshold", a.relevant},
+                                    {"top", a.top}, {"test", a.test}, {"training_items_excluded", r.excluded_seen}};
         return;
     }
     char line[200];
@@ -93,15 +93,16 @@ void run_evaluate(const EvaluateArgs& a, Context& ctx) {
     if (r.n > 0 && 2 * r.training_pairs > r.n && ctx.comm.is_root())
         std::cerr << "note: " << r.training_pairs << " of the " << r.n << " test ratings are training ratings of this model: "
                   << "this measures the fit, not predictions\n";
-    if (a.json) {
-        nlohmann::json j{{"rmse", r.rmse}, {"mae", r.mae},     {"n", r.n},         {"cold", r.cold},
+    if (ctx.json) {
+        nlohmann::json& j = ctx.result;
+        j = nlohmann::json{{"rmse", r.rmse}, {"mae", r.mae},     {"n", r.n},         {"cold", r.cold},
                          {"model", a.model}, {"test", a.test}, {"k", m.model.n_factors}};
         if (r.cold_rmse >= 0) j["cold_rmse"] = r.cold_rmse;
         if (r.warm_rmse >= 0) j["warm_rmse"] = r.warm_rmse;
         j["cold_threshold"] = a.cold.threshold;
         j["cold_start"] = a.cold.policy;
         if (r.coverage95 >= 0) j["coverage95"] = r.coverage95;
-        ctx.out << j.dump(2) << "\n";
+        j["training_pairs"] = r.training_pairs;
         return;
     }
     char line[300];
@@ -128,6 +129,8 @@ void run_foldin(const FoldinArgs& a, Context& ctx) {
     const std::string& out = a.out;
     check_output(out, {a.model, a.ratings});
     const FoldInReport r = fold_in_file(a.model, a.ratings, out, ctx.command_line, ctx.comm);
+    ctx.result = {{"users", r.users}, {"added", r.added}, {"resolved", r.users - r.added}, {"ratings", r.ratings},
+                  {"unknown_items", r.unknown_items}, {"out", out}};
     ctx.out << "fold-in: " << r.users << " users (" << r.added << " new, " << r.users - r.added << " re-solved) from "
             << r.ratings << " ratings; " << r.unknown_items << " ratings of unknown items skipped -> " << out << "\n";
 }
@@ -154,7 +157,10 @@ void add_predict(CLI::App& app, Context& ctx, Registry& reg) {
     CLI::App* s = app.add_subcommand("predict", "Predict ratings for 'user item' pairs (external IDs)");
     s->add_option("--model", a->model, "model file")->required();
     s->add_option("--pairs", a->pairs, "text file: one 'user item' per line (spaces, tabs or commas; \"quoted\" IDs)")->required();
-    s->add_option("--out", a->out, "output TSV: user, item, prediction ('-': standard output)")->required();
+    s->add_option("--out", a->out, "output table with a header: user, item, prediction ('-': standard output)")->required();
+    s->add_option("--format", a->format, "tsv | csv | auto (csv for a .csv output, else tsv)")
+        ->check(CLI::IsMember({"auto", "tsv", "csv"}))
+        ->capture_default_str();
     s->add_option("--k", a->k, "use the first k factors (SVD models; default: the model's chosen k)");
     s->add_flag("--std", a->sd, "a fourth column: the posterior standard deviation of each predicted rating (bpmf models)");
     add_cold_options(s, a->cold);
@@ -175,7 +181,6 @@ void add_evaluate(CLI::App& app, Context& ctx, Registry& reg) {
     CLI::App* s = app.add_subcommand("evaluate", "RMSE and MAE of a model on test ratings (a store, or 'user item rating' text)");
     s->add_option("--model", a->model, "model file")->required();
     s->add_option("--test", a->test, "test ratings: a store (.h5; its test side if it has a split) or a text file")->required();
-    s->add_flag("--json", a->json, "print one JSON object");
     s->add_option("--k", a->k, "use the first k factors (SVD models; default: the model's chosen k)");
     s->add_flag("--ranking", a->ranking, "precision, recall, NDCG and MAP at --top beside a popularity ranking");
     s->add_option("--top", a->top, "N of the ranking metrics")->capture_default_str();

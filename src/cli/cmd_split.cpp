@@ -53,6 +53,8 @@ void run_split(const SplitArgs& a, Context& ctx) {
     h.text_attrs["split_side"] = "test";
     write_store(a.out_test, ctx.comm, h, test, users, items);
     const auto n_train = ctx.comm.sum(train.size()), n_test = ctx.comm.sum(test.size());
+    ctx.result = {{"input", a.path}, {"train", {{"ratings", n_train}, {"out", a.out_train}}}, {"test", {{"ratings", n_test}, {"out", a.out_test}}},
+                  {"test_fraction", a.split.test_fraction}, {"seed", a.split.rng_seed}, {"mode", a.split.per_user ? "per-user" : "uniform"}};
     ctx.out << "split " << a.path << ": train " << n_train << " ratings -> " << a.out_train << ", test " << n_test
             << " ratings -> " << a.out_test << "\n";
 }

@@ -76,6 +76,11 @@ void run(StudyArgs& a, Context& ctx) {
     print_table(o, s);
     print_recommendations(o, s, a.study.top, info);
     write_study(a.study.out, s, ctx.command_line, ctx.comm);
+    nlohmann::json table = nlohmann::json::array();
+    for (const auto& r : s.table)
+        table.push_back({{"method", r.method}, {"factors", r.factors}, {"lambda", r.lambda}, {"train_rmse", r.train}, {"test_rmse", r.test}});
+    ctx.result = {{"data", s.data_path}, {"users", s.n_users}, {"items", s.n_items}, {"train_ratings", s.nnz_train},
+                  {"test_ratings", s.nnz_test}, {"comparison", table}, {"seconds", s.seconds}, {"out", a.study.out}};
     o << "\nstudy written to " << a.study.out << " in " << fmt(s.seconds, "%.3g") << " s on " << ctx.comm.size()
       << " MPI rank" << (ctx.comm.size() > 1 ? "s" : "") << "; pictures: /usr/bin/python3 scripts/report.py " << a.study.out
       << " --out DIR\n";

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "cli.hpp"
+#include "distcf/util/progress.hpp"
 #include "distcf/io/atomic.hpp"
 #include "distcf/app/model_file.hpp"
 #include "distcf/app/results_file.hpp"
@@ -68,6 +69,8 @@ void run_density_sweep(SweepArgs& a, Context& ctx) {
         });
         const auto& b = r.points[r.best];
         o << "  best: k = " << b.factors << ", lambda = " << b.lambda << "\n";
+        ctx.result["densities"].push_back({{"density", d}, {"ratings", t.nnz}, {"best_factors", b.factors}, {"best_lambda", b.lambda},
+                                           {"best_rmse", b.score}});
         ds.density.push_back(d);
         ds.best_lambda.push_back(b.lambda);
         ds.best_factors.push_back(b.factors);
@@ -109,7 +112,18 @@ void run_sweep(SweepArgs& a, Context& ctx) {
     const std::string metric = implicit ? "NDCG@" + std::to_string(a.sweep.top) : std::string("RMSE");
     o << "     k " << (bayes ? "noise prec." : "      lambda") << (implicit ? "      alpha" : "") << "   validation " << metric
       << "        sd   seconds\n";
+    const std::int64_t grid = static_cast<std::int64_t>(a.sweep.factor_grid.size()) *
+                              static_cast<std::int64_t>(bayes ? a.sweep.noise_precisions.size() : a.sweep.lambdas.size()) *
+                              static_cast<std::int64_t>(implicit ? a.sweep.alphas.size() : 1);
+    Progress progress("sweep", grid, "points");
+    nlohmann::json points = nlohmann::json::array();
     const SweepResult r = sweep_als(data.train, a.sweep, comm, [&](const SweepPoint& p) {
+        nlohmann::json pj{{"factors", p.factors}, {"score", p.score}, {"score_sd", p.score_sd}, {"seconds", p.seconds}};
+        if (bayes) pj["noise_precision"] = p.noise_precision;
+        else pj["lambda"] = p.lambda;
+        if (implicit) pj["alpha"] = p.alpha;
+        points.push_back(pj);
+        progress.add(1);
         char line[160];
         if (implicit)
             std::snprintf(line, sizeof line, "%6d %12g %10g %17.6f %9.6f %9.2f\n", p.factors, p.lambda, p.alpha, p.score, p.score_sd, p.seconds);
@@ -118,7 +132,10 @@ void run_sweep(SweepArgs& a, Context& ctx) {
                           p.score, p.score_sd, p.seconds);
         o << line << std::flush;
     });
+    progress.finish();
     const SweepPoint& best = r.points[r.best];
+    ctx.result = {{"method", a.sweep.method}, {"metric", metric}, {"points", points}, {"best", points.at(r.best)}, {"out", a.out},
+                  {"validation", a.sweep.folds >= 2 ? std::to_string(a.sweep.folds) + "-fold" : "hold-out " + fixed_g(a.sweep.validation_fraction)}};
     o << "best: k = " << best.factors << (bayes ? ", noise precision = " + fixed_g(best.noise_precision) : ", lambda = " + fixed_g(best.lambda))
       << (implicit ? ", alpha = " + fixed_g(best.alpha) : std::string()) << " (validation " << metric << " " << best.score
       << "); retraining on all " << data.train.nnz << " training ratings\n";
@@ -145,6 +162,8 @@ void run_sweep(SweepArgs& a, Context& ctx) {
     if (!implicit) {
         const History& h = t.model.history;
         print_fit(o, t.label, h.train_rmse.back(), data.n_test ? h.test_rmse.back() : -1.0);
+        ctx.result["train_rmse"] = h.train_rmse.back();
+        if (data.n_test) ctx.result["test_rmse"] = h.test_rmse.back();
     }
     save_model(a.out, t.model, data.users, data.items, Provenance::now(ctx.command_line), comm,
                [&](h5::File& f) { write_sweep_table(f, r); }, &data.train.by_user);

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "cli.hpp"
+#include "distcf/util/progress.hpp"
 #include "distcf/app/method.hpp"
 #include "distcf/app/model_file.hpp"
 #include "distcf/app/train.hpp"
@@ -245,6 +246,10 @@ void run_train(TrainArgs& a, Context& ctx) {
     hooks.on_iteration = [&](const IterationReport& r, const FactorModel&) {
         print_iteration(o, r, first);
         first = false;
+        std::vector<Figure> f{{"iteration", r.iteration}, {"objective", r.objective}, {"seconds", r.seconds}, {"gflops", r.gflops}};
+        if (r.train_rmse >= 0) f.emplace_back("train_rmse", r.train_rmse);
+        if (r.test_rmse >= 0) f.emplace_back("test_rmse", r.test_rmse);
+        report_event("iteration", f);
     };
     hooks.checkpoint_every = a.checkpoint_every;
     hooks.on_checkpoint = [&](const FactorModel& m) {
@@ -252,13 +257,32 @@ void run_train(TrainArgs& a, Context& ctx) {
         ck.complete = false;
         save_model(a.out, ck, data.users, data.items, prov, comm, {}, &data.train.by_user);
     };
+    report_stage("train", {{"method", method.name()}, {"ratings", data.train.nnz}, {"users", data.train.n_users},
+                           {"items", data.train.n_items}, {"ranks", comm.size()}});
     const TrainResult r = train(a.method, data, params, comm, hooks);
     for (const auto& l : r.report) o << l << "\n";
     const History& h = r.model.history;
     if (!h.train_rmse.empty() && h.train_rmse.back() >= 0) print_fit(o, r.label, h.train_rmse.back(), data.n_test ? h.test_rmse.back() : -1.0);
-    const double rss = static_cast<double>(comm.max(peak_rss_bytes()));
+    const std::int64_t rss_bytes = comm.max<std::int64_t>(peak_rss_bytes());
+    const double rss = static_cast<double>(rss_bytes);
     o << "trained in " << fixed(r.seconds, "%.3g") << " s; peak RSS per rank (max) " << fixed(rss / 1048576.0, "%.0f") << " MiB\n";
     save_model(a.out, r.model, data.users, data.items, prov, comm, r.extra, &data.train.by_user);
+    nlohmann::json& j = ctx.result;
+    j["method"] = method.name();
+    j["label"] = r.label;
+    nlohmann::json pj = nlohmann::json::object();
+    for (const auto& [name, v] : params.values()) std::visit([&](const auto& x) { pj[name] = x; }, v);
+    j["parameters"] = pj;
+    j["data"] = {{"train", a.train}, {"ratings", data.train.nnz}, {"users", data.train.n_users}, {"items", data.train.n_items},
+                 {"test_ratings", data.n_test}};
+    j["iterations"] = r.model.iterations_done;
+    if (!h.train_rmse.empty() && h.train_rmse.back() >= 0) j["train_rmse"] = h.train_rmse.back();
+    if (data.n_test && !h.test_rmse.empty() && h.test_rmse.back() >= 0) j["test_rmse"] = h.test_rmse.back();
+    j["report"] = r.report;
+    j["seconds"] = r.seconds;
+    j["peak_rss_bytes_per_rank"] = rss_bytes;
+    j["ranks"] = comm.size();
+    j["out"] = a.out;
     o << "model written to " << a.out << (method.name() == "ials" ? " (rank with `distcf evaluate --ranking`)" : "") << "\n";
 }
 

@@ -16,6 +16,7 @@
 
 #include "cli.hpp"
 #include "distcf/error.hpp"
+#include "distcf/util/progress.hpp"
 #include "distcf/version.hpp"
 
 namespace {
@@ -76,22 +77,32 @@ int main(int argc, char** argv) {
     MPI_Comm_dup(MPI_COMM_WORLD, &errors);
     share_cores_between_local_ranks();
 
+    // Results line by line even into a pipe or a job's log (a long SVD printed nothing until it
+    // ended when stdout was block-buffered).
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     NullBuffer null_buffer;
-    std::ostream null_stream(&null_buffer);
+    std::ostream text_out(rank == 0 ? std::cout.rdbuf() : &null_buffer);
     int code = 0;
     std::string message, where;
     {
         const distcf::Comm world = distcf::Comm::view(MPI_COMM_WORLD);
         std::ostringstream cmd;
         for (int i = 0; i < argc; ++i) cmd << (i ? " " : "") << argv[i];
-        distcf::cli::Context ctx{world, cmd.str(), rank == 0 ? std::cout : null_stream};
+        distcf::cli::Context ctx{world, cmd.str(), text_out};
 
         CLI::App app{"distcf: distributed collaborative filtering (baseline, SVD via ScaLAPACK, ALS) with MPI"};
         app.set_version_flag("--version", std::string("distcf ") + distcf::kVersion);
         app.require_subcommand(1);
         bool verbose = false;
         app.add_flag("--verbose", verbose, "with an error, also the source location that raised it");
-        app.fallthrough();  // --verbose after the subcommand too
+        bool quiet = false, json = false;
+        std::string log_format = "text";
+        app.add_flag("--quiet,-q", quiet, "no progress or stage lines on standard error (results and errors still)");
+        app.add_option("--log-format", log_format, "progress on standard error as text lines or one JSON object per event")
+            ->check(CLI::IsMember({"text", "json"}))
+            ->capture_default_str();
+        app.add_flag("--json", json, "results on standard output as one JSON object instead of text");
+        app.fallthrough();  // the global options after the subcommand too
         distcf::cli::Registry reg;
         distcf::cli::add_import(app, ctx, reg);
         distcf::cli::add_info(app, ctx, reg);
@@ -139,8 +150,16 @@ int main(int argc, char** argv) {
                 MPI_Finalize();
                 return 2;
             }
+            distcf::ReportingOptions ro;
+            ro.enabled = rank == 0 && !quiet;
+            ro.format = log_format == "json" ? distcf::LogFormat::Json : distcf::LogFormat::Text;
+            ro.terminal = isatty(STDERR_FILENO) != 0;
+            distcf::configure_reporting(ro);
+            ctx.json = json;
+            if (json) text_out.rdbuf(&null_buffer);
             for (auto& c : reg)
                 if (c.app->parsed()) c.run();
+            if (json && rank == 0) std::cout << ctx.result.dump(2) << "\n";
         } catch (const distcf::UsageError& e) {
             code = 2;
             message = e.what();

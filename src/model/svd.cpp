@@ -10,6 +10,7 @@
 #include "distcf/data/rng.hpp"
 #include "distcf/data/split.hpp"
 #include "distcf/error.hpp"
+#include "distcf/util/progress.hpp"
 #include "distcf/la/row_solve.hpp"
 #include "distcf/la/scalapack.hpp"
 
@@ -242,6 +243,8 @@ Decomposition decompose(const RatingBlocks& t, const SvdParams& p, int kmax, con
     d.baseline = fit_baseline(t, p.baseline, comm);
     const Csr by_user = residual_rows(t.by_user, true, d.baseline);
     const SvdSolver solver = resolve_svd_solver(p, t.n_users, t.n_items, comm.size());
+    report_stage("svd: decompose", {{"solver", solver == SvdSolver::Dense ? "dense (ScaLAPACK pdgesvd)" : "randomized"},
+                                    {"users", t.n_users}, {"items", t.n_items}, {"ratings", t.nnz}, {"k", kmax}});
     if (solver == SvdSolver::Dense) {
         d.svd = dense_svd(by_user, t.n_users, t.n_items, kmax, p.block_size, comm, &d.all_s);
     } else {
@@ -275,11 +278,13 @@ SvdFit fit_svd(const RatingBlocks& train, const Csr& test, const SvdParams& p, c
         for (std::int64_t e = 0; e < all.size(); ++e) (held[e] ? val : fit).push(all.user[e], all.item[e], all.value[e]);
         const RatingBlocks fb = distribute(fit, train.n_users, train.n_items, train.rating_min, train.rating_max, comm);
         const Csr vc = route_rows(val.user, val.item, val.value, fb.users, comm);
+        report_stage("svd: choosing k on a validation hold-out", {{"fraction", p.validation_fraction}, {"held_out", val.size()}});
         const Decomposition dv = decompose(fb, p, kmax, comm);
         const RankTable tv = rank_table(dv.baseline, dv.svd, p.factor_grid, fb, vc, comm);
         out.validation_rmse = tv.test_rmse;
         out.k_selected = argmin_k(tv.k, tv.test_rmse);
     }
+    report_stage("svd: the model on all training ratings", {});
     const Decomposition d = decompose(train, p, kmax, comm);
     out.svd = d.svd;
     out.singular_values = d.all_s;

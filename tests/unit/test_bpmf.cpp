@@ -164,6 +164,8 @@ TEST(Bpmf, PredictionsCarryTheirUncertainty) {
     std::istringstream in(out);
     std::string u, i, pred, sd;
     in >> u >> i >> pred >> sd;
+    EXPECT_EQ(u + " " + i + " " + pred + " " + sd, "user item prediction sd");  // the header
+    in >> u >> i >> pred >> sd;
     EXPECT_GT(std::stod(sd), 0.0) << out;  // at least the noise's 1 / sqrt(alpha)
     in >> u >> i >> pred >> sd >> u >> i >> pred >> sd;
     EXPECT_EQ(sd, "nan") << out;  // an unknown user: no posterior

@@ -33,14 +33,21 @@ struct RankBy {
 /// refused naming its method.
 std::optional<UserScorer> ranking_scorer(const LoadedModel& m, const RankBy& by);
 
+/// Delimited text output: tab- or comma-separated (CSV quoting where needed), with a header line.
+enum class TableFormat { Tsv, Csv };
+/// "tsv", "csv", or "auto"/"" (by the path: .csv is CSV, anything else TSV).
+TableFormat table_format_for(const std::string& format, const std::string& path);
+
 struct PredictReport {
     std::int64_t pairs = 0, unknown_users = 0, unknown_items = 0;
 };
-/// Predictions for the 'user item' lines of `pairs` into the TSV `out` (user, item, prediction;
-/// with `with_sd` a fourth column, the posterior predictive standard deviation of the rating, nan
-/// where the model has none), written atomically by rank 0. Collective.
+/// Predictions for the 'user item' lines of `pairs` into `out` ('-': standard output): a header
+/// `user item prediction [sd]`, then one line per pair with its external IDs (with `with_sd` a
+/// fourth column, the posterior predictive standard deviation of the rating, nan where the model
+/// has none). Rank 0 streams the file (memory independent of its size) and writes atomically.
+/// Collective.
 PredictReport predict_file(const LoadedModel& m, const std::string& pairs, const std::string& out, const ColdStart& cold,
-                           const Comm& comm, bool with_sd = false);
+                           const Comm& comm, bool with_sd = false, TableFormat format = TableFormat::Tsv);
 
 /// Test ratings of a store (.h5: its test side when it has a split) or a 'user item rating' text
 /// file, as indices of the model's ID maps (unknown IDs: -1). Each rank holds some of them.

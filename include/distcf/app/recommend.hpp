@@ -38,9 +38,18 @@ struct AllUsersReport {
     double seconds = 0.0;
     bool has_seen = true;
 };
-/// Top `top` for every user (each rank its balanced block of users) into the recommendations
-/// file `out` (docs/FORMAT.md). Collective.
+/// What recommend --all-users writes: the HDF5 recommendations file (docs/FORMAT.md), or a
+/// table of the data's IDs as TSV or CSV.
+struct RecommendationsOutput {
+    enum class Format { Hdf5, Tsv, Csv };
+    Format format = Format::Hdf5;
+    std::string command_line;  ///< provenance of the HDF5 file
+    /// "hdf5", "tsv", "csv", or "auto"/"" (by the extension of `path`: .tsv, .csv, else HDF5).
+    static Format parse(const std::string& format, const std::string& path);
+};
+/// Top `top` for every user (each rank its balanced block of users, scored a block at a time:
+/// memory O(block + users x top)) into `out`. Collective.
 AllUsersReport recommend_all_users(const LoadedModel& m, const std::string& out, int top, const ColdStart& cold,
-                                   const Comm& comm, const RankBy& by = {});
+                                   const Comm& comm, const RankBy& by = {}, const RecommendationsOutput& output = {});
 
 }  // namespace distcf

@@ -42,9 +42,15 @@ struct RecommendationBlock {
     std::vector<std::int32_t> items;
     std::vector<double> predicted;
 };
-/// Writes every rank's block into one recommendations file (atomically). Collective.
+/// Writes every rank's block into one recommendations file (atomically; docs/FORMAT.md). Collective.
 void write_recommendations(const std::string& path, const std::string& model_path, std::int64_t n_users,
-                           const RecommendationBlock& mine, const IdMap& users, const IdMap& items, const Comm& comm);
+                           const RecommendationBlock& mine, const IdMap& users, const IdMap& items,
+                           const std::string& command_line, const Comm& comm);
+/// The same as text: a header `user rank item predicted`, then one line per listed item with the
+/// data's external IDs, users in model order; tab- or comma-separated. The ranks append their
+/// blocks in turn (no rank holds another's). Collective.
+void write_recommendations_text(const std::string& path, const RecommendationBlock& mine, const IdMap& users,
+                                const IdMap& items, bool csv, const Comm& comm);
 
 /// Writes the study's results file (atomically) for scripts/report.py. Collective.
 void write_study(const std::string& path, const StudyResult& s, const std::string& command_line, const Comm& comm);
