@@ -58,6 +58,7 @@ void write_density_sweep(const std::string& path, const DensitySweep& d, const s
     {
         h5::File f = h5::File::create(out.temp_path(), comm, out.target());
         f.set_attr("format", std::string("distcf-density-sweep"));
+        f.set_attr("format_version", std::int64_t{1});
         Provenance::now(command_line).write(f);
         f.write_vector("/density", d.density);
         f.write_vector("/ratings", d.ratings);
@@ -142,6 +143,7 @@ void write_study(const std::string& path, const StudyResult& s, const std::strin
     {
         h5::File f = h5::File::create(out.temp_path(), comm, out.target());
         f.set_attr("format", std::string("distcf-study"));
+        f.set_attr("format_version", std::int64_t{1});
         f.set_attr("data", s.data_path);
         f.set_attr("n_users", s.n_users);
         f.set_attr("n_items", s.n_items);
@@ -187,6 +189,9 @@ void write_study(const std::string& path, const StudyResult& s, const std::strin
             f.write_vector("/latent/alignment", s.alignment, s.latent_k);
         }
         f.write_vector("/recommend/items", s.rec_items);
+        std::vector<std::string> rec_ids;
+        for (auto i : s.rec_items) rec_ids.push_back(s.items.label(i));
+        f.write_strings("/recommend/item_ids", rec_ids);
         f.write_vector("/recommend/predicted", s.rec_predicted);
         f.group("/recommend").set_attr("user", s.users.label(s.active_user));
         if (!s.genre_mean.empty()) f.write_vector("/recommend/genre_mean", s.genre_mean);
