@@ -123,5 +123,5 @@ inline std::string ml100k(const std::string& file) { return std::string(DISTCF_M
 #define DISTCF_REQUIRE_ML100K()                                                                  \
     do {                                                                                         \
         if (!std::filesystem::exists(::distcf::test::ml100k("u.data")))                          \
-            GTEST_SKIP() << "MovieLens 100K not found at " << DISTCF_ML100K_DIR;                 \
+            GTEST_SKIP() << "skipped: MovieLens 100K data absent (" << DISTCF_ML100K_DIR << ")";    \
     } while (0)

@@ -52,7 +52,7 @@ void print_generated(std::ostream& o, const GenerateParams& p, const std::string
 void add_generate(CLI::App& app, Context& ctx, Registry& reg) {
     auto a = std::make_shared<GenerateArgs>();
     GenerateParams& p = a->p;
-    CLI::App* s = app.add_subcommand("generate", "Generate ratings from the notebook's genre-structured low-rank model");
+    CLI::App* s = app.add_subcommand("generate", "Generate synthetic ratings: each user's taste for each genre times each movie's genre, plus noise, as many users, items and ratings as asked");
     s->add_option("--users", p.users, "number of users")->capture_default_str();
     s->add_option("--items", p.items, "number of items (movies)")->capture_default_str();
     s->add_option("--genres", p.genres, "number of genres = true rank")->capture_default_str();

@@ -90,8 +90,8 @@ void run(StudyArgs& a, Context& ctx) {
 
 void add_study(CLI::App& app, Context& ctx, Registry& reg) {
     auto a = std::make_shared<StudyArgs>();
-    CLI::App* s = app.add_subcommand("study", "The notebook's whole study (baseline, SVD, ALS, latent space, top-N) into one results file");
-    s->add_option("--data", a->study.data, "a rating store (default: built-in data with the notebook's parameters)");
+    CLI::App* s = app.add_subcommand("study", "Run the original study (the numpy notebook distcf grew from: bias baseline, SVD, ALS, latent space, top-N) and write one results file");
+    s->add_option("--data", a->study.data, "a rating store (default: built-in synthetic data of the original study's size, 80 users x 50 movies)");
     s->add_option("--out", a->study.out, "results file (HDF5)")->capture_default_str();
     s->add_option("--test-fraction", a->study.test_fraction, "hold-out fraction when the data have no stored split")->capture_default_str();
     s->add_option("--top", a->study.top, "N of the recommendations")->capture_default_str();

@@ -205,7 +205,7 @@ void add_sweep(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--samples", a->sweep.bpmf.samples, "bpmf: samples after the burn-in")->capture_default_str();
     s->add_option("--confidence", a->confidence, "ials: linear | log")->check(CLI::IsMember({"linear", "log"}));
     s->add_option("--solver", a->solver, "ials: cholesky | cg")->check(CLI::IsMember({"cholesky", "cg"}));
-    s->add_option("--formulation", a->formulation, "biased | notebook (alias seed)")
+    s->add_option("--formulation", a->formulation, "biased (mean + biases + factors) | notebook (factors only, as the original study; alias seed)")
         ->check(CLI::IsMember({"seed", "notebook", "biased"}))
         ->capture_default_str();
     s->add_option("--iters", a->sweep.als.iters, "iterations (sweeps) of every point")->capture_default_str();

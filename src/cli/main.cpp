@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
         for (int i = 0; i < argc; ++i) cmd << (i ? " " : "") << argv[i];
         distcf::cli::Context ctx{world, cmd.str(), text_out};
 
-        CLI::App app{"distcf: distributed collaborative filtering (baseline, SVD via ScaLAPACK, ALS) with MPI"};
+        CLI::App app{"distcf: collaborative filtering on one machine or many (MPI): predict ratings and recommend items with a bias\n"
+                     "baseline, SVD (ScaLAPACK), ALS, implicit-feedback ALS or Bayesian MF (posterior uncertainty)"};
         app.set_version_flag("--version", std::string("distcf ") + distcf::kVersion);
         app.require_subcommand(1);
         bool verbose = false;

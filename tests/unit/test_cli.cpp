@@ -24,10 +24,23 @@ TEST(Cli, UnknownSubcommandOrOptionExitsWithCode2) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-    for (const char* sub : {"import", "info", "split", "generate"}) {
+    const auto top = run(program() + " --help");
+    ASSERT_EQ(top.code, 0);
+    const char* subs[] = {"import", "info",   "split",     "generate", "train", "predict", "evaluate",
+                          "sweep",  "recommend", "similar", "foldin",   "study", "clean"};
+    for (const char* sub : subs) {
+        EXPECT_NE(top.out.find(std::string("  ") + sub), std::string::npos) << "top-level help omits " << sub << ": " << top.out;
         const auto r = run(program() + " " + sub + " --help");
         EXPECT_EQ(r.code, 0) << sub;
         EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << ": " << r.out;
+        EXPECT_NE(r.out.find("--"), std::string::npos) << sub << ": no options described";
+        // Terms a new user cannot look up: "the notebook's" alone, without saying what it is.
+        EXPECT_EQ(r.out.find("the notebook's"), std::string::npos) << sub << ": " << r.out;
+    }
+    // Every registered method is named where a method is chosen.
+    for (const char* m : {"baseline", "als", "ials", "svd", "bpmf"}) {
+        EXPECT_NE(run(program() + " train --help").out.find(m), std::string::npos) << m;
+        EXPECT_NE(top.out.find(m == std::string("ials") ? "implicit" : m == std::string("bpmf") ? "Bayesian" : m == std::string("als") ? "ALS" : m == std::string("svd") ? "SVD" : "baseline"), std::string::npos) << m;
     }
 }
 

@@ -11,7 +11,7 @@ namespace {
 class BaselineMethod final : public TypedMethod<BaselineParams> {
 public:
     std::string name() const override { return "baseline"; }
-    std::string summary() const override { return "mean + user bias + item bias (the notebook's or damped means)"; }
+    std::string summary() const override { return "global mean + user bias + item bias (shrunk, or plain means as the original study)"; }
 
 protected:
     TrainResult fit_typed(const TrainingSet& data, const BaselineParams& p, const Comm& comm, const TrainHooks&) const override {
