@@ -48,6 +48,11 @@ class H5Error : public Error {
 class LinalgError : public Error {
     using Error::Error;
 };
+/// Work stopped on request (a signal such as SLURM's warning before the time limit) after saving
+/// what lets it continue: not a failure of the input. The program exits with 3.
+class Interrupted : public Error {
+    using Error::Error;
+};
 /// An operating-system call that failed (rename, open, ...).
 class SystemError : public Error {
     using Error::Error;

@@ -36,8 +36,15 @@ IterationCallback iteration_hooks(const TrainHooks& hooks, std::int64_t iters,
                                   std::function<FactorModel(const FactorModel&)> saved) {
     return [&hooks, iters, saved](const IterationReport& r, const FactorModel& state) {
         if (hooks.on_iteration) hooks.on_iteration(r, state);
-        if (hooks.on_checkpoint && hooks.checkpoint_every > 0 && r.iteration % hooks.checkpoint_every == 0 && r.iteration < iters)
-            hooks.on_checkpoint(saved ? saved(state) : state);
+        const bool due = hooks.checkpoint_every > 0 && r.iteration % hooks.checkpoint_every == 0 && r.iteration < iters;
+        if (hooks.on_checkpoint && due) hooks.on_checkpoint(saved ? saved(state) : state);
+        if (r.iteration < iters && hooks.stop_requested && hooks.stop_requested()) {
+            if (!hooks.on_checkpoint)
+                DISTCF_THROW(Interrupted, "training stopped after iteration " + std::to_string(r.iteration) + " (no checkpoint kept)");
+            if (!due) hooks.on_checkpoint(saved ? saved(state) : state);
+            DISTCF_THROW(Interrupted, "training paused after iteration " + std::to_string(r.iteration) + " of " +
+                                          std::to_string(iters) + "; checkpoint written (train --resume continues)");
+        }
     };
 }
 

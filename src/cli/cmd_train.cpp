@@ -1,6 +1,7 @@
 // distcf train: the options name a registered method's typed parameters; the app floor trains.
 #include <charconv>
 #include <cstdio>
+#include <iostream>
 #include <filesystem>
 #include <algorithm>
 #include <map>
@@ -9,6 +10,7 @@
 #include <ostream>
 
 #include "cli.hpp"
+#include "distcf/util/signals.hpp"
 #include "distcf/util/progress.hpp"
 #include "distcf/app/method.hpp"
 #include "distcf/app/model_file.hpp"
@@ -252,6 +254,13 @@ void run_train(TrainArgs& a, Context& ctx) {
         report_event("iteration", f);
     };
     hooks.checkpoint_every = a.checkpoint_every;
+    // SLURM's warning signal (--signal=USR1@SECONDS) or SIGTERM: save and stop at the iteration's end.
+    const StopSignals signals;
+    hooks.stop_requested = [&] {
+        const int s = comm.max(signals.received());
+        if (s && comm.is_root()) std::cerr << "train: " << StopSignals::name(s) << " received: saving a checkpoint to " << a.out << "\n";
+        return s != 0;
+    };
     hooks.on_checkpoint = [&](const FactorModel& m) {
         FactorModel ck = m;  // marked unfinished: predict and evaluate say so
         ck.complete = false;

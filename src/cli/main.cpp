@@ -1,5 +1,6 @@
 // distcf: the one program. The only place that names MPI_COMM_WORLD; maps errors to exit codes:
-// 0 success, 1 a failed run (bad input, I/O, numerics), 2 a bad command line.
+// 0 success, 1 a failed run (bad input, I/O, numerics), 2 a bad command line, 3 stopped on request
+// (a signal) after writing a checkpoint.
 
 #include <mpi.h>
 #include <omp.h>
@@ -161,6 +162,9 @@ int main(int argc, char** argv) {
             for (auto& c : reg)
                 if (c.app->parsed()) c.run();
             if (json && rank == 0) std::cout << ctx.result.dump(2) << "\n";
+        } catch (const distcf::Interrupted& e) {  // a requested stop, its state saved
+            code = 3;
+            message = e.what();
         } catch (const distcf::UsageError& e) {
             code = 2;
             message = e.what();
@@ -186,7 +190,7 @@ int main(int argc, char** argv) {
         // One clean line when every rank failed together (rank 0 speaks); a lone failure names its
         // rank and has to abort the ranks still waiting in a collective.
         const bool together = size == 1 || every_rank_failed(errors, std::chrono::seconds(3));
-        if (together && rank == 0) std::cerr << "distcf: error: " << message << where << std::endl;
+        if (together && rank == 0) std::cerr << (code == 3 ? "distcf: stopped: " : "distcf: error: ") << message << where << std::endl;
         if (!together) {
             std::cerr << "distcf: error [rank " << rank << "]: " << message << where << std::endl;
             MPI_Abort(MPI_COMM_WORLD, code);

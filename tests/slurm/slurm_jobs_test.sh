@@ -65,10 +65,11 @@ MpiDefault=none
 SchedulerType=sched/builtin
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
+JobRequeue=1
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 ReturnToService=2
-NodeName=$host CPUs=$cpus State=UNKNOWN
+NodeName=$host CPUs=$cpus RealMemory=$(( $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) * 9 / 10 )) State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
 export SLURM_CONF="$dir/slurm.conf"
@@ -114,23 +115,31 @@ data="$OUT_DIR/generated-$id.h5"
 grep -q "Observed ratings" "$dir/work/distcf-generate-$id.out" || fail "generate.sbatch: no info output"
 echo "generate.sbatch: job $id -> $data"
 
-id=$(submit train-mpirun train.sbatch DATA="$data" RANK=8 ITERS=5)
+# A relative DATA path is the submit directory's, and arguments after the script reach distcf.
+rel=${data#"$dir/work/"}
+id=$(submit train-mpirun train.sbatch DATA="$rel" FACTORS=8 ITERS=5 LAUNCH=mpirun)
 model="$OUT_DIR/model-$id.h5"
 [ -f "$model" ] || fail "train.sbatch: $model missing"
 grep -q "RMSE" "$dir/work/distcf-train-$id.out" || fail "train.sbatch: no evaluation"
 grep -q "2 MPI ranks" "$dir/work/distcf-train-$id.out" || fail "train.sbatch: mpirun did not use the allocation's 2 tasks"
 echo "train.sbatch (mpirun): job $id -> $model"
 
-id=$(submit train-srun train.sbatch DATA="$data" RANK=8 ITERS=5 LAUNCH=srun)
+id=$(submit train-srun train.sbatch DATA="$data" FACTORS=8 ITERS=5)
+grep -q "job $id: srun" "$dir/work/distcf-train-$id.out" || fail "train.sbatch: srun is not the default launcher"
 grep -q "2 MPI ranks" "$dir/work/distcf-train-$id.out" || fail "train.sbatch with srun --mpi=pmix: not 2 ranks"
-echo "train.sbatch (srun --mpi=pmix): job $id"
+echo "train.sbatch (srun --mpi=pmix, the default): job $id"
 
 id=$(submit recommend recommend.sbatch MODEL="$model" TOP=5)
 [ -f "$OUT_DIR/recommendations-$id.h5" ] || fail "recommend.sbatch: output missing"
 echo "recommend.sbatch: job $id"
+id=$(env FORMAT=csv MODEL="$model" sbatch --parsable --job-name=rec-csv "$src/jobs/recommend.sbatch" --cold-start fallback) || fail "sbatch recommend csv"
+while squeue -h -j "$id" 2> /dev/null | grep -q .; do sleep 0.5; done
+head -1 "$OUT_DIR/recommendations-$id.csv" 2> /dev/null | grep -q "^user,rank,item,predicted" ||
+  fail "recommend.sbatch FORMAT=csv with an extra argument: no CSV table ($(tail -3 "$dir/work/distcf-recommend-$id.out"))"
+echo "recommend.sbatch (FORMAT=csv, extra argument): job $id"
 
 printf "1\t1\t5\t0\n1\t2\t3\t0\n2\t1\t4\t0\n" > "$dir/work/tiny.tsv"
-id=$(submit import import.sbatch INPUT="$dir/work/tiny.tsv")
+id=$(submit import import.sbatch INPUT=tiny.tsv)
 [ -f "$OUT_DIR/imported-$id.h5" ] || fail "import.sbatch: output missing"
 echo "import.sbatch: job $id"
 
@@ -138,4 +147,38 @@ id=$(submit study study.sbatch)
 [ -f "$OUT_DIR/study-$id.h5" ] || fail "study.sbatch: results missing"
 [ -f "$OUT_DIR/report-$id/index.html" ] || fail "study.sbatch: report missing"
 echo "study.sbatch: job $id"
+
+# The time-limit warning: SLURM signals the batch shell (--signal=B:USR1@120); here the same
+# signal is sent as soon as the first checkpoint exists. The job must save, requeue itself, and
+# the requeued run resume from the checkpoint and finish every iteration.
+"$bin" generate --users 40000 --items 3000 --density 0.01 --out "$dir/work/big.h5" -q > /dev/null
+id=$(env DATA=big.h5 FACTORS=32 ITERS=40 CHECKPOINT_EVERY=2 sbatch --parsable --job-name=requeue "$src/jobs/train.sbatch") || fail "sbatch requeue"
+model="$OUT_DIR/model-$id.h5"
+for _ in $(seq 600); do [ -f "$model" ] && break; sleep 0.1; done
+[ -f "$model" ] || fail "requeue: no checkpoint appeared"
+scancel --signal=USR1 --batch "$id" || fail "scancel --signal=USR1"
+waited=0
+while squeue -h -j "$id" 2> /dev/null | grep -q .; do
+  # SLURM holds a requeued job back (reason BeginTime) for a while before it may start again; on
+  # this test cluster there is nothing to wait for.
+  if [ "$(squeue -h -j "$id" -o %r 2> /dev/null)" = BeginTime ]; then
+    [ -n "${requeued_at:-}" ] || requeued_at=$waited
+    scontrol update JobId="$id" StartTime=now > /dev/null 2>&1 || true
+  fi
+  sleep 0.5
+  waited=$((waited + 1))
+  [ "$waited" -lt 600 ] || fail "requeue: job $id not finished after 300 s"
+done
+out="$dir/work/distcf-train-$id.out"
+grep -q "USR1 received" "$out" || fail "requeue: the job did not see the signal"
+grep -q "checkpoint saved in .*; requeueing" "$out" || fail "requeue: distcf did not stop with a checkpoint"
+grep -q "(restart 1)" "$out" || fail "requeue: the job did not run again"
+grep -q "resuming from .* after iteration" "$out" || fail "requeue: the second run did not resume"
+grep -q "RMSE" "$out" || fail "requeue: no evaluation at the end"
+"${PYTHON:-/usr/bin/python3}" - "$model" << 'PY' || fail "requeue: the final model is not complete"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    assert int(f.attrs["complete"]) == 1 and int(f["model"].attrs["iterations_done"]) == 40, dict(f["model"].attrs)
+PY
+echo "train.sbatch: USR1 -> checkpoint -> requeued -> resumed and finished: job $id"
 echo "PASS: every job script ran under SLURM"

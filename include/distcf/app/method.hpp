@@ -32,6 +32,9 @@ struct TrainHooks {
     std::function<void(const FactorModel&)> on_checkpoint;
     std::string init;                   ///< start from the factors in this file (iterative methods)
     const FactorModel* resume = nullptr;  ///< continue this checkpoint (iterative methods)
+    /// Asked after each iteration (collective: every rank gets the same answer). True: the
+    /// checkpoint is written through on_checkpoint and training stops with Interrupted.
+    std::function<bool()> stop_requested;
 };
 
 /// The per-iteration callback of an iterative method of `iters` iterations: progress, and the
