@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Render a `distcf study` results file as the notebook's figures (PNG) and an index.html.
+"""Render a `distcf study` results file as the original study's figures (PNG) and an index.html.
 
-Usage: /usr/bin/python3 scripts/report.py results/study.h5 --out results/report
+Usage: /usr/bin/python3 scripts/report.py results/study.h5 --out results/report [--titles u.item]
 Needs Debian's python3-h5py, python3-numpy and python3-matplotlib (run with /usr/bin/python3).
 Panels whose data the results lack (no genres, a matrix too large to draw) are left out with a note.
 """
@@ -25,12 +25,21 @@ def strings(ds):
     return [text(x) for x in ds[:]]
 
 
-def save(fig, out, name, made):
+def save(fig, out, name, made, caption):
+    """Writes the figure; `caption` says what it shows and from which model (index.html)."""
     path = os.path.join(out, name)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-    made.append(name)
+    made.append((name, caption))
+
+
+def genre_blocks(genre_sorted):
+    """Boundaries (between cells) and centres of the runs of equal genre in a sorted genre vector."""
+    edges = np.flatnonzero(np.diff(genre_sorted)) + 0.5
+    starts = np.r_[0, edges + 0.5]
+    ends = np.r_[edges + 0.5, len(genre_sorted)]
+    return edges, (starts + ends) / 2 - 0.5, starts.astype(int)
 
 
 def genre_colours(n):
@@ -60,7 +69,21 @@ def rating_matrices(f, out, made, notes):
         ax.set_xlabel("movie")
         ax.set_ylabel("user")
         fig.colorbar(im, ax=ax, label="rating")
-    save(fig, out, "rating_matrices.png", made)
+    if order is not None:  # the sorted panel: a line between genres, each genre named over its block
+        genre = f["/latent/item_genre"][:][order]
+        names = strings(f["/latent/genre_names"])
+        edges, centres, starts = genre_blocks(genre)
+        ax = axes[-1]
+        for e in edges:
+            ax.axvline(e, color="red", lw=1.2)
+        ax.set_xticks(centres)
+        ax.set_xticklabels([names[c] for c in genre[starts]], rotation=30, fontsize=8)
+        ax.set_xlabel("movies, grouped by genre (red lines: genre boundaries)")
+    caption = ("The rating matrix, users by movies (grey: not rated). "
+               + ("Left: the noise-free ratings the data were generated from. " if "/matrices/truth" in f else "")
+               + ("Right: the observed ratings with movies grouped by genre, which shows the block structure "
+                  "the low-rank models recover." if order is not None else ""))
+    save(fig, out, "rating_matrices.png", made, caption)
 
 
 def svd_sweep(f, out, made):
@@ -77,47 +100,55 @@ def svd_sweep(f, out, made):
     ax.set_title("SVD collaborative filtering: train vs test RMSE")
     ax.legend()
     ax.grid(alpha=0.3)
-    save(fig, out, "svd_rmse_vs_k.png", made)
+    save(fig, out, "svd_rmse_vs_k.png", made,
+         f"SVD of the bias-removed rating matrix: train and test RMSE for each number of factors k; the dotted line "
+         f"marks the k chosen ({best}), the dashed line the bias baseline alone.")
 
 
 def als_convergence(f, out, made):
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for name, label, colour in (("als_seed", "ALS (notebook)", "teal"), ("als_biased", "ALS biased (distcf)", "purple")):
+    # The two formulations minimise different objectives (plain lambda vs lambda times ratings per
+    # row, with or without biases): each gets its own axis; RMSE is comparable and shares one.
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    runs = (("als_seed", "ALS, original study's formulation", "teal"), ("als_biased", "ALS, distcf's biased formulation", "purple"))
+    for a, (name, label, colour) in zip(axes[:2], runs):
         g = f[name]
         it = np.arange(1, len(g["objective"]) + 1)
-        a1.semilogy(it, g["objective"][:], color=colour, label=f"{label}, k={g.attrs['rank']}, λ={g.attrs['lambda']:g}")
-        a2.plot(it, g["train_rmse"][:], color=colour, ls="-", label=f"{label} train")
-        a2.plot(it, g["test_rmse"][:], color=colour, ls="--", label=f"{label} test")
-    a1.set_title("ALS objective per iteration")
-    a1.set_xlabel("iteration")
-    a1.set_ylabel("objective (log scale)")
-    a1.legend(fontsize=8)
-    a2.set_title("ALS train and test RMSE per iteration")
-    a2.set_xlabel("iteration")
-    a2.set_ylabel("RMSE")
-    a2.legend(fontsize=8)
-    for a in (a1, a2):
+        a.semilogy(it, g["objective"][:], color=colour)
+        a.set_title(f"{label}\nobjective (k={g.attrs['rank']}, λ={g.attrs['lambda']:g})", fontsize=10)
+        a.set_xlabel("iteration")
+        a.set_ylabel("objective (log scale)")
+        axes[2].plot(it, g["train_rmse"][:], color=colour, ls="-", label=f"{label}: train")
+        axes[2].plot(it, g["test_rmse"][:], color=colour, ls="--", label=f"{label}: test")
+    axes[2].set_title("Train and test RMSE per iteration", fontsize=10)
+    axes[2].set_xlabel("iteration")
+    axes[2].set_ylabel("RMSE")
+    axes[2].legend(fontsize=7)
+    for a in axes:
         a.grid(alpha=0.3)
-    save(fig, out, "als_convergence.png", made)
+    save(fig, out, "als_convergence.png", made,
+         "Convergence of ALS: each formulation's own objective per iteration (left, middle: they differ in what they "
+         "minimise, so they are not on one axis), and the train and test RMSE of both (right).")
 
 
 def method_bars(f, out, made):
     names = strings(f["/comparison/method"])
     te = f["/comparison/test_rmse"][:]
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
-    bars = ax.bar(range(len(names)), te, color=["grey", "steelblue", "teal", "purple"][: len(names)])
+    bars = ax.bar(range(len(names)), te, color=["grey", "steelblue", "teal", "purple", "darkgoldenrod", "olive"][: len(names)])
     for b, v in zip(bars, te):
         ax.text(b.get_x() + b.get_width() / 2, v, f"{v:.4f}", ha="center", va="bottom", fontsize=9)
     oracle = float(f["/comparison"].attrs.get("oracle_test_rmse", -1))
     if oracle > 0:
         ax.axhline(oracle, color="crimson", ls="--", label=f"oracle (noise-free truth) {oracle:.4f}")
-        ax.legend(loc="lower right")
-    ax.set_ylim(0, max(te) * 1.15)
+        ax.legend(loc="upper center", fontsize=8)
+    ax.set_ylim(0, max(te) * 1.3)
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels([n.replace(" (", "\n(") for n in names], fontsize=8)
     ax.set_ylabel("test RMSE")
     ax.set_title("Test RMSE by method")
-    save(fig, out, "test_rmse_by_method.png", made)
+    save(fig, out, "test_rmse_by_method.png", made,
+         "Test RMSE of each method on the same held-out ratings (lower is better)"
+         + ("; the dashed line is the noise-free truth's RMSE, the floor no model can beat." if oracle > 0 else "."))
 
 
 def similarity(f, out, made, notes):
@@ -132,16 +163,14 @@ def similarity(f, out, made, notes):
         order = np.argsort(g, kind="stable")
         s = s[np.ix_(order, order)]
         names = strings(f["/latent/genre_names"])
-        edges = np.flatnonzero(np.diff(g[order])) + 0.5
-        for e in edges:
-            ax.axhline(e, color="white", lw=1)
-            ax.axvline(e, color="white", lw=1)
-        starts = np.r_[0, edges + 0.5]
-        ends = np.r_[edges + 0.5, len(g)]
-        ax.set_xticks((starts + ends) / 2 - 0.5)
-        ax.set_xticklabels([names[c] for c in g[order][starts.astype(int)]], rotation=45, fontsize=8)
-        ax.set_yticks((starts + ends) / 2 - 0.5)
-        ax.set_yticklabels([names[c] for c in g[order][starts.astype(int)]], fontsize=8)
+        edges, centres, starts = genre_blocks(g[order])
+        for e in edges:  # black: white is the colour map's zero
+            ax.axhline(e, color="black", lw=1)
+            ax.axvline(e, color="black", lw=1)
+        ax.set_xticks(centres)
+        ax.set_xticklabels([names[c] for c in g[order][starts]], rotation=45, fontsize=8)
+        ax.set_yticks(centres)
+        ax.set_yticklabels([names[c] for c in g[order][starts]], fontsize=8)
         title += ", sorted by genre"
     else:
         ax.set_xlabel("movie")
@@ -150,7 +179,10 @@ def similarity(f, out, made, notes):
     im = ax.imshow(s, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
     fig.colorbar(im, ax=ax, label="cosine similarity")
     ax.set_title(title, fontsize=10)
-    save(fig, out, "movie_similarity.png", made)
+    save(fig, out, "movie_similarity.png", made,
+         f"Cosine similarity between movies' latent factors ({text(f['/latent'].attrs['model'])}, k = "
+         f"{int(f['/latent'].attrs['rank'])}); red: alike, blue: opposite"
+         + ("; movies grouped by genre, black lines between genres." if "/latent/item_genre" in f else "."))
 
 
 def projections(f, out, made):
@@ -166,14 +198,19 @@ def projections(f, out, made):
         a1.legend(title="true genre", fontsize=8)
     else:
         a1.scatter(item[:, 0], item[:, 1], s=12, color="steelblue")
-    a1.set_title("Movies in the top-2 factor directions")
-    a2.scatter(user[:, 0], user[:, 1], s=14, color="darkorange", edgecolor="k", lw=0.2)
-    a2.set_title("Users in the same directions")
+    model = text(f["/latent"].attrs["model"])
+    a1.set_title(f"Movies in the top-2 factor directions\n({model})", fontsize=10)
+    # Users in a neutral colour, apart from every genre's.
+    a2.scatter(user[:, 0], user[:, 1], s=14, color="dimgray", edgecolor="k", lw=0.2, label="users")
+    a2.legend(fontsize=8)
+    a2.set_title(f"Users in the same directions\n({model})", fontsize=10)
     for a in (a1, a2):
         a.set_xlabel("direction 1")
         a.set_ylabel("direction 2")
         a.grid(alpha=0.3)
-    save(fig, out, "latent_projection.png", made)
+    save(fig, out, "latent_projection.png", made,
+         f"Movies (left, coloured by their true genre where the data have genres) and users (right) projected on the "
+         f"two leading directions of the {model} factors: movies of a genre cluster together.")
 
 
 def predicted_vs_observed(f, out, made):
@@ -191,7 +228,8 @@ def predicted_vs_observed(f, out, made):
     ax.set_ylabel("predicted rating (distcf biased ALS)")
     ax.legend()
     ax.grid(alpha=0.3)
-    save(fig, out, "predicted_vs_observed.png", made)
+    save(fig, out, "predicted_vs_observed.png", made,
+         "Each held-out test rating against distcf's biased ALS prediction for it; points on the dashed line are exact.")
 
 
 def alignment(f, out, made, notes):
@@ -210,12 +248,35 @@ def alignment(f, out, made, notes):
     ax.set_xticklabels([f"factor {c + 1}" for c in range(m.shape[1])])
     ax.set_ylabel("true genre")
     ax.set_xlabel("dominant latent factor of the movie")
-    ax.set_title("Genre alignment: movies per (genre, dominant factor)")
+    model = text(f["/latent"].attrs["model"])
+    ax.set_title(f"Genre alignment of the {model} factors:\nmovies per (true genre, dominant factor)", fontsize=10)
     fig.colorbar(im, ax=ax, label="movies")
-    save(fig, out, "genre_alignment.png", made)
+    save(fig, out, "genre_alignment.png", made,
+         f"For the {model} model (k = {int(f['/latent'].attrs['rank'])}): how many movies of each true genre have each "
+         f"latent factor as their largest; one dominant cell per row means the factors found the genres.")
 
 
-def index_html(f, out, made, notes):
+def read_titles(path):
+    """MovieLens u.item (id|title|...), movies.dat (id::title::genres) or movies.csv (id,title,genres)."""
+    titles = {}
+    if not path:
+        return titles
+    with open(path, encoding="latin-1") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if "|" in line:
+                parts = line.split("|")
+            elif "::" in line:
+                parts = line.split("::")
+            else:
+                import csv
+                parts = next(csv.reader([line]))
+            if len(parts) >= 2:
+                titles[parts[0]] = parts[1]
+    return titles
+
+
+def index_html(f, out, made, notes, titles):
     rows = []
     names = strings(f["/comparison/method"])
     for n, k, lam, tr, te in zip(names, f["/comparison/k"][:], f["/comparison/lambda"][:], f["/comparison/train_rmse"][:],
@@ -231,18 +292,21 @@ def index_html(f, out, made, notes):
         g = f["recommend"]
         genre = f["/latent/item_genre"][:] if "/latent/item_genre" in f else None
         gnames = strings(f["/latent/genre_names"]) if genre is not None else None
-        items = ["<tr><td>{}</td><td>{}</td><td>{:.2f}</td><td>{}</td></tr>".format(
-            r + 1, i, p, gnames[genre[i]] if genre is not None else "-")
-            for r, (i, p) in enumerate(zip(g["items"][:], g["predicted"][:]))]
-        recs = (f"<h2>Top {len(items)} for the most active user ({html.escape(text(g.attrs['user']))})</h2>"
-                "<table><tr><th>#</th><th>movie</th><th>predicted</th><th>genre</th></tr>" + "".join(items) + "</table>")
-    figs = "".join(f'<figure><img src="{m}" alt="{m}"><figcaption>{m}</figcaption></figure>' for m in made)
+        ids = strings(g["item_ids"]) if "item_ids" in g else [str(i) for i in g["items"][:]]
+        items = ["<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{}</td></tr>".format(
+            r + 1, html.escape(mid), html.escape(titles.get(mid, "-")), p, gnames[genre[i]] if genre is not None else "-")
+            for r, (i, mid, p) in enumerate(zip(g["items"][:], ids, g["predicted"][:]))]
+        recs = (f"<h2>Top {len(items)} for the most active user (user ID {html.escape(text(g.attrs['user']))})</h2>"
+                "<p>Movies the user has not rated, best first, by distcf's biased ALS; IDs are the data's own.</p>"
+                "<table><tr><th>#</th><th>movie ID</th><th>title</th><th>predicted</th><th>genre</th></tr>" + "".join(items) + "</table>")
+    figs = "".join(f'<figure><img src="{m}" alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>'
+                   for m, c in made)
     note = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>distcf study</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #bbb;padding:4px 10px;text-align:right}}td:first-child{{text-align:left}}
 img{{max-width:100%;border:1px solid #ddd}}figure{{margin:1.5em 0}}</style></head><body>
-<h1>distcf study</h1><p>Data: {html.escape(text(f.attrs.get('data', '')))}, {f.attrs['n_users']} users x
+<h1>distcf study</h1><p>Data: {html.escape(os.path.basename(text(f.attrs.get('data', ''))))}, {f.attrs['n_users']} users x
 {f.attrs['n_items']} items, {f.attrs['nnz_train']} training and {f.attrs['nnz_test']} test ratings.</p>
 <h2>Comparison</h2><table><tr><th>method</th><th>k</th><th>λ</th><th>train RMSE</th><th>test RMSE</th></tr>
 {''.join(rows)}</table>{recs}<h2>Figures</h2>{figs}{'<h2>Notes</h2><ul>' + note + '</ul>' if note else ''}
@@ -268,7 +332,8 @@ def density_sweep(f, out, made):
     ax.set_title("Validation RMSE against λ, per density")
     ax.legend()
     ax.grid(alpha=0.3)
-    save(fig, out, "lambda_vs_rmse_per_density.png", made)
+    save(fig, out, "lambda_vs_rmse_per_density.png", made,
+         "Validation RMSE (best k at each λ) against the regularisation λ, one curve per density of generated data.")
     fig, ax = plt.subplots(figsize=(6.0, 4.4))
     ax.plot(dens, f["/best_lambda"][:], "s-", color="crimson")
     for d, lam, k in zip(dens, f["/best_lambda"][:], f["/best_rank"][:]):
@@ -279,11 +344,14 @@ def density_sweep(f, out, made):
     ax.set_ylabel("optimal λ")
     ax.set_title("Optimal λ against density")
     ax.grid(alpha=0.3)
-    save(fig, out, "optimal_lambda_vs_density.png", made)
+    save(fig, out, "optimal_lambda_vs_density.png", made,
+         "The λ with the lowest validation RMSE at each density (its k annotated): how regularisation must change as "
+         "the data get sparser.")
     rows = "".join(f"<tr><td>{d:g}</td><td>{n}</td><td>{k}</td><td>{lam:g}</td><td>{r:.4f}</td></tr>"
                    for d, n, k, lam, r in zip(dens, f["/ratings"][:], f["/best_rank"][:], f["/best_lambda"][:],
                                               f["/best_rmse"][:]))
-    figs = "".join(f'<figure><img src="{m}" alt="{m}"></figure>' for m in made)
+    figs = "".join(f'<figure><img src="{m}" alt="{html.escape(c)}"><figcaption>{html.escape(c)}</figcaption></figure>'
+                   for m, c in made)
     with open(os.path.join(out, "index.html"), "w") as fh:
         fh.write("<!doctype html><html><head><meta charset='utf-8'><title>distcf: lambda against density</title></head>"
                  "<body style='font-family:sans-serif'><h1>Optimal λ as the data get sparser</h1><table border=1 "
@@ -295,6 +363,7 @@ def main():
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     a.add_argument("results")
     a.add_argument("--out", required=True)
+    a.add_argument("--titles", help="MovieLens u.item, movies.dat or movies.csv: titles in the top-N table")
     args = a.parse_args()
     os.makedirs(args.out, exist_ok=True)
     made, notes = [], []
@@ -314,7 +383,7 @@ def main():
         projections(f, args.out, made)
         predicted_vs_observed(f, args.out, made)
         alignment(f, args.out, made, notes)
-        index_html(f, args.out, made, notes)
+        index_html(f, args.out, made, notes, read_titles(args.titles))
     print(f"report: {len(made)} figures and index.html in {args.out}")
 
 

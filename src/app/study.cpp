@@ -191,7 +191,7 @@ StudyResult run_study(const StudyOptions& o, const Comm& comm, const std::functi
     // 6. The latent space, from the notebook's ALS item factors (ours when k < 2).
     report_stage("study: 6/8 latent space");
     const FactorModel& latent = s.als_notebook.n_factors >= 2 ? s.als_notebook : ours;
-    s.latent_model = &latent == &s.als_notebook ? "ALS (notebook)" : "ALS biased (distcf)";
+    s.latent_model = &latent == &s.als_notebook ? "ALS, original study's formulation" : "ALS, biased (distcf)";
     const int k = s.latent_k = latent.n_factors;
     const std::int64_t I = t.n_items, U = t.n_users;
     if (I <= 5000) s.similarity = cosine_similarity(latent.V, I, k);
