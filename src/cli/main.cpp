@@ -18,6 +18,7 @@
 #include "cli.hpp"
 #include "distcf/error.hpp"
 #include "distcf/util/progress.hpp"
+#include "distcf/util/threads.hpp"
 #include "distcf/version.hpp"
 
 namespace {
@@ -44,21 +45,24 @@ bool every_rank_failed(MPI_Comm errors, std::chrono::milliseconds wait) {
 }
 
 // Without OMP_NUM_THREADS every rank would start one thread per visible core; with several ranks
-// per node that oversubscribes the cores and the spinning threads crawl. Share the cores instead.
-void share_cores_between_local_ranks() {
+// per node that oversubscribes the cores. Use SLURM's CPUs per task, else the cores this rank is
+// bound to, else a share of the node (distcf/util/threads.hpp).
+void choose_thread_count() {
     if (std::getenv("OMP_NUM_THREADS") != nullptr) return;
     MPI_Comm node = MPI_COMM_NULL;
-    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS) return;
     int local = 1;
-    MPI_Comm_size(node, &local);
-    MPI_Comm_free(&node);
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    if (omp_get_max_threads() * local > cores) omp_set_num_threads(std::max(1, cores / local));
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+    }
+    omp_set_num_threads(distcf::default_thread_count(local));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Threads that sleep when they wait: spinning ones collapse on a node shared with other work.
+    distcf::reexec_with_passive_wait(argc, argv);
     // Started without mpirun/srun, the process is a singleton that talks to nobody: skip the UCX
     // transport's start-up (0.2 s of a 0.3 s MPI_Init here). Launched jobs keep their settings.
     if (!std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMIX_RANK") && !std::getenv("OMPI_MCA_pml"))
@@ -76,7 +80,7 @@ int main(int argc, char** argv) {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm errors = MPI_COMM_NULL;  // only for agreeing that every rank failed
     MPI_Comm_dup(MPI_COMM_WORLD, &errors);
-    share_cores_between_local_ranks();
+    choose_thread_count();
 
     // Results line by line even into a pipe or a job's log (a long SVD printed nothing until it
     // ended when stdout was block-buffered).

@@ -1,4 +1,5 @@
 #include "distcf/data/generate.hpp"
+#include "distcf/util/threads.hpp"
 
 
 #include <algorithm>
@@ -171,7 +172,7 @@ std::vector<std::string> genre_names(int genres) {
 std::vector<double> make_user_factors(const GenerateParams& p, std::int64_t u0, std::int64_t u1) {
     const int G = p.genres;
     std::vector<double> f(static_cast<std::size_t>((u1 - u0) * G));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(static_cast<double>(u1 - u0) * G * 30))
     for (std::int64_t u = u0; u < u1; ++u) {
         RowRng g(p.rng_seed, Stream::UserFactors, static_cast<std::uint64_t>(u));
         for (int k = 0; k < G; ++k) f[static_cast<std::size_t>((u - u0) * G + k)] = g.exponential(1.0);

@@ -1,4 +1,5 @@
 #include "distcf/la/row_solve.hpp"
+#include "distcf/util/threads.hpp"
 
 #include <omp.h>
 
@@ -364,7 +365,7 @@ std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t r
     for (int p = 0; p < P; ++p) offsets[p + 1] = offsets[p] + per_rank[p];
     std::vector<double> all(static_cast<std::size_t>(chunks) * kk, 0.0);
     SingleThreadedBlas one_thread;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (worth_threads(static_cast<double>(rows) / P * k * k))
     for (std::int64_t q = 0; q < per_rank[static_cast<std::size_t>(me)]; ++q) {
         const std::int64_t c = me + q * P, r0 = c * kRows, n = std::min(kRows, rows - r0);
         // Row-major rows x k is column-major k x rows: the rows are G's columns.
@@ -431,7 +432,7 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
         // Warm start: `factors` holds the rows' current factors on entry.
         if (factors.size() != static_cast<std::size_t>(n_rows * k))
             DISTCF_THROW(InputError, "solve_rows: conjugate gradient needs the rows' current factors");
-#pragma omp parallel
+#pragma omp parallel if (worth_threads((static_cast<double>(rows.nnz()) + static_cast<double>(n_rows) * k) * k * s.cg_steps))
         {
             std::vector<double> G, work;
 #pragma omp for schedule(dynamic, 16)
@@ -450,7 +451,7 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
     SingleThreadedBlas one_thread;
     std::int64_t failed = -1;
     const std::vector<std::int64_t> order = longest_first(rows);
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(static_cast<double>(rows.nnz()) * d * d + static_cast<double>(n_rows) * d * d * d / 3))
     {
         RowWork w;
         std::vector<double> x(static_cast<std::size_t>(d));

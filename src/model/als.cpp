@@ -1,4 +1,5 @@
 #include "distcf/model/als.hpp"
+#include "distcf/util/threads.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -105,7 +106,7 @@ double als_objective(const FactorModel& m, const AlsParams& p, const RatingBlock
     const auto n_rows = static_cast<std::size_t>(t.by_user.rows());
     std::vector<double> users(n_rows, 0.0), items(static_cast<std::size_t>(t.by_item.rows()), 0.0), sq(n_rows, 0.0),
         ab(n_rows, 0.0);
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (worth_threads(static_cast<double>(t.by_user.nnz()) * (m.n_factors + 4)))
     for (std::int64_t r = 0; r < t.by_user.rows(); ++r) {
         const std::int64_t u = t.by_user.row0 + r;
         double s = 0, c2 = 0, c1 = 0;

@@ -1,4 +1,5 @@
 #include "distcf/model/alternating.hpp"
+#include "distcf/util/threads.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +15,7 @@ void AllgatherExchange::share(std::vector<double>& all, const BlockPartition& pa
 std::vector<double> initial_factors(std::uint64_t rng_seed, Side side, std::int64_t rows, int k, double sd) {
     std::vector<double> f(static_cast<std::size_t>(rows * k));
     const Stream stream = side == Side::Items ? Stream::InitItem : Stream::InitUser;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(static_cast<double>(rows) * k * 30))
     for (std::int64_t r = 0; r < rows; ++r) {
         RowRng g(rng_seed, stream, static_cast<std::uint64_t>(r));
         for (int c = 0; c < k; ++c) f[static_cast<std::size_t>(r * k + c)] = g.normal(0.0, sd);

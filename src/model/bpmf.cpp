@@ -1,4 +1,5 @@
 #include "distcf/model/bpmf.hpp"
+#include "distcf/util/threads.hpp"
 
 #include <armadillo>
 
@@ -153,7 +154,7 @@ public:
         const std::int64_t sweep = m.iterations_done;  // 0-based, not yet counted
         // Training fit of the current sample.
         std::vector<double> sq(static_cast<std::size_t>(t.by_user.rows()), 0.0), sq_clipped(sq.size(), 0.0);
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (worth_threads(static_cast<double>(t.by_user.nnz()) * (m.n_factors + 4)))
         for (std::int64_t r = 0; r < t.by_user.rows(); ++r)
             for (auto q = t.by_user.ptr[r]; q < t.by_user.ptr[r + 1]; ++q) {
                 const double s = m.score(t.by_user.row0 + r, t.by_user.col[q]), v = t.by_user.val[q];
@@ -208,7 +209,7 @@ public:
             for (int s = summed_; s < S; ++s) add_sample_scores(m, it->second, m.state.at(kKeptItem), s, test);
             summed_ = S;
             std::vector<double> e(static_cast<std::size_t>(test.rows()), 0.0);
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (worth_threads(static_cast<double>(test.nnz()) * 8))
             for (std::int64_t r = 0; r < test.rows(); ++r)
                 for (auto q = test.ptr[r]; q < test.ptr[r + 1]; ++q) {
                     const std::int64_t u = test.row0 + r, i = test.col[q];
@@ -231,7 +232,7 @@ private:
         const int k = m.n_factors;
         const std::size_t su = static_cast<std::size_t>(m.n_users) * k, si = static_cast<std::size_t>(m.n_items) * k;
         if (test_sum_.size() != static_cast<std::size_t>(test.nnz())) test_sum_.assign(static_cast<std::size_t>(test.nnz()), 0.0);
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (worth_threads(static_cast<double>(test.nnz()) * (k + 4)))
         for (std::int64_t r = 0; r < test.rows(); ++r)
             for (auto q = test.ptr[r]; q < test.ptr[r + 1]; ++q) {
                 const double* a = ku.data() + s * su + (test.row0 + r) * k;

@@ -1,4 +1,5 @@
 #include "distcf/model/ials.hpp"
+#include "distcf/util/threads.hpp"
 
 #include <cmath>
 #include <string>
@@ -99,7 +100,7 @@ double ials_loss(const FactorModel& m, const RatingBlocks& t, const IalsParams& 
     const std::vector<double> gv = replicated_gram(m.V, m.n_items, k, comm);
     const ImplicitTerms terms = *ials_equations(p, gv).implicit;
     std::vector<double> users(static_cast<std::size_t>(t.by_user.rows()), 0.0), items(static_cast<std::size_t>(t.by_item.rows()), 0.0);
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (worth_threads((static_cast<double>(t.by_user.rows()) * k + static_cast<double>(t.by_user.nnz())) * k))
     for (std::int64_t r = 0; r < t.by_user.rows(); ++r) {
         const std::int64_t u = t.by_user.row0 + r;
         const double* x = m.U.data() + u * k;

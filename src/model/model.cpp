@@ -1,4 +1,5 @@
 #include "distcf/model/model.hpp"
+#include "distcf/util/threads.hpp"
 
 #include "distcf/error.hpp"
 
@@ -49,7 +50,7 @@ double FactorModel::fallback(std::int64_t u, std::int64_t i) const {
 
 ErrorSums error_sums(const FactorModel& m, const Csr& by_user, const BlockPartition& users, const Comm& comm) {
     std::vector<double> sq(static_cast<std::size_t>(by_user.rows()), 0.0), ab(sq.size(), 0.0);
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (worth_threads(static_cast<double>(by_user.nnz()) * (m.n_factors + 4)))
     for (std::int64_t r = 0; r < by_user.rows(); ++r)
         for (auto p = by_user.ptr[r]; p < by_user.ptr[r + 1]; ++p) {
             const double e = m.predict(by_user.row0 + r, by_user.col[p]) - by_user.val[p];

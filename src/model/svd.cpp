@@ -1,4 +1,5 @@
 #include "distcf/model/svd.hpp"
+#include "distcf/util/threads.hpp"
 
 #include <armadillo>
 
@@ -102,7 +103,7 @@ namespace {
 void sparse_times(const Csr& A, const arma::mat& Xt, const BlockPartition& part, const Comm& comm, arma::mat& out_t) {
     out_t.zeros(Xt.n_rows, static_cast<arma::uword>(part.total()));
     const auto b = part.begin(comm.rank());
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if (worth_threads(static_cast<double>(A.nnz()) * Xt.n_rows))
     for (std::int64_t r = 0; r < A.rows(); ++r) {
         double* o = out_t.colptr(static_cast<arma::uword>(b + r));
         for (auto p = A.ptr[r]; p < A.ptr[r + 1]; ++p) {

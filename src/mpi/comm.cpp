@@ -28,6 +28,7 @@ Comm& Comm::operator=(Comm&& o) noexcept {
         if (owned_ && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
         comm_ = o.comm_;
         owned_ = o.owned_;
+        limit_ = o.limit_;
         o.owned_ = false;
     }
     return *this;

@@ -3,8 +3,10 @@
 /// @brief Thin RAII wrapper over an MPI communicator with checked collective calls.
 ///
 /// Raw MPI calls live here and in comm.cpp only. Every call's return code is checked and a failure
-/// becomes an MpiError naming the call, file and line. Counts are 64-bit in the interface; a count
-/// that does not fit MPI's int raises an error instead of silently wrapping.
+/// becomes an MpiError naming the call, file and line. Counts and displacements are 64-bit in the
+/// interface; where MPI takes an int, a transfer larger than the message limit (2^31 - 1 elements,
+/// `set_message_limit` lowers it for tests) goes in rounds of at most the limit, each with int
+/// counts and displacements, so 33.5M users x 64 factors in one Allgatherv is no overflow.
 
 #include <mpi.h>
 
@@ -57,7 +59,7 @@ public:
     /// Wall-clock seconds (MPI_Wtime), so that timing needs no raw MPI outside mpi/.
     static double wtime() { return MPI_Wtime(); }
 
-    Comm(Comm&& o) noexcept : comm_(o.comm_), owned_(o.owned_) { o.owned_ = false; }
+    Comm(Comm&& o) noexcept : comm_(o.comm_), owned_(o.owned_), limit_(o.limit_) { o.owned_ = false; }
     Comm& operator=(Comm&& o) noexcept;
     Comm(const Comm&) = delete;
     Comm& operator=(const Comm&) = delete;
@@ -74,10 +76,16 @@ public:
     bool is_root() const { return rank() == 0; }
 
     void barrier() const;
-    /// Broadcast n elements from root.
+    /// The most elements one MPI call moves per buffer (default 2^31 - 1, MPI's int); larger
+    /// transfers go in rounds. Lowered only to test the rounds on small data.
+    void set_message_limit(std::int64_t elements) { limit_ = std::max<std::int64_t>(1, std::min<std::int64_t>(elements, kIntMax)); }
+    std::int64_t message_limit() const { return limit_; }
+
+    /// Broadcast n elements from root (in rounds past the message limit).
     template <class T>
     void bcast(T* data, std::int64_t n, int root = 0) const {
-        DISTCF_MPI_CALL(MPI_Bcast(data, mpi::to_int_count(n, "bcast"), mpi::type_of<T>(), root, comm_));
+        for (std::int64_t o = 0; o < n; o += limit_)  // n is the same on every rank: the same rounds
+            DISTCF_MPI_CALL(MPI_Bcast(data + o, static_cast<int>(std::min(limit_, n - o)), mpi::type_of<T>(), root, comm_));
     }
     /// Broadcast a vector (its size too) from root.
     template <class T>
@@ -98,7 +106,8 @@ public:
     /// In-place reduction over n elements.
     template <class T>
     void allreduce(T* data, std::int64_t n, MPI_Op op) const {
-        DISTCF_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, data, mpi::to_int_count(n, "allreduce"), mpi::type_of<T>(), op, comm_));
+        for (std::int64_t o = 0; o < n; o += limit_)  // element-wise: rounds change no bits
+            DISTCF_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, data + o, static_cast<int>(std::min(limit_, n - o)), mpi::type_of<T>(), op, comm_));
     }
     template <class T>
     void allreduce(std::vector<T>& v, MPI_Op op) const { allreduce(v.data(), static_cast<std::int64_t>(v.size()), op); }
@@ -136,13 +145,20 @@ public:
     /// at its offset and is sent from there.
     template <class T>
     void allgather_blocks(T* all, const BlockPartition& part, std::int64_t width) const {
-        std::vector<int> counts(static_cast<std::size_t>(size())), displs(counts.size());
-        for (int p = 0; p < size(); ++p) {
-            counts[p] = mpi::to_int_count(part.size(p) * width, "allgatherv count");
-            displs[p] = mpi::to_int_count(part.begin(p) * width, "allgatherv displacement");
+        const int P = size();
+        if (part.total() * width <= limit_) {  // one call: every count and displacement fits
+            std::vector<int> counts(static_cast<std::size_t>(P)), displs(counts.size());
+            for (int p = 0; p < P; ++p) {
+                counts[p] = static_cast<int>(part.size(p) * width);
+                displs[p] = static_cast<int>(part.begin(p) * width);
+            }
+            DISTCF_MPI_CALL(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts.data(), displs.data(),
+                                           mpi::type_of<T>(), comm_));
+            return;
         }
-        DISTCF_MPI_CALL(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts.data(), displs.data(),
-                                       mpi::type_of<T>(), comm_));
+        // Past the limit: each rank's block in turn, broadcast from its owner in rounds (64-bit
+        // offsets into `all`; the same bits land as with one Allgatherv).
+        for (int p = 0; p < P; ++p) bcast(all + part.begin(p) * width, part.size(p) * width, p);
     }
 
     /// Concatenation of every rank's vector, in rank order, on every rank.
@@ -165,27 +181,63 @@ public:
         const int P = size();
         std::vector<std::int64_t> rcount(static_cast<std::size_t>(P));
         DISTCF_MPI_CALL(MPI_Alltoall(scount.data(), 1, MPI_INT64_T, rcount.data(), 1, MPI_INT64_T, comm_));
-        std::vector<int> sc(P), sd(P), rc(P), rd(P);
-        std::int64_t so = 0, ro = 0;
+        std::vector<std::int64_t> soff(static_cast<std::size_t>(P) + 1, 0), roff(soff.size(), 0);
         for (int p = 0; p < P; ++p) {
-            sc[p] = mpi::to_int_count(scount[p], "alltoallv send count");
-            sd[p] = mpi::to_int_count(so, "alltoallv send displacement");
-            rc[p] = mpi::to_int_count(rcount[p], "alltoallv receive count");
-            rd[p] = mpi::to_int_count(ro, "alltoallv receive displacement");
-            so += scount[p];
-            ro += rcount[p];
+            soff[p + 1] = soff[p] + scount[p];
+            roff[p + 1] = roff[p] + rcount[p];
         }
-        std::vector<T> recv(static_cast<std::size_t>(ro));
-        DISTCF_MPI_CALL(MPI_Alltoallv(send.data(), sc.data(), sd.data(), mpi::type_of<T>(), recv.data(), rc.data(),
-                                      rd.data(), mpi::type_of<T>(), comm_));
+        std::vector<T> recv(static_cast<std::size_t>(roff[P]));
+        const std::int64_t most = max(std::max(soff[P], roff[P]));
+        if (most <= limit_) {  // one call
+            std::vector<int> sc(P), sd(P), rc(P), rd(P);
+            for (int p = 0; p < P; ++p) {
+                sc[p] = static_cast<int>(scount[p]);
+                sd[p] = static_cast<int>(soff[p]);
+                rc[p] = static_cast<int>(rcount[p]);
+                rd[p] = static_cast<int>(roff[p]);
+            }
+            DISTCF_MPI_CALL(MPI_Alltoallv(send.data(), sc.data(), sd.data(), mpi::type_of<T>(), recv.data(), rc.data(),
+                                          rd.data(), mpi::type_of<T>(), comm_));
+        } else {
+            // Rounds: in round r every pair exchanges its segment's piece [r L, (r + 1) L), packed
+            // into buffers of at most P L <= limit elements so that every int stays in range.
+            const std::int64_t L = std::max<std::int64_t>(1, limit_ / P);
+            std::int64_t longest = 0;
+            for (int p = 0; p < P; ++p) longest = std::max({longest, scount[p], rcount[p]});
+            const std::int64_t rounds = max((longest + L - 1) / L);
+            std::vector<T> sbuf, rbuf;
+            std::vector<int> sc(P), sd(P), rc(P), rd(P);
+            for (std::int64_t r = 0; r < rounds; ++r) {
+                sbuf.clear();
+                int s_at = 0, r_at = 0;
+                for (int p = 0; p < P; ++p) {
+                    const std::int64_t s0 = std::min(scount[p], r * L), s1 = std::min(scount[p], (r + 1) * L);
+                    const std::int64_t r0 = std::min(rcount[p], r * L), r1 = std::min(rcount[p], (r + 1) * L);
+                    sbuf.insert(sbuf.end(), send.begin() + soff[p] + s0, send.begin() + soff[p] + s1);
+                    sc[p] = static_cast<int>(s1 - s0);
+                    sd[p] = s_at;
+                    rc[p] = static_cast<int>(r1 - r0);
+                    rd[p] = r_at;
+                    s_at += sc[p];
+                    r_at += rc[p];
+                }
+                rbuf.resize(static_cast<std::size_t>(r_at));
+                DISTCF_MPI_CALL(MPI_Alltoallv(sbuf.data(), sc.data(), sd.data(), mpi::type_of<T>(), rbuf.data(), rc.data(),
+                                              rd.data(), mpi::type_of<T>(), comm_));
+                for (int p = 0; p < P; ++p)
+                    std::copy(rbuf.begin() + rd[p], rbuf.begin() + rd[p] + rc[p], recv.begin() + roff[p] + std::min(rcount[p], r * L));
+            }
+        }
         if (rcount_out) *rcount_out = std::move(rcount);
         return recv;
     }
 
 private:
+    static constexpr std::int64_t kIntMax = 2147483647;
     Comm(MPI_Comm c, bool owned) : comm_(c), owned_(owned) {}
     MPI_Comm comm_ = MPI_COMM_NULL;
     bool owned_ = false;
+    std::int64_t limit_ = kIntMax;
 };
 
 /// Sum of per-row values held in row blocks (this rank holds rows part.begin(me)..end(me)), added
