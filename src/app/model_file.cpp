@@ -167,6 +167,7 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
             g.set_attr("rating_min", m.rating_min);
             g.set_attr("rating_max", m.rating_max);
             g.set_attr("iterations_done", m.iterations_done);
+            g.set_attr("best_iteration", m.best_iteration);
             for (const auto& [name, v] : m.params.values()) write_param(g, "param_" + name, v);
         }
         f.write_vector("/model/user_bias", m.user_bias);
@@ -233,6 +234,7 @@ FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, 
     m.rating_min = g.attr_double("rating_min");
     m.rating_max = g.attr_double("rating_max");
     m.iterations_done = g.attr_int("iterations_done");
+    if (g.has_attr("best_iteration")) m.best_iteration = g.attr_int("best_iteration");
     m.user_bias = f.read_vector<double>("/model/user_bias");
     m.item_bias = f.read_vector<double>("/model/item_bias");
     m.U = f.read_vector<double>("/model/user_factors");

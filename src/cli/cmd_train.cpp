@@ -201,18 +201,25 @@ std::string fixed(double v, const char* f) {
     return b;
 }
 
-void print_iteration(std::ostream& o, const IterationReport& r, bool first) {
-    char line[160];
-    const bool explicit_fit = r.train_rmse >= 0;
+// One line per iteration. Columns 1-6 keep their places (scripts read them); "-" where a figure
+// was not measured this iteration (--eval-every). "eval s" is the time of the figures, outside
+// "seconds" (the sweep).
+void print_iteration(std::ostream& o, const IterationReport& r, bool first, bool explicit_fit, bool validation) {
+    char line[200];
+    const auto cell = [](double v, const char* f) { return v >= 0 ? fixed(v, f) : std::string("-"); };
     if (first)
-        o << (explicit_fit ? "  iter     objective   train RMSE   test RMSE   seconds   GFLOP/s\n"
-                           : "  iter          loss   seconds   GFLOP/s\n");
+        o << (explicit_fit ? std::string("  iter     objective   train RMSE   test RMSE   seconds   GFLOP/s    eval s") +
+                                 (validation ? "  valid. RMSE" : "") + "\n"
+                           : "  iter          loss   seconds   GFLOP/s    eval s\n");
     if (explicit_fit)
-        std::snprintf(line, sizeof line, "%6d %13.6g %12.6f %11s %9.4f %9.2f\n", r.iteration, r.objective, r.train_rmse,
-                      r.test_rmse >= 0 ? fixed(r.test_rmse, "%.6f").c_str() : "-", r.seconds, r.gflops);
+        std::snprintf(line, sizeof line, "%6d %13s %12s %11s %9.4f %9.2f %9.4f%s\n", r.iteration, cell(r.objective, "%.6g").c_str(),
+                      cell(r.train_rmse, "%.6f").c_str(), cell(r.test_rmse, "%.6f").c_str(), r.seconds, r.gflops, r.eval_seconds,
+                      validation ? ("  " + std::string(11 - std::min<std::size_t>(11, cell(r.validation_rmse, "%.6f").size()), ' ') +
+                                    cell(r.validation_rmse, "%.6f")).c_str()
+                                 : "");
     else
-        std::snprintf(line, sizeof line, "%6d %13.6g %9.4f %9s\n", r.iteration, r.objective, r.seconds,
-                      r.gflops > 0 ? fixed(r.gflops, "%.2f").c_str() : "-");
+        std::snprintf(line, sizeof line, "%6d %13s %9.4f %9s %9.4f\n", r.iteration, cell(r.objective, "%.6g").c_str(), r.seconds,
+                      r.gflops > 0 ? fixed(r.gflops, "%.2f").c_str() : "-", r.eval_seconds);
     o << line << std::flush;
 }
 
@@ -246,11 +253,14 @@ void run_train(TrainArgs& a, Context& ctx) {
     }
     bool first = true;
     hooks.on_iteration = [&](const IterationReport& r, const FactorModel&) {
-        print_iteration(o, r, first);
+        // Explicit methods report RMSEs; implicit ALS a loss alone.
+        print_iteration(o, r, first, method.name() != "ials", params.has("validation_fraction") && params.real("validation_fraction") > 0);
         first = false;
         std::vector<Figure> f{{"iteration", r.iteration}, {"objective", r.objective}, {"seconds", r.seconds}, {"gflops", r.gflops}};
         if (r.train_rmse >= 0) f.emplace_back("train_rmse", r.train_rmse);
         if (r.test_rmse >= 0) f.emplace_back("test_rmse", r.test_rmse);
+        if (r.validation_rmse >= 0) f.emplace_back("validation_rmse", r.validation_rmse);
+        f.emplace_back("eval_seconds", r.eval_seconds);
         report_event("iteration", f);
     };
     hooks.checkpoint_every = a.checkpoint_every;
@@ -271,7 +281,9 @@ void run_train(TrainArgs& a, Context& ctx) {
     const TrainResult r = train(a.method, data, params, comm, hooks);
     for (const auto& l : r.report) o << l << "\n";
     const History& h = r.model.history;
-    if (!h.train_rmse.empty() && h.train_rmse.back() >= 0) print_fit(o, r.label, h.train_rmse.back(), data.n_test ? h.test_rmse.back() : -1.0);
+    // The figures of the iteration the model holds: the last, or early stopping's best.
+    const std::size_t at = r.model.best_iteration > 0 ? static_cast<std::size_t>(r.model.best_iteration - 1) : h.size() - 1;
+    if (h.size() > 0 && h.train_rmse[at] >= 0) print_fit(o, r.label, h.train_rmse[at], data.n_test ? h.test_rmse[at] : -1.0);
     const std::int64_t rss_bytes = comm.max<std::int64_t>(peak_rss_bytes());
     const double rss = static_cast<double>(rss_bytes);
     o << "trained in " << fixed(r.seconds, "%.3g") << " s; peak RSS per rank (max) " << fixed(rss / 1048576.0, "%.0f") << " MiB\n";
@@ -285,8 +297,9 @@ void run_train(TrainArgs& a, Context& ctx) {
     j["data"] = {{"train", a.train}, {"ratings", data.train.nnz}, {"users", data.train.n_users}, {"items", data.train.n_items},
                  {"test_ratings", data.n_test}};
     j["iterations"] = r.model.iterations_done;
-    if (!h.train_rmse.empty() && h.train_rmse.back() >= 0) j["train_rmse"] = h.train_rmse.back();
-    if (data.n_test && !h.test_rmse.empty() && h.test_rmse.back() >= 0) j["test_rmse"] = h.test_rmse.back();
+    if (h.size() > 0 && h.train_rmse[at] >= 0) j["train_rmse"] = h.train_rmse[at];
+    if (data.n_test && h.size() > 0 && h.test_rmse[at] >= 0) j["test_rmse"] = h.test_rmse[at];
+    if (r.model.best_iteration > 0) j["best_iteration"] = r.model.best_iteration;
     j["report"] = r.report;
     j["seconds"] = r.seconds;
     j["peak_rss_bytes_per_rank"] = rss_bytes;

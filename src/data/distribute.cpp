@@ -1,4 +1,5 @@
 #include "distcf/data/distribute.hpp"
+#include "distcf/data/split.hpp"
 
 #include <type_traits>
 
@@ -70,6 +71,20 @@ RatingSlice slice_of(const Csr& by_user) {
         for (auto k = by_user.ptr[r]; k < by_user.ptr[r + 1]; ++k)
             s.push(static_cast<std::int32_t>(by_user.row0 + r), by_user.col[k], by_user.val[k]);
     return s;
+}
+
+HoldOut hold_out(const RatingBlocks& train, double fraction, std::uint64_t seed, const Comm& comm) {
+    const RatingSlice all = slice_of(train.by_user);
+    SplitOptions so;
+    so.test_fraction = fraction;
+    so.rng_seed = seed;
+    const auto held = choose_test(all, so, comm);
+    RatingSlice fit, val;
+    for (std::int64_t e = 0; e < all.size(); ++e) (held[e] ? val : fit).push(all.user[e], all.item[e], all.value[e]);
+    HoldOut h;
+    h.fit = distribute(fit, train.n_users, train.n_items, train.rating_min, train.rating_max, comm);
+    h.held_out = route_rows(val.user, val.item, val.value, h.fit.users, comm);
+    return h;
 }
 
 }  // namespace distcf

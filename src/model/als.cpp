@@ -17,6 +17,12 @@ void AlsParams::validate() const {
     if (!(tol >= 0)) DISTCF_THROW(ParameterError, "tol: must be >= 0");
     if (!(init_sd > 0)) DISTCF_THROW(ParameterError, "init_sd: must be > 0");
     if (row_solve == RowForm::Dual && !(lambda > 0)) DISTCF_THROW(ParameterError, "row_solve: the dual form needs lambda > 0");
+    if (eval_every < 1) DISTCF_THROW(ParameterError, "eval_every: must be >= 1");
+    if (!(validation_fraction >= 0 && validation_fraction < 0.5))
+        DISTCF_THROW(ParameterError, "validation_fraction: must be in [0, 0.5)");
+    if (early_stopping < 0) DISTCF_THROW(ParameterError, "early_stopping: must be >= 0 (0: off)");
+    if (early_stopping > 0 && !(validation_fraction > 0))
+        DISTCF_THROW(ParameterError, "early_stopping: needs validation_fraction > 0 (ratings to stop on)");
 }
 
 NormalEquations als_equations(const AlsParams& p, double mu) {
@@ -85,6 +91,7 @@ public:
         return f;
     }
     double sweep_flops(const RatingBlocks& t, int k) const override { return als_sweep_flops(t.nnz, t.n_users, t.n_items, k); }
+    bool evaluation_optional() const override { return true; }
 
 private:
     AlsParams p_;
@@ -133,11 +140,17 @@ double als_objective(const FactorModel& m, const AlsParams& p, const RatingBlock
 }
 
 void run_als(FactorModel& m, const RatingBlocks& train, const Csr& test, const AlsParams& p, const Comm& comm,
-             const IterationCallback& on_iteration, FactorExchange* exchange) {
+             const IterationCallback& on_iteration, FactorExchange* exchange, const Csr* validation) {
     p.validate();
     ExplicitAls problem(p, m.mu, test, comm);
     AllgatherExchange allgather;
-    run_alternating(m, train, test, problem, {p.iters, p.tol}, exchange ? *exchange : allgather, comm, on_iteration);
+    LoopControl loop;
+    loop.iters = p.iters;
+    loop.tol = p.tol;
+    loop.eval_every = p.eval_every;
+    loop.validation = validation;
+    loop.patience = validation ? p.early_stopping : 0;
+    run_alternating(m, train, test, problem, loop, exchange ? *exchange : allgather, comm, on_iteration);
 }
 
 }  // namespace distcf

@@ -1,4 +1,6 @@
 #include "distcf/model/alternating.hpp"
+
+#include <limits>
 #include "distcf/util/threads.hpp"
 
 #include <algorithm>
@@ -54,8 +56,13 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
                      const LoopControl& loop, FactorExchange& exchange, const Comm& comm,
                      const IterationCallback& on_iteration) {
     const double flops = problem.sweep_flops(train, m.n_factors);
-    double previous = m.history.objective.empty() ? 0.0 : m.history.objective.back();
+    double previous = -1.0;  // the last measured objective
+    for (auto it = m.history.objective.rbegin(); it != m.history.objective.rend() && previous < 0; ++it) previous = *it;
     SolvedBlock users, items;
+    // Early stopping: the best iterate by validation RMSE so far, kept whole to return to.
+    double best = std::numeric_limits<double>::infinity();
+    std::int64_t best_iteration = -1, evaluations_since_best = 0;
+    FactorModel best_model;
     while (m.iterations_done < loop.iters) {
         comm.barrier();
         const double t0 = Comm::wtime();
@@ -65,16 +72,53 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
                   problem.solver(Side::Items, m), exchange, comm, m.V, m.item_bias, items);
         comm.barrier();
         const double seconds = Comm::wtime() - t0;
-        const SweepFigures fig = problem.after_sweep(m, train, test, comm);
+        const std::int64_t done = m.iterations_done + 1;
+        const bool evaluate = !problem.evaluation_optional() || loop.eval_every <= 1 || done % loop.eval_every == 0 ||
+                              done == loop.iters;
+        SweepFigures fig{-1.0, -1.0, -1.0};
+        double validation = -1.0;
+        if (evaluate) {
+            fig = problem.after_sweep(m, train, test, comm);
+            if (loop.validation) validation = rmse(error_sums(m, *loop.validation, train.users, comm));
+        }
+        comm.barrier();
+        const double eval_seconds = Comm::wtime() - t0 - seconds;
         const double gflops = flops > 0 && seconds > 0 ? flops / seconds / 1e9 : 0.0;
         // The timing is rank 0's, shared, so that every rank writes the same history.
-        const double sec0 = comm.bcast_value(seconds), gf0 = comm.bcast_value(gflops);
+        const double sec0 = comm.bcast_value(seconds), gf0 = comm.bcast_value(gflops), ev0 = comm.bcast_value(eval_seconds);
         m.history.push(fig.objective, fig.train_rmse, fig.test_rmse, sec0, gf0);
         ++m.iterations_done;
-        if (on_iteration)
-            on_iteration({static_cast<int>(m.iterations_done), fig.objective, fig.train_rmse, fig.test_rmse, sec0, gf0}, m);
-        if (loop.tol > 0 && m.history.size() > 1 && (previous - fig.objective) <= loop.tol * std::fabs(previous)) break;
-        previous = fig.objective;
+        bool stop = false;
+        if (validation >= 0 && loop.patience > 0) {
+            if (validation < best) {
+                best = validation;
+                best_iteration = m.iterations_done;
+                evaluations_since_best = 0;
+                best_model = m;
+            } else {
+                stop = ++evaluations_since_best >= loop.patience;
+            }
+        }
+        if (on_iteration) {
+            IterationReport r{static_cast<int>(m.iterations_done), fig.objective, fig.train_rmse, fig.test_rmse, sec0, gf0};
+            r.validation_rmse = validation;
+            r.eval_seconds = ev0;
+            on_iteration(r, m);
+        }
+        if (evaluate && loop.tol > 0 && previous >= 0 && (previous - fig.objective) <= loop.tol * std::fabs(previous)) break;
+        if (evaluate) previous = fig.objective;
+        if (stop) break;
+    }
+    if (best_iteration > 0 && best_iteration < m.iterations_done) {
+        // Back to the best iterate's factors; the history keeps every sweep that ran.
+        History h = std::move(m.history);
+        const std::int64_t ran = m.iterations_done;
+        m = std::move(best_model);
+        m.history = std::move(h);
+        m.iterations_done = ran;
+        m.best_iteration = best_iteration;
+    } else if (best_iteration > 0) {
+        m.best_iteration = best_iteration;
     }
 }
 

@@ -81,6 +81,7 @@ public:
         f.objective = ials_loss(m, train, p_, comm);
         return f;
     }
+    bool evaluation_optional() const override { return true; }
     double sweep_flops(const RatingBlocks& t, int factors) const override {
         if (p_.solver != IalsSolver::Cholesky) return 0.0;  // the CG path does other work
         const double k = factors, nnz = static_cast<double>(t.nnz), rows = static_cast<double>(t.n_users + t.n_items);

@@ -270,16 +270,10 @@ SvdFit fit_svd(const RatingBlocks& train, const Csr& test, const SvdParams& p, c
     SvdFit out;
     if (p.select_k == SelectK::Validation) {
         // The same method on a hold-out of the training ratings; test data are never looked at.
-        const RatingSlice all = slice_of(train.by_user);
-        SplitOptions so;
-        so.test_fraction = p.validation_fraction;
-        so.rng_seed = p.split_seed;
-        const auto held = choose_test(all, so, comm);
-        RatingSlice fit, val;
-        for (std::int64_t e = 0; e < all.size(); ++e) (held[e] ? val : fit).push(all.user[e], all.item[e], all.value[e]);
-        const RatingBlocks fb = distribute(fit, train.n_users, train.n_items, train.rating_min, train.rating_max, comm);
-        const Csr vc = route_rows(val.user, val.item, val.value, fb.users, comm);
-        report_stage("svd: choosing k on a validation hold-out", {{"fraction", p.validation_fraction}, {"held_out", val.size()}});
+        const HoldOut h = hold_out(train, p.validation_fraction, p.split_seed, comm);
+        const RatingBlocks& fb = h.fit;
+        const Csr& vc = h.held_out;
+        report_stage("svd: choosing k on a validation hold-out", {{"fraction", p.validation_fraction}, {"held_out", comm.sum(vc.nnz())}});
         const Decomposition dv = decompose(fb, p, kmax, comm);
         const RankTable tv = rank_table(dv.baseline, dv.svd, p.factor_grid, fb, vc, comm);
         out.validation_rmse = tv.test_rmse;

@@ -17,6 +17,15 @@ RatingBlocks distribute(const RatingSlice& mine, std::int64_t n_users, std::int6
 Csr route_rows(const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>& cols,
                const std::vector<double>& vals, const BlockPartition& part, const Comm& comm);
 
+/// Training ratings split for validation inside them: `fit` (distributed as `distribute` does) and
+/// `held_out` (CSR by user under fit.users), a fraction of the ratings chosen by choose_test from
+/// (seed, user, item) -- the same ratings on any number of ranks. Collective.
+struct HoldOut {
+    RatingBlocks fit;
+    Csr held_out;
+};
+HoldOut hold_out(const RatingBlocks& train, double fraction, std::uint64_t seed, const Comm& comm);
+
 /// This rank's users' ratings in (user, item) order: concatenated over ranks this is the whole set
 /// in store order.
 RatingSlice slice_of(const Csr& by_user);

@@ -38,6 +38,16 @@ struct AlsParams {
     /// How each row's system is solved (distcf/la/row_solve.hpp). Every form gives the exact
     /// solution; auto takes the cheaper one per row.
     RowForm row_solve = RowForm::Auto;
+    /// Objective and RMSEs every this many iterations (and at the last): they cost about as much
+    /// as a sweep's Gram products on large data.
+    int eval_every = 1;
+    /// Hold this fraction of the training ratings out (chosen from (rng_seed, user, item): the same
+    /// on any number of ranks) and report their RMSE at each evaluation; the model is fitted to
+    /// the rest.
+    double validation_fraction = 0.0;
+    /// With a validation fraction: stop after this many evaluations without a better validation
+    /// RMSE and keep the best iterate's factors (0: off).
+    int early_stopping = 0;
 
     template <class V>
     void fields(V&& v) {
@@ -49,6 +59,9 @@ struct AlsParams {
         v("rng_seed", rng_seed);
         v("init_sd", init_sd);
         v("row_solve", row_solve);
+        v("eval_every", eval_every);
+        v("validation_fraction", validation_fraction);
+        v("early_stopping", early_stopping);
     }
     void validate() const;
 };
@@ -74,8 +87,9 @@ FactorModel init_als(const RatingBlocks& train, const AlsParams& p);
 /// m.iterations_done == p.iters (or tol). `test` (CSR by user under train.users, may be empty)
 /// gives the per-iteration test RMSE. `exchange`: how factors are shared (null: allgather).
 /// Collective.
+/// `validation` (CSR by user under train.users): held-out ratings for p.early_stopping.
 void run_als(FactorModel& m, const RatingBlocks& train, const Csr& test, const AlsParams& p, const Comm& comm,
-             const IterationCallback& on_iteration = {}, FactorExchange* exchange = nullptr);
+             const IterationCallback& on_iteration = {}, FactorExchange* exchange = nullptr, const Csr* validation = nullptr);
 
 /// Fold-in: factors (rows x k) and biases for users given only their ratings (CSR rows, columns =
 /// item indices of the model), each one exact row solve against the model's fixed item factors

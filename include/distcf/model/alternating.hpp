@@ -24,6 +24,8 @@ namespace distcf {
 struct IterationReport {
     int iteration;
     double objective, train_rmse, test_rmse, seconds, gflops;
+    double validation_rmse = -1;  ///< on the held-out part of the training ratings (-1: none this iteration)
+    double eval_seconds = 0;      ///< objective, RMSEs and validation, outside `seconds` (the sweep)
 };
 using IterationCallback = std::function<void(const IterationReport&, const FactorModel&)>;
 
@@ -69,6 +71,9 @@ public:
     virtual SweepFigures after_sweep(FactorModel& m, const RatingBlocks& train, const Csr& test, const Comm& comm) = 0;
     /// Floating-point operations of one sweep, for the GFLOP/s figure (0: no figure).
     virtual double sweep_flops(const RatingBlocks& train, int factors) const = 0;
+    /// True when after_sweep only measures (it may then be skipped between evaluations); false
+    /// when it also advances the method (a sampler collecting its samples).
+    virtual bool evaluation_optional() const { return false; }
 };
 
 /// When to stop: after `iters` sweeps in all (m.iterations_done counts those already done, so a
@@ -76,6 +81,14 @@ public:
 struct LoopControl {
     int iters = 0;
     double tol = 0.0;
+    /// Figures (objective, RMSEs, validation) every this many sweeps and at the last; between
+    /// them the history holds -1 (methods whose after_sweep only measures).
+    int eval_every = 1;
+    /// Ratings held out of training (CSR by user under train.users) whose RMSE is measured at
+    /// each evaluation; with patience > 0 the loop stops after `patience` evaluations without a
+    /// better validation RMSE and the model returns to the best iterate.
+    const Csr* validation = nullptr;
+    int patience = 0;
 };
 
 /// Runs sweeps from m's current factors. `test` (CSR by user under train.users, may be empty)

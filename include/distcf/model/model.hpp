@@ -48,6 +48,8 @@ struct FactorModel {
     std::vector<double> U, V;                  ///< n_users x n_factors, n_items x n_factors, row-major
     std::vector<std::int64_t> user_counts, item_counts;  ///< training ratings per row
     std::int64_t iterations_done = 0;
+    /// Early stopping: the iteration whose factors the model holds (0: the last one).
+    std::int64_t best_iteration = 0;
     /// false: a checkpoint of a run still under way, or killed (--resume continues it).
     bool complete = true;
     History history;

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "distcf/app/method.hpp"
+#include "distcf/data/distribute.hpp"
 #include "distcf/model/als.hpp"
 
 namespace distcf {
@@ -20,9 +21,26 @@ protected:
     TrainResult fit_typed(const TrainingSet& data, const AlsParams& p, const Comm& comm, const TrainHooks& hooks) const override {
         TrainResult r;
         FactorModel& m = r.model;
-        m = starting_model(hooks, [&] { return init_als(data.train, p); }, comm);
-        m.params = to_record(p);  // a resumed run continues under the new iteration count
-        run_als(m, data.train, data.test, p, comm, iteration_hooks(hooks, p.iters));
+        if (p.validation_fraction > 0) {
+            // Fit on the rest of the training ratings; the test ratings follow the new user blocks.
+            HoldOut h = hold_out(data.train, p.validation_fraction, p.rng_seed, comm);
+            const RatingSlice t = slice_of(data.test);
+            const Csr test = route_rows(t.user, t.item, t.value, h.fit.users, comm);
+            m = starting_model(hooks, [&] { return init_als(h.fit, p); }, comm);
+            m.params = to_record(p);
+            run_als(m, h.fit, test, p, comm, iteration_hooks(hooks, p.iters), nullptr, &h.held_out);
+            char what[160];
+            std::snprintf(what, sizeof what, "validation: %lld training ratings held out (%g), the model fitted to the other %lld",
+                          static_cast<long long>(comm.sum(h.held_out.nnz())), p.validation_fraction, static_cast<long long>(h.fit.nnz));
+            r.report.push_back(what);
+            if (m.best_iteration > 0 && m.best_iteration < m.iterations_done)
+                r.report.push_back("early stopping: the best validation RMSE came at iteration " + std::to_string(m.best_iteration) +
+                                   " of " + std::to_string(m.iterations_done) + "; the model holds that iteration's factors");
+        } else {
+            m = starting_model(hooks, [&] { return init_als(data.train, p); }, comm);
+            m.params = to_record(p);  // a resumed run continues under the new iteration count
+            run_als(m, data.train, data.test, p, comm, iteration_hooks(hooks, p.iters));
+        }
         char label[96];
         std::snprintf(label, sizeof label, "als (%s, k=%d, lambda=%g)", enum_name(p.formulation), p.factors, p.lambda);
         r.label = label;
