@@ -17,6 +17,7 @@ void AlsParams::validate() const {
     if (!(tol >= 0)) DISTCF_THROW(ParameterError, "tol: must be >= 0");
     if (!(init_sd > 0)) DISTCF_THROW(ParameterError, "init_sd: must be > 0");
     if (row_solve == RowForm::Dual && !(lambda > 0)) DISTCF_THROW(ParameterError, "row_solve: the dual form needs lambda > 0");
+    if (solver == RowSolverKind::Cg && (cg_steps < 1 || cg_steps > 1000)) DISTCF_THROW(ParameterError, "cg_steps: must be in [1, 1000]");
     if (eval_every < 1) DISTCF_THROW(ParameterError, "eval_every: must be >= 1");
     if (!(validation_fraction >= 0 && validation_fraction < 0.5))
         DISTCF_THROW(ParameterError, "validation_fraction: must be in [0, 0.5)");
@@ -39,6 +40,7 @@ NormalEquations als_equations(const AlsParams& p, double mu) {
 RowSolver als_solver(const AlsParams& p) {
     RowSolver how;
     how.form = p.row_solve;
+    how.cg_steps = p.solver == RowSolverKind::Cg ? p.cg_steps : 0;
     return how;
 }
 
@@ -90,7 +92,11 @@ public:
         f.test_rmse = have_test_ ? rmse(error_sums(m, test, train.users, comm)) : -1.0;
         return f;
     }
-    double sweep_flops(const RatingBlocks& t, int k) const override { return als_sweep_flops(t.nnz, t.n_users, t.n_items, k); }
+    double sweep_flops(const RatingBlocks& t, int k) const override {
+        if (p_.solver == RowSolverKind::Cg)  // per side: gather and G^T t (2 n d), then 4 n d per step
+            return 2.0 * static_cast<double>(t.nnz) * (k + 1) * (2.0 + 4.0 * p_.cg_steps);
+        return als_sweep_flops(t.nnz, t.n_users, t.n_items, k);
+    }
     bool evaluation_optional() const override { return true; }
 
 private:
@@ -104,7 +110,9 @@ private:
 void als_fold_in(const FactorModel& m, const AlsParams& p, const Csr& rows, std::vector<double>& factors,
                  std::vector<double>& bias) {
     const NormalEquations eq = als_equations(p, m.mu);
-    solve_rows(rows, m.V, eq.learn_bias ? m.item_bias : std::vector<double>{}, eq, als_solver(p), factors, bias);
+    RowSolver exact = als_solver(p);  // a new row has no current factors to start CG from
+    exact.cg_steps = 0;
+    solve_rows(rows, m.V, eq.learn_bias ? m.item_bias : std::vector<double>{}, eq, exact, factors, bias);
     if (!eq.learn_bias) bias.assign(static_cast<std::size_t>(rows.rows()), 0.0);
 }
 

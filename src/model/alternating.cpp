@@ -40,7 +40,10 @@ void half_step(const Csr& rows, const BlockPartition& part, const std::vector<do
                SolvedBlock& work) {
     const std::int64_t k = eq.factors, r0 = part.begin(comm.rank()), n = rows.rows();
     // Conjugate gradient starts from the rows' current factors.
-    if (how.cg_steps > 0) work.factors.assign(all.begin() + r0 * k, all.begin() + (r0 + n) * k);
+    if (how.cg_steps > 0) {
+        work.factors.assign(all.begin() + r0 * k, all.begin() + (r0 + n) * k);
+        if (eq.learn_bias) work.bias.assign(all_bias.begin() + r0, all_bias.begin() + r0 + n);
+    }
     solve_rows(rows, other, other_bias, eq, how, work.factors, work.bias);
     std::copy(work.factors.begin(), work.factors.end(), all.begin() + r0 * k);
     exchange.share(all, part, k, comm);

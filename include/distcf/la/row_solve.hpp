@@ -73,7 +73,8 @@ struct RowSolver {
     /// Exact solves (Cholesky): the row form. Explicit equations only (implicit rows are primal).
     RowForm form = RowForm::Auto;
     /// 0: exact (Cholesky). > 0: that many conjugate-gradient steps from the row's current factors
-    /// (Takacs, Pilaszy, Tikk 2011), matrix-free; implicit equations only.
+    /// (Takacs, Pilaszy, Tikk 2011), matrix-free: explicit (biases included) and implicit
+    /// equations; not with a prior.
     int cg_steps = 0;
     /// Set: draw each row from its Gaussian posterior instead of solving (primal form, Cholesky).
     std::optional<RowDraw> draw;

@@ -38,6 +38,10 @@ struct AlsParams {
     /// How each row's system is solved (distcf/la/row_solve.hpp). Every form gives the exact
     /// solution; auto takes the cheaper one per row.
     RowForm row_solve = RowForm::Auto;
+    /// cholesky: exact solves (the reference); cg: cg_steps conjugate-gradient steps per row and
+    /// half-step from the row's current factors (docs/TUNING.md says when it wins).
+    RowSolverKind solver = RowSolverKind::Cholesky;
+    int cg_steps = 3;
     /// Objective and RMSEs every this many iterations (and at the last): they cost about as much
     /// as a sweep's Gram products on large data.
     int eval_every = 1;
@@ -59,6 +63,8 @@ struct AlsParams {
         v("rng_seed", rng_seed);
         v("init_sd", init_sd);
         v("row_solve", row_solve);
+        v("solver", solver);
+        v("cg_steps", cg_steps);
         v("eval_every", eval_every);
         v("validation_fraction", validation_fraction);
         v("early_stopping", early_stopping);

@@ -16,9 +16,8 @@
 
 namespace distcf {
 
-/// cholesky: exact solves; cg: warm-started conjugate gradient, cg_steps per row and half-step.
-enum class IalsSolver { Cholesky, Cg };
-DISTCF_ENUM_NAMES(IalsSolver, "cholesky", "cg");
+/// Implicit ALS's row solver: RowSolverKind (distcf/model/params.hpp), shared with ALS.
+using IalsSolver = RowSolverKind;
 DISTCF_ENUM_NAMES(ConfidenceScale, "linear", "log");
 
 struct IalsParams {

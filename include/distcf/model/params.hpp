@@ -153,4 +153,9 @@ P from_record(const ParamRecord& r, bool lenient = false) {
     return p;
 }
 
+/// How alternating methods solve each row: cholesky (exact) or cg (warm-started conjugate
+/// gradient, cg_steps per row and half-step: O(n k) per step instead of O(n k^2 + k^3)).
+enum class RowSolverKind { Cholesky, Cg };
+DISTCF_ENUM_NAMES(RowSolverKind, "cholesky", "cg");
+
 }  // namespace distcf
