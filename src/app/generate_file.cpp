@@ -137,7 +137,8 @@ GenerateReport generate_to_file(const GenerateParams& p, const std::string& out,
                       {"noise", p.noise},                  {"density", p.density},
                       {"min_per_user", double(p.min_per_user)}, {"min_per_item", double(p.min_per_item)},
                       {"test_fraction", p.test_fraction},  {"implicit", p.implicit ? 1.0 : 0.0},
-                      {"implicit_scale", p.implicit_scale}, {"implicit_sharpness", p.implicit_sharpness}, {"exact_minmax_pairs", p.exact_minmax_pairs}};
+                      {"implicit_scale", p.implicit_scale}, {"implicit_sharpness", p.implicit_sharpness}};
+    h.text_attrs["profile"] = p.profile;
     StoreWriter w(out, comm, h, n, IdMap::identity(p.users), IdMap::identity(p.items), false, !is_test.empty());
     write_ratings(p, model, obs, per_user, is_test, compression, single_precision, comm, w);
     write_truth_model(p, model, obs, comm, w.file());

@@ -68,8 +68,11 @@ void add_generate(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--implicit-scale", p.implicit_scale, "--implicit: count rate at the lowest true rating")->capture_default_str();
     s->add_option("--implicit-sharpness", p.implicit_sharpness, "--implicit: how fast the rate grows with the true rating")
         ->capture_default_str();
-    s->add_option("--exact-minmax-pairs", p.exact_minmax_pairs,
-                  "largest users x items for the exact min-max normalisation")->capture_default_str();
+    s->add_option("--profile", p.profile,
+                  "notebook: continuous 1-5 ratings as the original study | movielens: whole stars with MovieLens's "
+                  "histogram (mean 3.5, sd 1.1), zipf:0.9 popularity and lognormal:1 activity unless given")
+        ->check(CLI::IsMember({"notebook", "movielens"}))
+        ->capture_default_str();
     s->add_option("--compression", a->compression, "gzip level 0-9 of the rating datasets (0: fastest)")
         ->check(CLI::Range(0, 9))
         ->capture_default_str();
@@ -79,6 +82,12 @@ void add_generate(CLI::App& app, Context& ctx, Registry& reg) {
         ->check(CLI::IsMember({"single", "double"}))
         ->capture_default_str();
     s->add_option("--out", a->out, "output HDF5 store")->required();
+    // The movielens profile's skew, where the command line leaves the shapes at their defaults.
+    s->parse_complete_callback([s, a] {
+        if (a->p.profile != "movielens") return;
+        if (s->count("--item-popularity") == 0) a->p.item_popularity = "zipf:0.9";
+        if (s->count("--user-activity") == 0) a->p.user_activity = "lognormal:1";
+    });
     reg.push_back({s, [a, &ctx] { run_generate(*a, ctx); }});
 }
 

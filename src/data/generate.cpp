@@ -154,7 +154,9 @@ void GenerateParams::validate() const {
     if (!(test_fraction >= 0 && test_fraction < 1)) DISTCF_THROW(ParameterError, "test-fraction: must be in [0, 1)");
     if (!(implicit_scale > 0)) DISTCF_THROW(ParameterError, "implicit-scale: must be > 0");
     if (!(implicit_sharpness >= 0)) DISTCF_THROW(ParameterError, "implicit-sharpness: must be >= 0");
-    if (!(exact_minmax_pairs >= 1)) DISTCF_THROW(ParameterError, "exact-minmax-pairs: must be >= 1");
+    if (profile != "notebook" && profile != "movielens")
+        DISTCF_THROW(ParameterError, "profile: notebook or movielens, got '" + profile + "'");
+    if (profile == "movielens" && implicit) DISTCF_THROW(ParameterError, "profile: movielens makes ratings, not --implicit counts");
     zipf_exponent();
     lognormal_sigma();
 }
@@ -209,30 +211,48 @@ GenreModel make_genre_model(const GenerateParams& p, const Comm& comm) {
         for (auto& w : m.item_weight) w *= static_cast<double>(I) / sum;
     }
 
-    // Min and max of U M^T over all pairs (blocked products, never stored), or, above the limit,
-    // over the users u = 0, s, 2s, ... with s = ceil(users * items / limit).
-    const double pairs = static_cast<double>(p.users) * static_cast<double>(I);
-    m.exact_minmax = pairs <= p.exact_minmax_pairs;
-    const std::int64_t stride = m.exact_minmax ? 1 : static_cast<std::int64_t>(std::ceil(pairs / p.exact_minmax_pairs));
-    const std::int64_t sampled = (p.users + stride - 1) / stride;
-    const auto part = BlockPartition::uniform(sampled, comm.size());
-    // One pass over the pairs, nothing stored: the item factors transposed (genre-major) so the
-    // loop over items vectorises; min and max together; users spread over threads.
-    std::vector<double> mt(static_cast<std::size_t>(G * I));
-    for (std::int64_t j = 0; j < I; ++j)
-        for (int k = 0; k < G; ++k) mt[static_cast<std::size_t>(k * I + j)] = m.item_factors[static_cast<std::size_t>(j * G + k)];
+    // Min and max of U M^T over the reference block: the original study's 80 users x 50 items
+    // (all pairs of a smaller set). Every rank computes the same 4,000 products.
+    constexpr std::int64_t kRefUsers = 80, kRefItems = 50;
+    const std::int64_t ru = std::min(p.users, kRefUsers), ri = std::min(I, kRefItems);
+    m.exact_minmax = p.users <= kRefUsers && I <= kRefItems;
+    std::vector<double> mt(static_cast<std::size_t>(G * ri));
+    for (std::int64_t j = 0; j < ri; ++j)
+        for (int k = 0; k < G; ++k) mt[static_cast<std::size_t>(k * ri + j)] = m.item_factors[static_cast<std::size_t>(j * G + k)];
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-#pragma omp parallel reduction(min : lo) reduction(max : hi)
-    {
-#pragma omp for schedule(dynamic, 16)
-        for (std::int64_t s = part.begin(comm.rank()); s < part.end(comm.rank()); ++s) {
-            const auto f = make_user_factors(p, s * stride, s * stride + 1);
-            score_range(f.data(), mt.data(), G, I, lo, hi);
+    const auto f = make_user_factors(p, 0, ru);
+    for (std::int64_t u = 0; u < ru; ++u) score_range(f.data() + u * G, mt.data(), G, ri, lo, hi);
+    m.true_min = lo;
+    m.true_max = hi;
+    (void)comm;
+    if (p.profile == "movielens") {
+        // The model's distribution of R + noise, from pairs drawn afresh (users and items from the
+        // model's own distributions, on a stream of their own): the same at any size.
+        constexpr int kReference = 65536;
+        m.reference_values.resize(kReference);
+        std::vector<double> uf(static_cast<std::size_t>(G)), mf(static_cast<std::size_t>(G));
+        for (int q = 0; q < kReference; ++q) {
+            RowRng g(p.rng_seed, Stream::Reference, static_cast<std::uint64_t>(q));
+            for (int k = 0; k < G; ++k) uf[k] = g.exponential(1.0);
+            const int primary = static_cast<int>(g.below(static_cast<std::uint64_t>(G)));
+            for (int k = 0; k < G; ++k) mf[k] = g.exponential(0.3);
+            mf[primary] += g.uniform(1.5, 3.0);
+            m.reference_values[q] = true_rating(m, uf.data(), mf.data(), G) + p.noise * g.normal();
         }
+        std::sort(m.reference_values.begin(), m.reference_values.end());
     }
-    m.true_min = comm.min(lo);
-    m.true_max = comm.max(hi);
     return m;
+}
+
+double movielens_stars(const GenreModel& m, double value) {
+    // MovieLens 100K's star histogram, cumulative: 1 6.11 %, 2 11.37 %, 3 27.15 %, 4 34.17 %, 5 21.20 %.
+    static constexpr double kCumulative[] = {0.0611, 0.1748, 0.4463, 0.7880};
+    const auto& ref = m.reference_values;
+    const double F = static_cast<double>(std::upper_bound(ref.begin(), ref.end(), value) - ref.begin()) /
+                     static_cast<double>(ref.size());
+    int star = 1;
+    while (star < 5 && F > kCumulative[star - 1]) ++star;
+    return star;
 }
 
 ObservedBlock observe_block(const GenerateParams& p, const GenreModel& m, const Comm& comm) {
@@ -308,8 +328,14 @@ void user_ratings(const GenerateParams& p, const GenreModel& m, const ObservedBl
     RowRng gn(p.rng_seed, p.implicit ? Stream::Implicit : Stream::Noise, static_cast<std::uint64_t>(b.row0 + r));
     for (auto j : b.items[static_cast<std::size_t>(r)]) {
         const double t = true_rating(m, uf, m.item_factors.data() + static_cast<std::int64_t>(j) * G, G);
-        const double v = p.implicit ? static_cast<double>(poisson(gn, p.implicit_scale * std::exp(p.implicit_sharpness * (t - 1.0))))
-                                    : std::clamp(t + p.noise * gn.normal(), 1.0, 5.0);
+        double v = 0;
+        if (p.implicit) {
+            v = static_cast<double>(poisson(gn, p.implicit_scale * std::exp(p.implicit_sharpness * (t - 1.0))));
+        } else {
+            const double raw = t + p.noise * gn.normal();
+            // Stars from the unclipped value: clipping would tie a seventh of them at 1.
+            v = m.reference_values.empty() ? std::clamp(raw, 1.0, 5.0) : movielens_stars(m, raw);
+        }
         // A candidate whose count is 0 is not an interaction: what remains leans towards what each
         // user likes, as clicks and plays do.
         if (p.implicit && !(v > 0)) continue;

@@ -60,3 +60,15 @@ def test_text_progress_names_the_stages(files):
     proc = distcf("generate", "--users", 200, "--items", 50, "--out", d / "g3.h5")
     assert "generate: users 200, items 50" in proc.stderr
     assert "generate: ratings: 100%" in proc.stderr and "done in" in proc.stderr
+
+
+def test_movielens_profile_trains_better_than_biases_and_a_collapse_is_named(tmp_path):
+    store = tmp_path / "ml.h5"
+    distcf("generate", "--profile", "movielens", "--users", 3000, "--items", 1000, "--density", 0.05,
+           "--test-fraction", 0.2, "--out", store, "-q")
+    base = as_json("train", "--method", "baseline", "--train", store, "--out", tmp_path / "b.h5")
+    als = as_json("train", "--train", store, "--out", tmp_path / "a.h5")  # the default parameters
+    assert als["test_rmse"] < 0.97 * base["test_rmse"], (als["test_rmse"], base["test_rmse"])
+    assert not any("collapsed" in line for line in als["report"])
+    big = as_json("train", "--train", store, "--lambda", 0.5, "--out", tmp_path / "c.h5")
+    assert any("factors collapsed to zero" in line and "lambda = 0.5" in line for line in big["report"]), big["report"]

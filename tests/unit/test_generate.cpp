@@ -190,3 +190,69 @@ TEST(Generate, SeedDatasetScriptReportsTheNotebookCounts) {
     EXPECT_NE(info.out.find("\"test\": 199"), std::string::npos);
     EXPECT_NE(info.out.find("\"oracle_rmse\""), std::string::npos);
 }
+
+namespace {
+struct Shape {
+    double mean = 0, sd = 0;
+    std::vector<double> histogram;  // fractions in [1,1.5), [1.5,2.5), ..., [4.5,5]
+};
+Shape shape_of(const std::vector<double>& v) {
+    Shape s;
+    s.histogram.assign(5, 0.0);
+    for (double x : v) {
+        s.mean += x;
+        s.histogram[static_cast<std::size_t>(std::clamp(std::floor(x - 0.5), 0.0, 4.0))] += 1;
+    }
+    s.mean /= static_cast<double>(v.size());
+    for (double x : v) s.sd += (x - s.mean) * (x - s.mean);
+    s.sd = std::sqrt(s.sd / static_cast<double>(v.size()));
+    for (auto& h : s.histogram) h /= static_cast<double>(v.size());
+    return s;
+}
+void expect_same_shape(const Shape& a, const Shape& b, const char* what) {
+    EXPECT_NEAR(a.mean, b.mean, 0.05) << what;
+    EXPECT_NEAR(a.sd, b.sd, 0.05) << what;
+    for (int h = 0; h < 5; ++h) EXPECT_NEAR(a.histogram[h], b.histogram[h], 0.05) << what << " bin " << h;
+}
+}  // namespace
+
+TEST(Generate, TheRatingDistributionDoesNotDependOnTheSize) {
+    // The same model (seed 42) at the original study's size (80 x 50, ~1,000 ratings) and 400 times
+    // larger: the same mean, spread and histogram (sampling error of the small set ~0.016).
+    const std::vector<double> small = gen(GenerateParams{}).ratings.value;
+    GenerateParams big;
+    big.users = 4000;
+    big.items = 500;
+    big.density = 0.2;
+    const auto b = gen(big);
+    ASSERT_GT(b.ratings.size(), 300000);
+    expect_same_shape(shape_of(small), shape_of(b.ratings.value), "notebook profile");
+    // At the original size the map is the exact min-max of its own pairs, as it always was.
+    GenreModel m;
+    gen(GenerateParams{}, &m);
+    EXPECT_TRUE(m.exact_minmax);
+    GenreModel mb;
+    gen(big, &mb);
+    EXPECT_FALSE(mb.exact_minmax);
+    EXPECT_EQ(mb.true_min, m.true_min);  // the reference block is the small set's pairs
+    EXPECT_EQ(mb.true_max, m.true_max);
+}
+
+TEST(Generate, MovieLensProfileHasMovieLensStarsAtAnySize) {
+    const std::vector<double> movielens = {0.0611, 0.1137, 0.2715, 0.3417, 0.2120};  // ML-100K's stars
+    for (std::int64_t users : {300, 6000}) {
+        GenerateParams p;
+        p.profile = "movielens";
+        p.users = users;
+        p.items = 400;
+        p.density = 0.05;
+        p.item_popularity = "zipf:0.9";
+        p.user_activity = "lognormal:1";
+        const auto b = gen(p);
+        const Shape s = shape_of(b.ratings.value);
+        for (double v : b.ratings.value) ASSERT_TRUE(v == 1 || v == 2 || v == 3 || v == 4 || v == 5) << v;
+        EXPECT_NEAR(s.mean, 3.53, 0.08) << users;
+        EXPECT_NEAR(s.sd, 1.13, 0.08) << users;
+        for (int h = 0; h < 5; ++h) EXPECT_NEAR(s.histogram[h], movielens[h], 0.03) << users << " star " << h + 1;
+    }
+}

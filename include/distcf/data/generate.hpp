@@ -11,9 +11,19 @@
 /// With skew, item j is observed by user u with probability min(1, density * a_u * w_j), where the
 /// item weights w (Zipf over a random ranking of the items) and the user activities a (lognormal)
 /// have mean 1: the expected density is `density` unless very active users meet very popular items
-/// and the cap at 1 bites. Above `exact_minmax_pairs` user x item pairs, the normalisation range
-/// is the min / max over users 0, s, 2s, ... (s = ceil(pairs / limit)) and all items, and true
-/// ratings are clipped to [1, 5].
+/// and the cap at 1 bites.
+///
+/// The min-max range is that of the original study's size: users 0-79 x items 0-49 (all pairs of
+/// a smaller set). Every user's and item's factors come from their own index, so a larger set
+/// shares that block and its map, and its true ratings (clipped to [1, 5]) have the same
+/// distribution at any size: the range over all pairs would widen with the set (its extremes grow)
+/// and crowd the ratings towards 1.
+///
+/// Profiles: `notebook` (the above); `movielens`: ratings in whole stars 1-5 with MovieLens 100K's
+/// histogram (6.1, 11.4, 27.1, 34.2, 21.2 %: mean 3.53, sd 1.13), long-tailed activity and
+/// popularity (lognormal:1 and zipf:0.9 unless given), keeping the low-rank structure: each value
+/// R + noise goes through the model's own distribution function (from a fixed reference sample
+/// of 65,536 pairs: the same map at any size) and the histogram's quantiles.
 ///
 /// Every draw comes from a counter-based stream keyed by (seed, purpose, row), so the output is
 /// identical for any number of ranks or threads. No rank ever holds users x items of anything.
@@ -44,8 +54,9 @@ struct GenerateParams {
     bool implicit = false;
     double implicit_scale = 0.1;
     double implicit_sharpness = 4.0;
-    /// Above this many user x item pairs the min-max normalisation uses a documented subset of users.
-    double exact_minmax_pairs = 2e10;
+    /// notebook: the continuous 1-5 ratings of the original study; movielens: whole stars with
+    /// MovieLens's histogram and skew.
+    std::string profile = "notebook";
 
     /// Throws InputError naming the bad field.
     void validate() const;
@@ -62,8 +73,14 @@ struct GenreModel {
     std::vector<double> item_weight;         ///< relative popularity per item (mean 1)
     double true_min = 0.0;                   ///< min / max of U M^T used for normalisation
     double true_max = 1.0;
-    bool exact_minmax = true;
+    bool exact_minmax = true;                ///< the range covers every pair (no larger than 80 x 50)
+    /// --profile movielens: the sorted values (R + noise) of the reference sample: their
+    /// distribution function maps a value to a star.
+    std::vector<double> reference_values;
 };
+
+/// --profile movielens: the whole star (1-5) of a value R + noise.
+double movielens_stars(const GenreModel& m, double value);
 
 /// This rank's block of generated data.
 struct GeneratedBlock {

@@ -99,6 +99,11 @@ struct ErrorSums {
 ErrorSums error_sums(const FactorModel& m, const Csr& by_user, const BlockPartition& users, const Comm& comm);
 double rmse(const ErrorSums& e);
 
+/// Root mean square of the factor part of the score (factor_scale U[u] . V[i]) over the ratings of
+/// the CSR rows: near 0 when regularisation has driven the factors to zero and the model is its
+/// biases alone. Collective, rank-count invariant.
+double factor_part_rms(const FactorModel& m, const Csr& by_user, const BlockPartition& users, const Comm& comm);
+
 /// A block of users' training items (what recommendation excludes): rows [row0, row0 + rows()).
 struct SeenItems {
     std::int64_t row0 = 0;

@@ -41,6 +41,16 @@ protected:
             m.params = to_record(p);  // a resumed run continues under the new iteration count
             run_als(m, data.train, data.test, p, comm, iteration_hooks(hooks, p.iters));
         }
+        // Too much regularisation drives every factor to zero: say so, the model is biases alone.
+        const double rms = factor_part_rms(m, data.train.by_user, data.train.users, comm);
+        if (rms < 1e-6) {
+            char warn[320];
+            std::snprintf(warn, sizeof warn,
+                          "warning: the factors collapsed to zero (RMS of the factor part of the scores %.1e): lambda = %g is too "
+                          "large for these data and the model is its biases alone; try a smaller --lambda (distcf sweep finds one)",
+                          rms, p.lambda);
+            r.report.push_back(warn);
+        }
         char label[96];
         std::snprintf(label, sizeof label, "als (%s, k=%d, lambda=%g)", enum_name(p.formulation), p.factors, p.lambda);
         r.label = label;
