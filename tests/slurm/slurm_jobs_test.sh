@@ -148,6 +148,15 @@ id=$(submit study study.sbatch)
 [ -f "$OUT_DIR/report-$id/index.html" ] || fail "study.sbatch: report missing"
 echo "study.sbatch: job $id"
 
+id=$(submit pipeline pipeline.sbatch USERS=2000 ITEMS=300 DENSITY=0.02 FACTORS=4 ITERS=3 TOP=5)
+out="$dir/work/distcf-pipeline-$id.out"
+for s in generate train recommend evaluate; do
+  grep -q "^== $s: [0-9]* s" "$out" || fail "pipeline.sbatch: step $s did not finish"
+  grep -q "$s: rank peak RSS" "$out" || fail "pipeline.sbatch: no peak RSS for $s"
+done
+grep -q "NDCG@5" "$out" || fail "pipeline.sbatch: no ranking evaluation"
+echo "pipeline.sbatch: generate -> train -> recommend -> evaluate: job $id"
+
 # The time-limit warning: SLURM signals the batch shell (--signal=B:USR1@120); here the same
 # signal is sent as soon as the first checkpoint exists. The job must save, requeue itself, and
 # the requeued run resume from the checkpoint and finish every iteration.
