@@ -29,7 +29,7 @@ for k in 32 64 128; do
   for l2 in 0.02 0.05 0.1; do
     # -p prints the validation RMSE after each iteration: the best iteration is its choice of t.
     "$dir/libmf/mf-train" -f 0 -s "$threads" -k "$k" -l2 "$l2" -t 60 -p "$dir/valid.txt" "$dir/fit.txt" "$dir/m" > "$dir/curve.txt"
-    line=$(awk '$1 ~ /^[0-9]+$/ { print $1, $NF }' "$dir/curve.txt" | sort -g -k2 | head -1)
+    line=$(awk '$1 ~ /^[0-9]+$/ { print $1, $3 }' "$dir/curve.txt" | sort -g -k2 | awk 'NR == 1')  # iter tr_rmse va_rmse obj
     t=${line% *}; r=${line#* }
     if awk -v r="$r" -v b="$best_rmse" 'BEGIN { exit !(r < b) }'; then best="$k $l2 $((t + 1))"; best_rmse=$r; fi
   done

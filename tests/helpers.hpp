@@ -14,6 +14,7 @@
 #include <fstream>
 #include <string>
 
+#include "distcf/app/generate_file.hpp"
 #include "distcf/data/distribute.hpp"
 #include "distcf/data/generate.hpp"
 #include "distcf/mpi/comm.hpp"
@@ -101,6 +102,22 @@ inline const Comm& world() {
     static const Comm c = Comm::view(MPI_COMM_WORLD);
     return c;
 }
+
+/// A store generated from the seed's model (resized) with a stored test split, in a temporary
+/// directory of its own. Collective over `c`.
+struct GeneratedStore {
+    TempDir dir;
+    std::string path;
+    GeneratedStore(const Comm& c, std::int64_t users, std::int64_t items, double density, double test_fraction = 0.2)
+        : dir(c), path(dir.file("store.h5")) {
+        GenerateParams g;
+        g.users = users;
+        g.items = items;
+        g.density = density;
+        g.test_fraction = test_fraction;
+        generate_to_file(g, path, 0, false, "test store", c);
+    }
+};
 
 /// This rank's blocks of a set generated from the seed's model (the default parameters, resized).
 inline RatingBlocks generated_blocks(const Comm& c, std::int64_t users, std::int64_t items, double density,

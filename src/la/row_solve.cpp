@@ -276,6 +276,35 @@ void assemble_implicit(const Csr& rows, std::int64_t r, const std::vector<double
     for (int c = 0; c < k; ++c) A[static_cast<std::size_t>(c) * k + c] += s.lambda;
 }
 
+// `steps` conjugate-gradient steps on A x = b from the x given (warm start); `apply(v, out)`
+// computes out = A v; res, dir and ad are n-value scratch. Stops early at a zero residual.
+template <class Apply>
+void cg_steps(int n, int steps, double* x, const double* b, double* res, double* dir, double* ad, const Apply& apply) {
+    apply(x, ad);
+    double rr = 0;
+    for (int i = 0; i < n; ++i) {
+        res[i] = b[i] - ad[i];
+        dir[i] = res[i];
+        rr += res[i] * res[i];
+    }
+    for (int step = 0; step < steps && rr > 0; ++step) {
+        apply(dir, ad);
+        double pap = 0;
+        for (int i = 0; i < n; ++i) pap += dir[i] * ad[i];
+        if (!(pap > 0)) break;
+        const double a = rr / pap;
+        double rr_new = 0;
+        for (int i = 0; i < n; ++i) {
+            x[i] += a * dir[i];
+            res[i] -= a * ad[i];
+            rr_new += res[i] * res[i];
+        }
+        const double beta = rr_new / rr;
+        rr = rr_new;
+        for (int i = 0; i < n; ++i) dir[i] = res[i] + beta * dir[i];
+    }
+}
+
 // Conjugate gradient on the implicit normal equations from x (the row's current factors), without
 // forming A: A p = Y^T Y p + sum_j (c_j - 1)(y_j . p) y_j + lambda p. The row's y_j are gathered
 // once (contiguous), so each step costs O(n_r k + k^2).
@@ -313,29 +342,7 @@ void cg_implicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, 
             for (int i = 0; i < k; ++i) out[i] += f * y[i];
         }
     };
-    apply(x, ad);
-    double rr = 0;
-    for (int i = 0; i < k; ++i) {
-        res[i] = bvec[i] - ad[i];
-        dir[i] = res[i];
-        rr += res[i] * res[i];
-    }
-    for (int step = 0; step < s.cg_steps && rr > 0; ++step) {
-        apply(dir, ad);
-        double pap = 0;
-        for (int i = 0; i < k; ++i) pap += dir[i] * ad[i];
-        if (!(pap > 0)) break;
-        const double a = rr / pap;
-        double rr_new = 0;
-        for (int i = 0; i < k; ++i) {
-            x[i] += a * dir[i];
-            res[i] -= a * ad[i];
-            rr_new += res[i] * res[i];
-        }
-        const double beta = rr_new / rr;
-        rr = rr_new;
-        for (int i = 0; i < k; ++i) dir[i] = res[i] + beta * dir[i];
-    }
+    cg_steps(k, s.cg_steps, x, bvec, res, dir, ad, apply);
 }
 
 // Explicit rows by conjugate gradient (Takacs et al. 2011; as implicit ALS): the system
@@ -365,29 +372,7 @@ DISTCF_CLONES void cg_explicit(const Csr& rows, std::int64_t r, const std::vecto
         for (int c = 0; c < d; ++c) out[c] = reg * v[c];
         dgemv_("N", &d, &n, &one, G.data(), &ld, q, &inc, &one, out, &inc);
     };
-    apply(x, ad);
-    double rr = 0;
-    for (int c = 0; c < d; ++c) {
-        res[c] = bvec[c] - ad[c];
-        dir[c] = res[c];
-        rr += res[c] * res[c];
-    }
-    for (int step = 0; step < s.cg_steps && rr > 0; ++step) {
-        apply(dir, ad);
-        double pap = 0;
-        for (int c = 0; c < d; ++c) pap += dir[c] * ad[c];
-        if (!(pap > 0)) break;
-        const double a = rr / pap;
-        double rr_new = 0;
-        for (int c = 0; c < d; ++c) {
-            x[c] += a * dir[c];
-            res[c] -= a * ad[c];
-            rr_new += res[c] * res[c];
-        }
-        const double beta = rr_new / rr;
-        rr = rr_new;
-        for (int c = 0; c < d; ++c) dir[c] = res[c] + beta * dir[c];
-    }
+    cg_steps(d, s.cg_steps, x, bvec, res, dir, ad, apply);
 }
 
 // Row indices, longest row first: handed out one at a time (dynamic, 1), the costliest rows start

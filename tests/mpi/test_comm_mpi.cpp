@@ -5,7 +5,6 @@
 
 #include <numeric>
 
-#include "distcf/app/generate_file.hpp"
 #include "distcf/app/train.hpp"
 #include "distcf/app/training_set.hpp"
 #include "distcf/mpi/comm.hpp"
@@ -67,14 +66,8 @@ TEST(CommRounds, BroadcastAndReductionPastTheLimitEqualOneCall) {
 }
 
 TEST(CommRounds, TrainingWithTinyMessagesGivesTheSameModel) {
-    test::TempDir dir{world()};
-    const std::string path = dir.file("g.h5");
-    GenerateParams g;
-    g.users = 50;
-    g.items = 30;
-    g.density = 0.3;
-    g.test_fraction = 0.2;
-    generate_to_file(g, path, 0, false, "rounds test", world());
+    const test::GeneratedStore store(world(), 50, 30, 0.3);
+    const std::string& path = store.path;
     ParamRecord p;
     p.set("factors", std::int64_t{5});
     p.set("iters", std::int64_t{3});

@@ -2,7 +2,6 @@
 // change what a sweep computes, and both give the same model on any number of ranks.
 #include <gtest/gtest.h>
 
-#include "distcf/app/generate_file.hpp"
 #include "distcf/app/train.hpp"
 #include "distcf/app/training_set.hpp"
 #include "helpers.hpp"
@@ -11,19 +10,6 @@ using namespace distcf;
 using distcf::test::world;
 
 namespace {
-struct Store {
-    test::TempDir dir{world()};
-    std::string path = dir.file("g.h5");
-    Store() {
-        GenerateParams g;
-        g.users = 120;
-        g.items = 60;
-        g.density = 0.25;
-        g.test_fraction = 0.2;
-        generate_to_file(g, path, 0, false, "early stopping test", world());
-    }
-};
-
 ParamRecord als(std::int64_t iters) {
     ParamRecord p;
     p.set("factors", std::int64_t{8});
@@ -34,7 +20,7 @@ ParamRecord als(std::int64_t iters) {
 }  // namespace
 
 TEST(EvalEvery, SkippingTheFiguresLeavesTheFactorsAlone) {
-    const Store s;
+    const test::GeneratedStore s(world(), 120, 60, 0.25);
     const TrainingSet d = load_training_set(s.path, {}, world());
     ParamRecord every3 = als(7);
     every3.set("eval_every", std::int64_t{3});
@@ -54,7 +40,7 @@ TEST(EvalEvery, SkippingTheFiguresLeavesTheFactorsAlone) {
 }
 
 TEST(EarlyStopping, KeepsTheBestIterateWhichEqualsTrainingThatLong) {
-    const Store s;
+    const test::GeneratedStore s(world(), 120, 60, 0.25);
     const TrainingSet d = load_training_set(s.path, {}, world());
     ParamRecord stop = als(40);
     stop.set("validation_fraction", 0.2);
@@ -80,7 +66,7 @@ TEST(EarlyStopping, KeepsTheBestIterateWhichEqualsTrainingThatLong) {
 }
 
 TEST(EarlyStopping, NeedsHeldOutRatingsNamedByField) {
-    const Store s;
+    const test::GeneratedStore s(world(), 120, 60, 0.25);
     const TrainingSet d = load_training_set(s.path, {}, world());
     ParamRecord p = als(5);
     p.set("early_stopping", std::int64_t{3});

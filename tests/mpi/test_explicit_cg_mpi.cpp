@@ -4,7 +4,6 @@
 
 #include <cmath>
 
-#include "distcf/app/generate_file.hpp"
 #include "distcf/app/train.hpp"
 #include "distcf/app/training_set.hpp"
 #include "helpers.hpp"
@@ -13,18 +12,6 @@ using namespace distcf;
 using distcf::test::world;
 
 namespace {
-struct Store {
-    test::TempDir dir{world()};
-    std::string path = dir.file("g.h5");
-    Store() {
-        GenerateParams g;
-        g.users = 90;
-        g.items = 50;
-        g.density = 0.3;
-        g.test_fraction = 0.2;
-        generate_to_file(g, path, 0, false, "explicit CG test", world());
-    }
-};
 ParamRecord params(const std::string& solver, std::int64_t steps, std::int64_t iters) {
     ParamRecord p;
     p.set("factors", std::int64_t{6});
@@ -41,7 +28,7 @@ double max_difference(const std::vector<double>& a, const std::vector<double>& b
 }  // namespace
 
 TEST(ExplicitCg, EnoughStepsReachTheExactSolution) {
-    const Store s;
+    const test::GeneratedStore s(world(), 90, 50, 0.3);
     const TrainingSet d = load_training_set(s.path, {}, world());
     // k + 1 unknowns per row (factors and bias): k + 1 exact-arithmetic CG steps solve each system,
     // so every half-step -- and with it the whole run -- matches Cholesky to round-off.
@@ -57,7 +44,7 @@ TEST(ExplicitCg, EnoughStepsReachTheExactSolution) {
 }
 
 TEST(ExplicitCg, SameFactorsOnAnyNumberOfRanks) {
-    const Store s;
+    const test::GeneratedStore s(world(), 90, 50, 0.3);
     const TrainResult all = train("als", load_training_set(s.path, {}, world()), params("cg", 3, 4), world());
     const TrainResult one = train("als", load_training_set(s.path, {}, Comm::self()), params("cg", 3, 4), Comm::self());
     EXPECT_EQ(all.model.U, one.model.U);

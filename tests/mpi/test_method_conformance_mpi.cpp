@@ -21,17 +21,8 @@ using distcf::test::world;
 namespace {
 
 // A tiny store (60 users x 40 items, 20% held out) in a directory of its own.
-struct TinyStore {
-    test::TempDir dir{world()};
-    std::string path = dir.file("tiny.h5");
-    TinyStore() {
-        GenerateParams g;
-        g.users = 60;
-        g.items = 40;
-        g.density = 0.3;
-        g.test_fraction = 0.2;
-        generate_to_file(g, path, 0, false, "conformance test", world());
-    }
+struct TinyStore : test::GeneratedStore {
+    TinyStore() : GeneratedStore(world(), 60, 40, 0.3) {}
 };
 
 // The method's defaults, shrunk to what a tiny set supports: few factors and iterations.

@@ -4,6 +4,7 @@ on MovieLens 100K u1 and on generated data, for every method."""
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -199,7 +200,10 @@ def test_installs_offline_into_a_venv(tmp_path):
     if r.returncode != 0:
         pytest.skip(f"skipped: python3-venv unusable here: {r.stderr.strip()[-200:]}")
     py = venv / "bin" / "python"
-    r = subprocess.run([str(py), "-m", "pip", "install", "--no-build-isolation", "--no-index", os.path.join(ROOT, "python")],
+    # From a copy: pip builds in the source directory, which must stay clean.
+    src = tmp_path / "src"
+    shutil.copytree(os.path.join(ROOT, "python"), src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    r = subprocess.run([str(py), "-m", "pip", "install", "--no-build-isolation", "--no-index", str(src)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     r = subprocess.run([str(py), "-c", "import distcf, os; print(distcf.__version__, os.path.dirname(distcf.__file__))"],
