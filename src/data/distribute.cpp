@@ -1,7 +1,11 @@
 #include "distcf/data/distribute.hpp"
 #include "distcf/data/split.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <type_traits>
+
+#include "distcf/error.hpp"
 
 namespace distcf {
 
@@ -29,12 +33,92 @@ Csr route_rows(const std::vector<std::int32_t>& rows, const std::vector<std::int
         send.shrink_to_fit();
         return received;
     };
-    const auto rr = exchange(rows);
-    const auto rc = exchange(cols);
-    const auto rv = exchange(vals);
     const int me = comm.rank();
-    return build_csr(part.begin(me), part.size(me), rr, rc, rv);
+    const std::int64_t row0 = part.begin(me), nrows = part.size(me);
+    // One field at a time, each placed as it arrives: the rows become each entry's position in
+    // the CSR (in place), then columns and values are scattered there, so that at most one
+    // received field lives beside the result (8 B a rating less than three fields and a copy).
+    std::vector<std::int32_t> pos = exchange(rows);
+    if (pos.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {  // positions need 64 bits
+        const auto rc = exchange(cols);
+        const auto rv = exchange(vals);
+        return build_csr(row0, nrows, pos, rc, rv);
+    }
+    Csr c;
+    c.row0 = row0;
+    c.ptr.assign(static_cast<std::size_t>(nrows) + 1, 0);
+    for (auto r : pos) {
+        const std::int64_t lr = r - row0;
+        if (lr < 0 || lr >= nrows) DISTCF_THROW(InputError, "route_rows: row " + std::to_string(r) + " outside this block");
+        ++c.ptr[static_cast<std::size_t>(lr) + 1];
+    }
+    for (std::int64_t i = 0; i < nrows; ++i) c.ptr[i + 1] += c.ptr[i];
+    {
+        std::vector<std::int64_t> fill(c.ptr.begin(), c.ptr.end() - 1);
+        for (auto& r : pos) r = static_cast<std::int32_t>(fill[static_cast<std::size_t>(r - row0)]++);
+    }
+    {
+        const auto rc = exchange(cols);
+        c.col.resize(rc.size());
+        for (std::size_t k = 0; k < rc.size(); ++k) c.col[static_cast<std::size_t>(pos[k])] = rc[k];
+    }
+    {
+        const auto rv = exchange(vals);
+        c.val.resize(rv.size());
+        for (std::size_t k = 0; k < rv.size(); ++k) c.val[static_cast<std::size_t>(pos[k])] = rv[k];
+    }
+    pos = {};
+    sort_rows(c);
+    return c;
 }
+
+namespace {
+
+// True when every rank's slice is in ascending (user, item) order and the slices follow one
+// another in rank order -- as a store read in even cuts is. Collective.
+bool sorted_by_user_across_ranks(const RatingSlice& s, const Comm& comm) {
+    bool sorted = true;
+    for (std::int64_t k = 1; k < s.size() && sorted; ++k)
+        sorted = s.user[k - 1] < s.user[k] || (s.user[k - 1] == s.user[k] && s.item[k - 1] < s.item[k]);
+    // Each rank's first and last (user, item) as one key; empty slices carry no constraint.
+    const auto key = [](std::int32_t u, std::int32_t i) { return (static_cast<std::int64_t>(u) << 32) | static_cast<std::uint32_t>(i); };
+    const std::int64_t first = s.size() ? key(s.user[0], s.item[0]) : -1, last = s.size() ? key(s.user.back(), s.item.back()) : -1;
+    const auto firsts = comm.allgather(first), lasts = comm.allgather(last);
+    std::int64_t previous = -1;
+    for (int p = 0; p < comm.size(); ++p) {
+        if (firsts[static_cast<std::size_t>(p)] < 0) continue;
+        sorted = sorted && firsts[static_cast<std::size_t>(p)] > previous;
+        previous = lasts[static_cast<std::size_t>(p)];
+    }
+    return !comm.any(!sorted);
+}
+
+// By-user CSR of a slice sorted as above: the ratings bound for rank p are one contiguous run of
+// the slice, so they are sent straight from it (no packed copy), and what arrives, in rank order,
+// is already the CSR's columns and values.
+Csr by_user_from_sorted(const RatingSlice& s, const BlockPartition& users, const std::vector<std::int64_t>& user_counts,
+                        const Comm& comm) {
+    const int P = comm.size(), me = comm.rank();
+    std::vector<std::int64_t> count(static_cast<std::size_t>(P), 0);
+    std::int64_t at = 0;
+    for (int p = 0; p < P; ++p) {
+        const std::int64_t end = std::lower_bound(s.user.begin() + at, s.user.end(), static_cast<std::int32_t>(users.end(p))) - s.user.begin();
+        count[static_cast<std::size_t>(p)] = end - at;
+        at = end;
+    }
+    Csr c;
+    c.row0 = users.begin(me);
+    c.ptr.assign(static_cast<std::size_t>(users.size(me)) + 1, 0);
+    for (std::int64_t r = 0; r < users.size(me); ++r) c.ptr[r + 1] = c.ptr[r] + user_counts[static_cast<std::size_t>(c.row0 + r)];
+    c.col = comm.alltoallv(s.item, count);
+    c.val = comm.alltoallv(s.value, count);
+    if (static_cast<std::int64_t>(c.col.size()) != c.ptr.back())
+        DISTCF_THROW(InputError, "distribute: ratings per user do not add up (" + std::to_string(c.col.size()) + " arrived, " +
+                                     std::to_string(c.ptr.back()) + " counted)");
+    return c;
+}
+
+}  // namespace
 
 RatingBlocks distribute(const RatingSlice& mine, std::int64_t n_users, std::int64_t n_items, double rating_min,
                         double rating_max, const Comm& comm) {
@@ -53,8 +137,11 @@ RatingBlocks distribute(const RatingSlice& mine, std::int64_t n_users, std::int6
     comm.sum_in_place(b.item_counts);
     b.users = BlockPartition::balanced(b.user_counts, comm.size());
     b.items = BlockPartition::balanced(b.item_counts, comm.size());
-    b.by_user = route_rows(mine.user, mine.item, mine.value, b.users, comm);
+    // Items first, through the general route; users then straight from a sorted slice (a store's
+    // read): the peak is the slice, one CSR and one field in flight, never both CSRs and a copy.
     b.by_item = route_rows(mine.item, mine.user, mine.value, b.items, comm);
+    b.by_user = sorted_by_user_across_ranks(mine, comm) ? by_user_from_sorted(mine, b.users, b.user_counts, comm)
+                                                        : route_rows(mine.user, mine.item, mine.value, b.users, comm);
     b.nnz = comm.sum<std::int64_t>(b.by_user.nnz());
     // Per-user sums added in user order: the mean is bit-identical for any rank count.
     std::vector<double> row_sum(static_cast<std::size_t>(b.by_user.rows()), 0.0);

@@ -126,7 +126,12 @@ Csr build_csr(std::int64_t row0, std::int64_t nrows, const std::vector<std::int3
         c.col[pos] = cols[k];
         c.val[pos] = vals[k];
     }
-    // Sort each row by column so that row sums are independent of arrival order.
+    sort_rows(c);
+    return c;
+}
+
+void sort_rows(Csr& c) {
+    const std::int64_t nrows = c.rows();
 #pragma omp parallel for schedule(dynamic, 256)
     for (std::int64_t i = 0; i < nrows; ++i) {
         const auto b = c.ptr[i], e = c.ptr[i + 1];
@@ -142,7 +147,6 @@ Csr build_csr(std::int64_t row0, std::int64_t nrows, const std::vector<std::int3
             c.val[k] = tmp[static_cast<std::size_t>(k - b)].second;
         }
     }
-    return c;
 }
 
 }  // namespace distcf

@@ -114,3 +114,25 @@ TEST(PartitionedRead, UserAlignedSliceKeepsEachUserOnOneRank) {
         if (lasts[p] >= 0 && firsts[p + 1] >= 0) EXPECT_LT(lasts[p], firsts[p + 1]);
     EXPECT_EQ(c.sum(s.size()), all.size());
 }
+
+TEST(Distribute, AnUnsortedSliceGivesTheSameBlocksAsTheSortedOne) {
+    // A store's read is sorted by (user, item) and takes the direct route to the user blocks; any
+    // other order takes the general one. Both must build the same CSRs.
+    GenerateParams g;
+    g.users = 70;
+    g.items = 40;
+    g.density = 0.3;
+    const GenreModel gm = make_genre_model(g, world());
+    const GeneratedBlock gb = generate_block(g, gm, world());
+    const RatingBlocks sorted = distribute(gb.ratings, g.users, g.items, 1, 5, world());
+    RatingSlice shuffled;
+    for (std::int64_t k = gb.ratings.size() - 1; k >= 0; --k) shuffled.push(gb.ratings.user[k], gb.ratings.item[k], gb.ratings.value[k]);
+    const RatingBlocks other = distribute(shuffled, g.users, g.items, 1, 5, world());
+    for (const auto& [a, b] : {std::pair{&sorted.by_user, &other.by_user}, std::pair{&sorted.by_item, &other.by_item}}) {
+        EXPECT_EQ(a->row0, b->row0);
+        EXPECT_EQ(a->ptr, b->ptr);
+        EXPECT_EQ(a->col, b->col);
+        EXPECT_EQ(a->val, b->val);
+    }
+    EXPECT_EQ(sorted.mean, other.mean);
+}

@@ -90,6 +90,10 @@ struct RatingBlocks {
 };
 
 /// Builds CSR rows [row0, row0 + nrows) from triplets whose rows fall in that range; columns sorted.
+/// Sorts each row of `c` by column (rows already sorted are left as they are), so that row sums
+/// do not depend on the order in which entries arrived.
+void sort_rows(Csr& c);
+
 Csr build_csr(std::int64_t row0, std::int64_t nrows, const std::vector<std::int32_t>& rows,
               const std::vector<std::int32_t>& cols, const std::vector<double>& vals);
 
