@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -15,6 +16,7 @@
 #include "distcf/error.hpp"
 #include "distcf/io/atomic.hpp"
 #include "distcf/io/delimited.hpp"
+#include "distcf/util/progress.hpp"
 
 namespace distcf {
 
@@ -184,9 +186,13 @@ public:
         if (!f) DISTCF_THROW(InputError, path_ + ": cannot open (no such file or not readable)");
         std::vector<char> buf(o_.block_bytes);
         std::string carry;
+        std::error_code size_error;
+        const auto bytes = std::filesystem::file_size(path_, size_error);
+        Progress progress("import: parse", size_error ? -1 : static_cast<std::int64_t>(bytes), "bytes");
         while (true) {
             const std::size_t got = std::fread(buf.data(), 1, buf.size(), f.get());
             if (got == 0) break;
+            progress.add(static_cast<std::int64_t>(got));
             std::string_view chunk(buf.data(), got);
             std::size_t start = 0;
             if (!carry.empty()) {
@@ -212,6 +218,7 @@ public:
             }
         }
         if (std::ferror(f.get())) DISTCF_THROW(InputError, path_ + ": read error");
+        progress.finish();
         if (!carry.empty()) line(carry);
         if (value_.empty()) DISTCF_THROW(InputError, path_ + ": no ratings found (empty file)");
         return finish();
