@@ -39,6 +39,7 @@ void apply_choices(SweepArgs& a) {
     a.sweep.als.row_solve = parse_enum<RowForm>("row_solve", a.row_solve);
     a.sweep.ials.confidence = parse_enum<ConfidenceScale>("confidence", a.confidence);
     a.sweep.ials.solver = parse_enum<IalsSolver>("solver", a.solver);
+    a.sweep.als.solver = parse_enum<RowSolverKind>("solver", a.solver);  // exact (cholesky) unless asked
     a.sweep.ials.iters = a.sweep.als.iters;
     a.sweep.ials.rng_seed = a.sweep.als.rng_seed;
     a.sweep.bpmf.rng_seed = a.sweep.als.rng_seed;
@@ -204,7 +205,9 @@ void add_sweep(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--burnin", a->sweep.bpmf.burnin, "bpmf: sweeps before samples are kept")->capture_default_str();
     s->add_option("--samples", a->sweep.bpmf.samples, "bpmf: samples after the burn-in")->capture_default_str();
     s->add_option("--confidence", a->confidence, "ials: linear | log")->check(CLI::IsMember({"linear", "log"}));
-    s->add_option("--solver", a->solver, "ials: cholesky | cg")->check(CLI::IsMember({"cholesky", "cg"}));
+    s->add_option("--solver", a->solver, "row solves of als and ials: cholesky (exact) | cg | auto (cg from 64 factors on)")
+        ->check(CLI::IsMember({"cholesky", "cg", "auto"}))
+        ->capture_default_str();
     s->add_option("--formulation", a->formulation, "biased (mean + biases + factors) | notebook (factors only, as the original study; alias seed)")
         ->check(CLI::IsMember({"seed", "notebook", "biased"}))
         ->capture_default_str();

@@ -30,7 +30,7 @@ NormalEquations ials_equations(const IalsParams& p, const std::vector<double>& g
 
 RowSolver ials_solver(const IalsParams& p) {
     RowSolver how;
-    how.cg_steps = p.solver == IalsSolver::Cg ? p.cg_steps : 0;
+    how.cg_steps = uses_cg(p.solver, p.factors) ? p.cg_steps : 0;
     return how;
 }
 
@@ -83,7 +83,7 @@ public:
     }
     bool evaluation_optional() const override { return true; }
     double sweep_flops(const RatingBlocks& t, int factors) const override {
-        if (p_.solver != IalsSolver::Cholesky) return 0.0;  // the CG path does other work
+        if (uses_cg(p_.solver, p_.factors)) return 0.0;  // the CG path does other work
         const double k = factors, nnz = static_cast<double>(t.nnz), rows = static_cast<double>(t.n_users + t.n_items);
         // Gram of the observed rows, Y^T Y of each side, Cholesky.
         return 2.0 * nnz * k * (k + 1) + rows * k * k * (k / 3.0 + 1.0);

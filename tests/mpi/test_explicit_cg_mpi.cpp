@@ -51,3 +51,15 @@ TEST(ExplicitCg, SameFactorsOnAnyNumberOfRanks) {
     EXPECT_EQ(all.model.V, one.model.V);
     EXPECT_EQ(all.model.item_bias, one.model.item_bias);
 }
+
+TEST(ExplicitCg, AutoSolvesSmallKExactlyAndLargeKByCg) {
+    const test::GeneratedStore s(world(), 90, 70, 0.4);
+    const TrainingSet d = load_training_set(s.path, {}, world());
+    const auto with = [](const std::string& solver, std::int64_t k) {
+        ParamRecord p = params(solver, 3, 3);
+        p.set("factors", k);
+        return p;
+    };
+    EXPECT_EQ(train("als", d, with("auto", 8), world()).model.U, train("als", d, with("cholesky", 8), world()).model.U);
+    EXPECT_EQ(train("als", d, with("auto", 64), world()).model.U, train("als", d, with("cg", 64), world()).model.U);
+}

@@ -166,17 +166,25 @@ model="$OUT_DIR/model-$id.h5"
 for _ in $(seq 600); do [ -f "$model" ] && break; sleep 0.1; done
 [ -f "$model" ] || fail "requeue: no checkpoint appeared"
 scancel --signal=USR1 --batch "$id" || fail "scancel --signal=USR1"
+# Done means finished after a restart: between the two runs the job can be briefly absent from
+# squeue, so its state is read from slurmctld (kept MinJobAge seconds after the end).
+job_field() { scontrol show job "$id" 2> /dev/null | tr ' ' '\n' | grep "^$1=" | cut -d= -f2; }
 waited=0
-while squeue -h -j "$id" 2> /dev/null | grep -q .; do
+while :; do
+  state=$(job_field JobState)
+  restarts=$(job_field Restarts)
+  case "$state" in
+    COMPLETED) [ "${restarts:-0}" -ge 1 ] && break ;;
+    FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) fail "requeue: job $id ended $state" ;;
+  esac
   # SLURM holds a requeued job back (reason BeginTime) for a while before it may start again; on
   # this test cluster there is nothing to wait for.
-  if [ "$(squeue -h -j "$id" -o %r 2> /dev/null)" = BeginTime ]; then
-    [ -n "${requeued_at:-}" ] || requeued_at=$waited
+  if [ "$(job_field Reason)" = BeginTime ]; then
     scontrol update JobId="$id" StartTime=now > /dev/null 2>&1 || true
   fi
   sleep 0.5
   waited=$((waited + 1))
-  [ "$waited" -lt 600 ] || fail "requeue: job $id not finished after 300 s"
+  [ "$waited" -lt 600 ] || fail "requeue: job $id not finished after a restart in 300 s (state $state, restarts $restarts)"
 done
 out="$dir/work/distcf-train-$id.out"
 grep -q "USR1 received" "$out" || fail "requeue: the job did not see the signal"

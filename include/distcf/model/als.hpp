@@ -39,8 +39,9 @@ struct AlsParams {
     /// solution; auto takes the cheaper one per row.
     RowForm row_solve = RowForm::Auto;
     /// cholesky: exact solves (the reference); cg: cg_steps conjugate-gradient steps per row and
-    /// half-step from the row's current factors (docs/TUNING.md says when it wins).
-    RowSolverKind solver = RowSolverKind::Cholesky;
+    /// half-step from the row's current factors; auto: cg from 64 factors on (docs/TUNING.md says
+    /// when it wins). The default k (50) is solved exactly.
+    RowSolverKind solver = RowSolverKind::Auto;
     int cg_steps = 3;
     /// Objective and RMSEs every this many iterations (and at the last): they cost about as much
     /// as a sweep's Gram products on large data.

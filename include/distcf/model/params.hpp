@@ -154,8 +154,15 @@ P from_record(const ParamRecord& r, bool lenient = false) {
 }
 
 /// How alternating methods solve each row: cholesky (exact) or cg (warm-started conjugate
-/// gradient, cg_steps per row and half-step: O(n k) per step instead of O(n k^2 + k^3)).
-enum class RowSolverKind { Cholesky, Cg };
-DISTCF_ENUM_NAMES(RowSolverKind, "cholesky", "cg");
+/// gradient, cg_steps per row and half-step: O(n k) per step instead of O(n k^2 + k^3)); auto: cg
+/// from kCgFromFactors factors on, where it is measured faster at the same accuracy
+/// (docs/TUNING.md), cholesky below.
+enum class RowSolverKind { Cholesky, Cg, Auto };
+DISTCF_ENUM_NAMES(RowSolverKind, "cholesky", "cg", "auto");
+constexpr int kCgFromFactors = 64;
+/// Whether rows of `factors` factors are solved by conjugate gradient under `kind`.
+constexpr bool uses_cg(RowSolverKind kind, int factors) {
+    return kind == RowSolverKind::Cg || (kind == RowSolverKind::Auto && factors >= kCgFromFactors);
+}
 
 }  // namespace distcf
