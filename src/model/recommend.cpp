@@ -6,6 +6,7 @@
 
 #include "distcf/error.hpp"
 #include "distcf/util/clones.hpp"
+#include "distcf/util/progress.hpp"
 
 namespace distcf {
 
@@ -215,7 +216,24 @@ RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, cons
                                const UserScorer* scorer) {
     const auto u0 = seen.row0, u1 = seen.row0 + seen.rows();
     if (relevant.row0 != u0 || relevant.rows() != u1 - u0) DISTCF_THROW(InputError, "ranking_metrics: test rows do not match");
-    const auto top = top_n(m, u0, u1, seen, n, popularity, scorer);
+    // Users in chunks, so that a long ranking shows its progress (the lists are the same).
+    std::vector<std::vector<Scored>> top;
+    top.reserve(static_cast<std::size_t>(u1 - u0));
+    {
+        constexpr std::int64_t kChunk = 16384;
+        Progress progress(popularity ? "ranking: popularity" : "ranking", u1 - u0, "users");
+        for (std::int64_t c0 = u0; c0 < u1; c0 += kChunk) {
+            const std::int64_t c1 = std::min(u1, c0 + kChunk);
+            SeenItems part;
+            part.row0 = c0;
+            const auto base = seen.ptr[static_cast<std::size_t>(c0 - u0)];
+            for (std::int64_t r = c0 - u0; r <= c1 - u0; ++r) part.ptr.push_back(seen.ptr[static_cast<std::size_t>(r)] - base);
+            part.ptr.erase(part.ptr.begin());  // SeenItems starts with {0}
+            part.items.assign(seen.items.begin() + base, seen.items.begin() + seen.ptr[static_cast<std::size_t>(c1 - u0)]);
+            for (auto& list : top_n(m, c0, c1, part, n, popularity, scorer)) top.push_back(std::move(list));
+            progress.add(c1 - c0);
+        }
+    }
     std::vector<double> p(static_cast<std::size_t>(u1 - u0), 0.0), r(p.size(), 0.0), g(p.size(), 0.0), a(p.size(), 0.0),
         counted(p.size(), 0.0);
     for (std::int64_t q = 0; q < u1 - u0; ++q) {
