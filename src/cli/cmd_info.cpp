@@ -119,6 +119,7 @@ void add_clean(CLI::App& app, Context& ctx, Registry& reg) {
         std::vector<std::string> removed;
         if (ctx.comm.is_root()) removed = remove_stale_temporaries(*dir);
         for (const auto& p : removed) ctx.out << "removed " << p << "\n";
+        ctx.result = {{"directory", *dir}, {"removed", removed}};
         ctx.out << "clean: " << removed.size() << " stale temporar" << (removed.size() == 1 ? "y" : "ies") << " in " << *dir << "\n";
     }});
 }

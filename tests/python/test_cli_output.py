@@ -40,6 +40,7 @@ def test_every_result_printing_command_has_json(files):
     assert len(sw["points"]) == 2 and sw["best"] in sw["points"]
     (d / "p.txt").write_text("0 1\n")
     assert as_json("predict", "--model", als, "--pairs", d / "p.txt", "--out", d / "p.tsv")["pairs"] == 1
+    assert as_json("clean", d) == {"directory": str(d), "removed": []}
 
 
 def test_log_format_json_is_one_object_per_event(files):
