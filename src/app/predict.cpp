@@ -15,6 +15,7 @@
 #include "distcf/data/distribute.hpp"
 #include "distcf/error.hpp"
 #include "distcf/io/atomic.hpp"
+#include "distcf/io/delimited.hpp"
 #include "distcf/io/pairs.hpp"
 
 namespace distcf {
@@ -97,21 +98,6 @@ std::optional<UserScorer> ranking_scorer(const LoadedModel& lm, const RankBy& by
     return UserScorer([&method, m, z](std::int64_t u, std::vector<double>& s) { method.lcb_scores(*m, u, z, s); });
 }
 
-namespace {
-// A field of delimited output: CSV quotes what holds the delimiter, a quote or a line break.
-void put_field(std::ostream& f, const std::string& v, char delimiter) {
-    if (delimiter == ',' && v.find_first_of(",\"\r\n") != std::string::npos) {
-        f << '"';
-        for (char c : v) {
-            if (c == '"') f << '"';  // a quote is doubled
-            f << c;
-        }
-        f << '"';
-    } else {
-        f << v;
-    }
-}
-}  // namespace
 
 TableFormat table_format_for(const std::string& format, const std::string& path) {
     if (format == "tsv") return TableFormat::Tsv;
@@ -149,9 +135,9 @@ PredictReport predict_file(const LoadedModel& lm, const std::string& pairs_path,
                 ++r.pairs;
                 const double pred = predict(lm.model, u ? *u : -1, i ? *i : -1, cold);
                 std::snprintf(buf, sizeof buf, "%.6f", pred);
-                put_field(f, p.user, d);
+                write_field(f, p.user, d);
                 f << d;
-                put_field(f, p.item, d);
+                write_field(f, p.item, d);
                 f << d << buf;
                 if (with_sd) {
                     const bool modelled = u && i && !is_cold(lm.model, *u, *i, cold);

@@ -103,11 +103,7 @@ AllUsersReport recommend_all_users(const LoadedModel& lm, const std::string& out
     Progress progress("recommend", u1 - u0, "users");
     for (std::int64_t c0 = u0; c0 < u1; c0 += kChunk) {
         const std::int64_t c1 = std::min(u1, c0 + kChunk);
-        SeenItems part_seen;
-        part_seen.row0 = c0;
-        part_seen.ptr.assign(seen.ptr.begin() + (c0 - u0), seen.ptr.begin() + (c1 - u0) + 1);
-        for (auto& p : part_seen.ptr) p -= seen.ptr[c0 - u0];
-        part_seen.items.assign(seen.items.begin() + seen.ptr[c0 - u0], seen.items.begin() + seen.ptr[c1 - u0]);
+        const SeenItems part_seen = seen_part(seen, c0, c1);
         auto lists = top_n(m, c0, c1, part_seen, top, nullptr, scorer ? &*scorer : nullptr);
         for (std::int64_t u = c0; u < c1; ++u) {
             auto& list = lists[static_cast<std::size_t>(u - c0)];

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "distcf/io/atomic.hpp"
+#include "distcf/io/delimited.hpp"
 #include "distcf/io/store.hpp"
 
 namespace distcf {
@@ -97,18 +98,6 @@ void write_recommendations_text(const std::string& path, const RecommendationBlo
                                 const IdMap& items, bool csv, const Comm& comm) {
     AtomicOutput out(path, comm);
     const char d = csv ? ',' : '\t';
-    const auto field = [&](std::ostream& f, const std::string& v) {
-        if (csv && v.find_first_of(",\"\r\n") != std::string::npos) {
-            f << '"';
-            for (char c : v) {
-                if (c == '"') f << '"';
-                f << c;
-            }
-            f << '"';
-        } else {
-            f << v;
-        }
-    };
     std::string error;
     // Rank r appends after rank r - 1 has closed the file: one writer at a time, in user order.
     for (int r = 0; r < comm.size(); ++r) {
@@ -121,9 +110,9 @@ void write_recommendations_text(const std::string& path, const RecommendationBlo
                 for (int k = 0; k < mine.top; ++k) {
                     const auto e = static_cast<std::size_t>((u - mine.u0) * mine.top + k);
                     if (mine.items[e] < 0) break;
-                    field(f, user);
+                    write_field(f, user, d);
                     f << d << k + 1 << d;
-                    field(f, items.label(mine.items[e]));
+                    write_field(f, items.label(mine.items[e]), d);
                     std::snprintf(buf, sizeof buf, "%.4f", mine.predicted[e]);
                     f << d << buf << '\n';
                 }

@@ -204,6 +204,11 @@ std::string fixed(double v, const char* f) {
 // One line per iteration. Columns 1-6 keep their places (scripts read them); "-" where a figure
 // was not measured this iteration (--eval-every). "eval s" is the time of the figures, outside
 // "seconds" (the sweep).
+// `s` right-aligned in `width` characters.
+std::string fixed_width(const std::string& s, std::size_t width) {
+    return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
+}
+
 void print_iteration(std::ostream& o, const IterationReport& r, bool first, bool explicit_fit, bool validation) {
     char line[200];
     const auto cell = [](double v, const char* f) { return v >= 0 ? fixed(v, f) : std::string("-"); };
@@ -214,9 +219,7 @@ void print_iteration(std::ostream& o, const IterationReport& r, bool first, bool
     if (explicit_fit)
         std::snprintf(line, sizeof line, "%6d %13s %12s %11s %9.4f %9.2f %9.4f%s\n", r.iteration, cell(r.objective, "%.6g").c_str(),
                       cell(r.train_rmse, "%.6f").c_str(), cell(r.test_rmse, "%.6f").c_str(), r.seconds, r.gflops, r.eval_seconds,
-                      validation ? ("  " + std::string(11 - std::min<std::size_t>(11, cell(r.validation_rmse, "%.6f").size()), ' ') +
-                                    cell(r.validation_rmse, "%.6f")).c_str()
-                                 : "");
+                      validation ? fixed_width(cell(r.validation_rmse, "%.6f"), 13).c_str() : "");
     else
         std::snprintf(line, sizeof line, "%6d %13s %9.4f %9s %9.4f\n", r.iteration, cell(r.objective, "%.6g").c_str(), r.seconds,
                       r.gflops > 0 ? fixed(r.gflops, "%.2f").c_str() : "-", r.eval_seconds);

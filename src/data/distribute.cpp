@@ -46,13 +46,7 @@ Csr route_rows(const std::vector<std::int32_t>& rows, const std::vector<std::int
     }
     Csr c;
     c.row0 = row0;
-    c.ptr.assign(static_cast<std::size_t>(nrows) + 1, 0);
-    for (auto r : pos) {
-        const std::int64_t lr = r - row0;
-        if (lr < 0 || lr >= nrows) DISTCF_THROW(InputError, "route_rows: row " + std::to_string(r) + " outside this block");
-        ++c.ptr[static_cast<std::size_t>(lr) + 1];
-    }
-    for (std::int64_t i = 0; i < nrows; ++i) c.ptr[i + 1] += c.ptr[i];
+    c.ptr = row_pointers(row0, nrows, pos, "route_rows");
     {
         std::vector<std::int64_t> fill(c.ptr.begin(), c.ptr.end() - 1);
         for (auto& r : pos) r = static_cast<std::int32_t>(fill[static_cast<std::size_t>(r - row0)]++);

@@ -107,17 +107,23 @@ void RatingSlice::reserve(std::size_t n) {
     value.reserve(n);
 }
 
+std::vector<std::int64_t> row_pointers(std::int64_t row0, std::int64_t nrows, const std::vector<std::int32_t>& rows,
+                                       const char* what) {
+    std::vector<std::int64_t> ptr(static_cast<std::size_t>(nrows) + 1, 0);
+    for (auto r : rows) {
+        const std::int64_t lr = r - row0;
+        if (lr < 0 || lr >= nrows) DISTCF_THROW(InputError, std::string(what) + ": row " + std::to_string(r) + " outside this block");
+        ++ptr[static_cast<std::size_t>(lr) + 1];
+    }
+    for (std::int64_t i = 0; i < nrows; ++i) ptr[i + 1] += ptr[i];
+    return ptr;
+}
+
 Csr build_csr(std::int64_t row0, std::int64_t nrows, const std::vector<std::int32_t>& rows,
               const std::vector<std::int32_t>& cols, const std::vector<double>& vals) {
     Csr c;
     c.row0 = row0;
-    c.ptr.assign(static_cast<std::size_t>(nrows) + 1, 0);
-    for (auto r : rows) {
-        const std::int64_t lr = r - row0;
-        if (lr < 0 || lr >= nrows) DISTCF_THROW(InputError, "build_csr: row " + std::to_string(r) + " outside this block");
-        ++c.ptr[static_cast<std::size_t>(lr) + 1];
-    }
-    for (std::int64_t i = 0; i < nrows; ++i) c.ptr[i + 1] += c.ptr[i];
+    c.ptr = row_pointers(row0, nrows, rows, "build_csr");
     c.col.resize(rows.size());
     c.val.resize(rows.size());
     std::vector<std::int64_t> fill(c.ptr.begin(), c.ptr.end() - 1);

@@ -1,5 +1,7 @@
 #include "distcf/io/delimited.hpp"
 
+#include <ostream>
+
 namespace distcf {
 
 FieldSplitter::FieldSplitter(std::string delimiter) : delim_(std::move(delimiter)) {}
@@ -88,6 +90,19 @@ bool FieldSplitter::split(std::string_view line, std::vector<std::string_view>& 
         if (e >= line.size()) return true;
         pos = e + len;
     }
+}
+
+void write_field(std::ostream& out, std::string_view field, char delimiter) {
+    if (delimiter != ',' || field.find_first_of(",\"\r\n") == std::string_view::npos) {
+        out << field;
+        return;
+    }
+    out << '"';
+    for (char c : field) {
+        if (c == '"') out << '"';  // a quote is doubled
+        out << c;
+    }
+    out << '"';
 }
 
 }  // namespace distcf

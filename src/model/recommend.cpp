@@ -191,6 +191,18 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, st
     return out;
 }
 
+SeenItems seen_part(const SeenItems& seen, std::int64_t u0, std::int64_t u1) {
+    if (u0 < seen.row0 || u1 > seen.row0 + seen.rows() || u0 > u1) DISTCF_THROW(InputError, "seen_part: users outside the seen rows");
+    const auto first = static_cast<std::size_t>(u0 - seen.row0), last = static_cast<std::size_t>(u1 - seen.row0);
+    SeenItems part;
+    part.row0 = u0;
+    part.ptr.assign(seen.ptr.begin() + static_cast<std::ptrdiff_t>(first), seen.ptr.begin() + static_cast<std::ptrdiff_t>(last) + 1);
+    const auto base = part.ptr.front();
+    for (auto& p : part.ptr) p -= base;
+    part.items.assign(seen.items.begin() + base, seen.items.begin() + seen.ptr[last]);
+    return part;
+}
+
 std::vector<Scored> similar_items(const FactorModel& m, std::int64_t i, int n) {
     if (m.n_factors < 1) DISTCF_THROW(InputError, "similar: the model has no item factors (method " + m.method + ")");
     if (i < 0 || i >= m.n_items) DISTCF_THROW(InputError, "similar: item index outside the model");
@@ -224,13 +236,7 @@ RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, cons
         Progress progress(popularity ? "ranking: popularity" : "ranking", u1 - u0, "users");
         for (std::int64_t c0 = u0; c0 < u1; c0 += kChunk) {
             const std::int64_t c1 = std::min(u1, c0 + kChunk);
-            SeenItems part;
-            part.row0 = c0;
-            const auto base = seen.ptr[static_cast<std::size_t>(c0 - u0)];
-            for (std::int64_t r = c0 - u0; r <= c1 - u0; ++r) part.ptr.push_back(seen.ptr[static_cast<std::size_t>(r)] - base);
-            part.ptr.erase(part.ptr.begin());  // SeenItems starts with {0}
-            part.items.assign(seen.items.begin() + base, seen.items.begin() + seen.ptr[static_cast<std::size_t>(c1 - u0)]);
-            for (auto& list : top_n(m, c0, c1, part, n, popularity, scorer)) top.push_back(std::move(list));
+            for (auto& list : top_n(m, c0, c1, seen_part(seen, c0, c1), n, popularity, scorer)) top.push_back(std::move(list));
             progress.add(c1 - c0);
         }
     }

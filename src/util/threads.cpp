@@ -27,11 +27,10 @@ int default_thread_count(int local_ranks) {
     int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0) cores = std::max(1, CPU_COUNT(&set));
-    // Bound to a core or a few (mpirun binds each of 2 ranks to one core): use those; unbound on a
-    // node shared by local ranks: a share of the node.
-    const int bound_share = cores;
-    const int node_share = std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / std::max(1, local_ranks));
-    return std::max(1, std::min(bound_share, node_share));
+    // Bound to a core or a few (mpirun binds each of 2 ranks to one core): at most those; unbound
+    // on a node shared by local ranks: at most a share of the node.
+    const int node_share = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / std::max(1, local_ranks);
+    return std::max(1, std::min(cores, node_share));
 }
 
 }  // namespace distcf

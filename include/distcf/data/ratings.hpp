@@ -90,6 +90,11 @@ struct RatingBlocks {
 };
 
 /// Builds CSR rows [row0, row0 + nrows) from triplets whose rows fall in that range; columns sorted.
+/// CSR row pointers (nrows + 1) of entries whose rows are `rows` (each in [row0, row0 + nrows),
+/// else InputError naming the row and `what`).
+std::vector<std::int64_t> row_pointers(std::int64_t row0, std::int64_t nrows, const std::vector<std::int32_t>& rows,
+                                       const char* what);
+
 /// Sorts each row of `c` by column (rows already sorted are left as they are), so that row sums
 /// do not depend on the order in which entries arrived.
 void sort_rows(Csr& c);

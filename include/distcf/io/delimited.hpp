@@ -11,6 +11,7 @@
 /// taken without it. Records do not span lines: a quoted field left open at the end of the line
 /// is an error (RFC 4180 allows line breaks inside quotes; no distcf input needs them).
 
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,5 +41,9 @@ private:
     std::string delim_;
     std::string buffer_;  // unescaped quoted fields
 };
+
+/// Writes one field of delimited output: with ',' as the delimiter a field holding a comma, a
+/// quote or a line break is quoted (RFC 4180, quotes doubled); otherwise it is written as it is.
+void write_field(std::ostream& out, std::string_view field, char delimiter);
 
 }  // namespace distcf

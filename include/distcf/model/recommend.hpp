@@ -38,6 +38,10 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, st
                                        int n, const std::vector<double>* item_score_only = nullptr,
                                        const UserScorer* scorer = nullptr);
 
+/// The training items of users [u0, u1), a part of `seen` (which must cover them): lets a long
+/// top-N run a chunk of users at a time.
+SeenItems seen_part(const SeenItems& seen, std::int64_t u0, std::int64_t u1);
+
 /// The n items most similar to item i by cosine of the item factors (i itself excluded).
 std::vector<Scored> similar_items(const FactorModel& m, std::int64_t i, int n);
 
