@@ -57,6 +57,10 @@ class Interrupted : public Error {
 class SystemError : public Error {
     using Error::Error;
 };
+/// A broken invariant between the program's own parts (a bug, never bad input).
+class InternalError : public Error {
+    using Error::Error;
+};
 
 }  // namespace distcf
 

@@ -34,14 +34,15 @@ void check_resumable(const Method& method, const FactorModel& ck, const Training
 
 IterationCallback iteration_hooks(const TrainHooks& hooks, std::int64_t iters,
                                   std::function<FactorModel(const FactorModel&)> saved) {
-    return [&hooks, iters, saved](const IterationReport& r, const FactorModel& state) {
+    return [&hooks, iters, saved](const IterationReport& r, const WholeModel& state) {
         if (hooks.on_iteration) hooks.on_iteration(r, state);
         const bool due = hooks.checkpoint_every > 0 && r.iteration % hooks.checkpoint_every == 0 && r.iteration < iters;
-        if (hooks.on_checkpoint && due) hooks.on_checkpoint(saved ? saved(state) : state);
+        // state() is collective: `due` and stop_requested() are the same on every rank.
+        if (hooks.on_checkpoint && due) hooks.on_checkpoint(saved ? saved(state()) : state());
         if (r.iteration < iters && hooks.stop_requested && hooks.stop_requested()) {
             if (!hooks.on_checkpoint)
                 DISTCF_THROW(Interrupted, "training stopped after iteration " + std::to_string(r.iteration) + " (no checkpoint kept)");
-            if (!due) hooks.on_checkpoint(saved ? saved(state) : state);
+            if (!due) hooks.on_checkpoint(saved ? saved(state()) : state());
             DISTCF_THROW(Interrupted, "training paused after iteration " + std::to_string(r.iteration) + " of " +
                                           std::to_string(iters) + "; checkpoint written (train --resume continues)");
         }

@@ -122,7 +122,74 @@ struct TrainArgs {
     std::string init;
     int checkpoint_every = 0;
     bool resume = false;
+    std::string exchange = "auto";
+    std::string memory_budget = "0";  ///< bytes, or with a K, M, G or T suffix (powers of 1024)
+    bool plan = false;                ///< print the memory and traffic plan, train nothing
 };
+
+// "512M" -> bytes; the option is named in the message.
+std::int64_t parse_bytes(const std::string& text, const char* option) {
+    std::int64_t v = 0;
+    const char* end = text.data() + text.size();
+    const auto [p, ec] = std::from_chars(text.data(), end, v);
+    std::int64_t scale = 1;
+    if (ec == std::errc() && p + 1 == end) {
+        const char u = static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
+        scale = u == 'K' ? 1LL << 10 : u == 'M' ? 1LL << 20 : u == 'G' ? 1LL << 30 : u == 'T' ? 1LL << 40 : 0;
+    }
+    if (ec != std::errc() || v < 0 || scale == 0 || (p != end && p + 1 != end) || v > INT64_MAX / scale)
+        DISTCF_THROW(InputError, std::string(option) + ": '" + text + "' is not a size (bytes, or a number with K, M, G or T)");
+    return v * scale;
+}
+
+double mib(std::int64_t bytes) { return static_cast<double>(bytes) / 1048576.0; }
+
+// train --plan: what each rank would hold and receive under each exchange, before any work; the
+// peak expected is what the process holds now (the data loaded) plus the exchange's factors and
+// buffers.
+void print_plan(std::ostream& o, const TrainingSet& data, const std::string& method, const ParamRecord& params,
+                const ExchangeOptions& asked, const Comm& comm, nlohmann::json& j) {
+    const int k = static_cast<int>(params.integer("factors"));
+    const bool biased = params.has("formulation") && to_string(params.at("formulation")) == "biased";
+    const std::int64_t width = k + (biased ? 1 : 0);
+    ExchangeReads reads;
+    reads.scored = {&data.test};
+    reads.gram = method == "ials";
+    std::string said;
+    const bool local_layout = method != "bpmf";
+    ExchangeOptions chosen = asked;
+    if (!local_layout) chosen.kind = ExchangeKind::Allgather;
+    const auto picked = make_exchange(chosen, data.train, reads, width, comm, &said);
+    const TargetedExchange targeted(data.train, reads, comm);
+    const ExchangeFootprint f = exchange_footprint(data.train, reads, targeted, width, comm);
+    const bool is_targeted = std::string(picked->name()) == "targeted";
+    const std::int64_t now = current_rss_bytes(), peak = peak_rss_bytes();
+    const std::int64_t expected = std::max(peak, now + (is_targeted ? f.targeted_factors + f.targeted_buffers : f.allgather_factors));
+    const std::vector<std::int64_t> row{f.ratings, f.allgather_factors, f.allgather_received, f.targeted_factors, f.targeted_buffers,
+                                        f.targeted_received, f.held_users, f.held_items, now, expected};
+    // Every rank's row, on rank 0.
+    const std::vector<std::int64_t> all = comm.allgatherv(row);
+    char line[300];
+    o << "plan: " << method << ", k = " << k << " (" << width << " values a row), " << comm.size() << " rank"
+      << (comm.size() > 1 ? "s" : "") << "; MiB per rank\n";
+    o << "  rank   ratings | allgather: factors  recv/sweep | targeted: factors  buffers  recv/sweep  held users  held items"
+         " | RSS now  expected peak\n";
+    nlohmann::json ranks = nlohmann::json::array();
+    const std::size_t w = row.size();
+    for (int r = 0; r < comm.size(); ++r) {
+        const std::int64_t* x = all.data() + static_cast<std::size_t>(r) * w;
+        std::snprintf(line, sizeof line, "  %4d %9.1f | %18.1f %11.1f | %17.1f %8.1f %11.1f %11lld %11lld | %7.1f %14.1f\n", r, mib(x[0]),
+                      mib(x[1]), mib(x[2]), mib(x[3]), mib(x[4]), mib(x[5]), static_cast<long long>(x[6]), static_cast<long long>(x[7]),
+                      mib(x[8]), mib(x[9]));
+        o << line;
+        ranks.push_back({{"rank", r}, {"ratings_bytes", x[0]}, {"allgather_factor_bytes", x[1]}, {"allgather_received_bytes_per_sweep", x[2]},
+                         {"targeted_factor_bytes", x[3]}, {"targeted_buffer_bytes", x[4]}, {"targeted_received_bytes_per_sweep", x[5]},
+                         {"held_users", x[6]}, {"held_items", x[7]}, {"rss_bytes_now", x[8]}, {"expected_peak_rss_bytes", x[9]}});
+    }
+    o << said << "\n";
+    if (!local_layout) o << "(" << method << " shares factors by allgather only: its sampler reads every row)\n";
+    j["plan"] = {{"method", method}, {"factors", k}, {"width", width}, {"exchange", picked->name()}, {"ranks", ranks}};
+}
 
 // The default of the parameter `o` sets, for each method that has one.
 std::vector<std::pair<std::string, ParamValue>> defaults_of(const ParamOption& o, const MethodDefaults& all) {
@@ -203,7 +270,8 @@ std::string fixed(double v, const char* f) {
 
 // One line per iteration. Columns 1-6 keep their places (scripts read them); "-" where a figure
 // was not measured this iteration (--eval-every). "eval s" is the time of the figures, outside
-// "seconds" (the sweep).
+// "seconds" (the sweep); "recv MiB" the factor bytes the sweep's exchanges delivered to a rank
+// (the most any received).
 // `s` right-aligned in `width` characters.
 std::string fixed_width(const std::string& s, std::size_t width) {
     return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
@@ -213,24 +281,27 @@ void print_iteration(std::ostream& o, const IterationReport& r, bool first, bool
     char line[200];
     const auto cell = [](double v, const char* f) { return v >= 0 ? fixed(v, f) : std::string("-"); };
     if (first)
-        o << (explicit_fit ? std::string("  iter     objective   train RMSE   test RMSE   seconds   GFLOP/s    eval s") +
+        o << (explicit_fit ? std::string("  iter     objective   train RMSE   test RMSE   seconds   GFLOP/s    eval s  recv MiB") +
                                  (validation ? "  valid. RMSE" : "") + "\n"
-                           : "  iter          loss   seconds   GFLOP/s    eval s\n");
+                           : "  iter          loss   seconds   GFLOP/s    eval s  recv MiB\n");
+    const double recv = r.received_bytes / 1048576.0;
     if (explicit_fit)
-        std::snprintf(line, sizeof line, "%6d %13s %12s %11s %9.4f %9.2f %9.4f%s\n", r.iteration, cell(r.objective, "%.6g").c_str(),
-                      cell(r.train_rmse, "%.6f").c_str(), cell(r.test_rmse, "%.6f").c_str(), r.seconds, r.gflops, r.eval_seconds,
+        std::snprintf(line, sizeof line, "%6d %13s %12s %11s %9.4f %9.2f %9.4f %9.2f%s\n", r.iteration, cell(r.objective, "%.6g").c_str(),
+                      cell(r.train_rmse, "%.6f").c_str(), cell(r.test_rmse, "%.6f").c_str(), r.seconds, r.gflops, r.eval_seconds, recv,
                       validation ? fixed_width(cell(r.validation_rmse, "%.6f"), 13).c_str() : "");
     else
-        std::snprintf(line, sizeof line, "%6d %13s %9.4f %9s %9.4f\n", r.iteration, cell(r.objective, "%.6g").c_str(), r.seconds,
-                      r.gflops > 0 ? fixed(r.gflops, "%.2f").c_str() : "-", r.eval_seconds);
+        std::snprintf(line, sizeof line, "%6d %13s %9.4f %9s %9.4f %9.2f\n", r.iteration, cell(r.objective, "%.6g").c_str(), r.seconds,
+                      r.gflops > 0 ? fixed(r.gflops, "%.2f").c_str() : "-", r.eval_seconds, recv);
     o << line << std::flush;
 }
 
 void run_train(TrainArgs& a, Context& ctx) {
     const Comm& comm = ctx.comm;
     auto& o = ctx.out;
-    check_output(a.out, {a.train, a.data.test_path, a.init});
-    require_output_dir(a.out);
+    if (!a.plan) {
+        check_output(a.out, {a.train, a.data.test_path, a.init});
+        require_output_dir(a.out);
+    }
     const Method& method = find_method(a.method);
     const ParamRecord params = params_from_options(a, method);
     TrainingSet data = load_training_set(a.train, a.data, comm);
@@ -244,8 +315,19 @@ void run_train(TrainArgs& a, Context& ctx) {
     o << line << "\n";
     const Provenance prov = Provenance::now(ctx.command_line);
 
+    ExchangeOptions exchange;
+    exchange.kind = parse_enum<ExchangeKind>("exchange", a.exchange);
+    exchange.memory_budget = parse_bytes(a.memory_budget, "--memory-budget");
+    if (a.plan) {
+        print_plan(o, data, method.name(), params, exchange, comm, ctx.result);
+        return;
+    }
+    if (a.out.empty()) DISTCF_THROW(InputError, "train: --out is required (the model file to write)");
+
     TrainHooks hooks;
     hooks.init = a.init;
+    hooks.exchange.options = exchange;
+    hooks.exchange.tell = [&](const std::string& line) { o << line << "\n"; };
     FactorModel checkpoint;
     if (a.resume && std::filesystem::exists(a.out)) {
         checkpoint = load_model(a.out, comm);
@@ -255,7 +337,7 @@ void run_train(TrainArgs& a, Context& ctx) {
         o << "no checkpoint at " << a.out << ": starting from the beginning\n";
     }
     bool first = true;
-    hooks.on_iteration = [&](const IterationReport& r, const FactorModel&) {
+    hooks.on_iteration = [&](const IterationReport& r, const WholeModel&) {
         // Explicit methods report RMSEs; implicit ALS a loss alone.
         print_iteration(o, r, first, method.name() != "ials", params.has("validation_fraction") && params.real("validation_fraction") > 0);
         first = false;
@@ -264,6 +346,7 @@ void run_train(TrainArgs& a, Context& ctx) {
         if (r.test_rmse >= 0) f.emplace_back("test_rmse", r.test_rmse);
         if (r.validation_rmse >= 0) f.emplace_back("validation_rmse", r.validation_rmse);
         f.emplace_back("eval_seconds", r.eval_seconds);
+        f.emplace_back("received_bytes", r.received_bytes);
         report_event("iteration", f);
     };
     hooks.checkpoint_every = a.checkpoint_every;
@@ -351,7 +434,7 @@ void add_train(CLI::App& app, Context& ctx, Registry& reg) {
               "an option the chosen method does not have is refused.");
     s->add_option("--method", a->method, methods)->check(CLI::IsMember(method_names()))->capture_default_str();
     add_data_options(s, a->train, a->data);
-    s->add_option("--out", a->out, "output model file (HDF5)")->required();
+    s->add_option("--out", a->out, "output model file (HDF5; required unless --plan)");
     const MethodDefaults all = method_defaults();
     a->param_options = all_param_options(all);
     for (const auto& o : a->param_options) {
@@ -363,6 +446,15 @@ void add_train(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--init", a->init, "start from the factors in this file (/init or /model)");
     s->add_option("--checkpoint-every", a->checkpoint_every, "write the state to --out every N iterations");
     s->add_flag("--resume", a->resume, "continue from the checkpoint in --out");
+    s->add_option("--exchange", a->exchange,
+                  "how alternating methods share factors: allgather (every rank holds every row) | targeted (own rows and the "
+                  "rows its ratings reference, plan built once) | auto (allgather while it fits --memory-budget); same results")
+        ->check(CLI::IsMember({"allgather", "targeted", "auto"}))
+        ->capture_default_str();
+    s->add_option("--memory-budget", a->memory_budget,
+                  "bytes of factors per rank auto lets allgather hold (K, M, G suffixes; 0: the node's available memory over its ranks)")
+        ->capture_default_str();
+    s->add_flag("--plan", a->plan, "print the bytes per rank (ratings, factors and buffers of each exchange, received per sweep) and stop");
     reg.push_back({s, [a, &ctx] { run_train(*a, ctx); }});
 }
 

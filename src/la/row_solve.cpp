@@ -392,9 +392,41 @@ double confidence(const ImplicitTerms& t, double r) {
     return t.scale == ConfidenceScale::Log ? 1.0 + t.alpha * std::log1p(r / t.epsilon) : 1.0 + t.alpha * r;
 }
 
+namespace {
+
+// Sums chunk Grams in chunk order (k x k each, held in `all` rank by rank: chunk c at `slot(c)`),
+// then fills the upper triangle.
+template <class Slot>
+std::vector<double> add_chunks(const std::vector<double>& all, std::int64_t chunks, int k, const Slot& slot) {
+    const std::size_t kk = static_cast<std::size_t>(k) * static_cast<std::size_t>(k);
+    std::vector<double> g(kk, 0.0);
+    for (std::int64_t c = 0; c < chunks; ++c) {  // chunk order, whoever computed it
+        const double* part = all.data() + slot(c) * kk;
+        for (std::size_t e = 0; e < kk; ++e) g[e] += part[e];
+    }
+    for (int c = 0; c < k; ++c)
+        for (int q = c + 1; q < k; ++q) g[static_cast<std::size_t>(q) * k + c] = g[static_cast<std::size_t>(c) * k + q];
+    return g;
+}
+
+// The Grams of chunks first, first + stride, ... (n of them) of the rows held from `base` on
+// (global row `base_row` first), into `out` (k x k each, lower triangle).
+void chunk_grams(const double* base, std::int64_t base_row, std::int64_t first, std::int64_t n, std::int64_t stride,
+                 std::int64_t total, int k, double* out) {
+    const std::size_t kk = static_cast<std::size_t>(k) * static_cast<std::size_t>(k);
+    SingleThreadedBlas one_thread;
+#pragma omp parallel for schedule(dynamic, 1) if (worth_threads(static_cast<double>(n) * kGramChunkRows * k * k))
+    for (std::int64_t q = 0; q < n; ++q) {
+        const std::int64_t c = first + q * stride, r0 = c * kGramChunkRows, rows = std::min(kGramChunkRows, total - r0);
+        // Row-major rows x k is column-major k x rows: the rows are G's columns.
+        gram_lower(k, static_cast<int>(rows), base + (r0 - base_row) * k, k, 0.0, out + static_cast<std::size_t>(q) * kk, k);
+    }
+}
+
+}  // namespace
+
 std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t rows, int k, const Comm& comm) {
-    constexpr std::int64_t kRows = 4096;
-    const std::int64_t chunks = (rows + kRows - 1) / kRows;
+    const std::int64_t chunks = (rows + kGramChunkRows - 1) / kGramChunkRows;
     const int P = comm.size(), me = comm.rank();
     const std::size_t kk = static_cast<std::size_t>(k) * static_cast<std::size_t>(k);
     // Chunk c is computed by rank c % P; the allgather below wants each rank's chunks contiguous.
@@ -403,23 +435,25 @@ std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t r
     std::vector<std::int64_t> offsets(static_cast<std::size_t>(P) + 1, 0);
     for (int p = 0; p < P; ++p) offsets[p + 1] = offsets[p] + per_rank[p];
     std::vector<double> all(static_cast<std::size_t>(chunks) * kk, 0.0);
-    SingleThreadedBlas one_thread;
-#pragma omp parallel for schedule(dynamic, 1) if (worth_threads(static_cast<double>(rows) / P * k * k))
-    for (std::int64_t q = 0; q < per_rank[static_cast<std::size_t>(me)]; ++q) {
-        const std::int64_t c = me + q * P, r0 = c * kRows, n = std::min(kRows, rows - r0);
-        // Row-major rows x k is column-major k x rows: the rows are G's columns.
-        gram_lower(k, static_cast<int>(n), Y.data() + r0 * k, k, 0.0, all.data() + static_cast<std::size_t>(offsets[me] + q) * kk, k);
-    }
+    chunk_grams(Y.data(), 0, me, per_rank[static_cast<std::size_t>(me)], P, rows, k, all.data() + offsets[me] * kk);
     comm.allgather_blocks(all.data(), BlockPartition(offsets), static_cast<std::int64_t>(kk));
-    std::vector<double> g(kk, 0.0);
-    for (std::int64_t c = 0; c < chunks; ++c) {  // chunk order, whoever computed it
-        const auto p = static_cast<std::size_t>(c % P);
-        const double* part = all.data() + static_cast<std::size_t>(offsets[p] + c / P) * kk;
-        for (std::size_t e = 0; e < kk; ++e) g[e] += part[e];
-    }
-    for (int c = 0; c < k; ++c)
-        for (int q = c + 1; q < k; ++q) g[static_cast<std::size_t>(q) * k + c] = g[static_cast<std::size_t>(c) * k + q];
-    return g;
+    return add_chunks(all, chunks, k, [&](std::int64_t c) { return offsets[static_cast<std::size_t>(c % P)] + c / P; });
+}
+
+std::vector<double> owned_gram(const double* own, const BlockPartition& part, int k, const Comm& comm) {
+    const std::int64_t total = part.total(), chunks = (total + kGramChunkRows - 1) / kGramChunkRows;
+    const int P = comm.size(), me = comm.rank();
+    const std::size_t kk = static_cast<std::size_t>(k) * static_cast<std::size_t>(k);
+    // Rank p computes the chunks whose first row lies in its block: [first(p), first(p + 1)).
+    const auto first = [&](int p) { return (part.begin(p) + kGramChunkRows - 1) / kGramChunkRows; };
+    std::vector<std::int64_t> offsets(static_cast<std::size_t>(P) + 1, 0);
+    for (int p = 0; p < P; ++p) offsets[p + 1] = p + 1 < P ? std::min(first(p + 1), chunks) : chunks;
+    std::vector<double> all(static_cast<std::size_t>(chunks) * kk, 0.0);
+    const std::int64_t mine = offsets[me + 1] - offsets[me];
+    if (mine > 0)
+        chunk_grams(own, part.begin(me), offsets[me], mine, 1, total, k, all.data() + offsets[me] * kk);
+    comm.allgather_blocks(all.data(), BlockPartition(offsets), static_cast<std::int64_t>(kk));
+    return add_chunks(all, chunks, k, [](std::int64_t c) { return c; });
 }
 
 void row_normal_equations(const Csr& rows, std::int64_t r, const std::vector<double>& Y,

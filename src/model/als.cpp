@@ -82,7 +82,7 @@ class ExplicitAls final : public AlternatingProblem {
 public:
     ExplicitAls(const AlsParams& p, double mu, const Csr& test, const Comm& comm)
         : p_(p), eq_(als_equations(p, mu)), have_test_(comm.sum<std::int64_t>(test.nnz()) > 0) {}
-    NormalEquations equations(Side, const FactorModel&, const Comm&) override { return eq_; }
+    NormalEquations equations(Side, const FactorModel&, const RatingBlocks&, const Comm&) override { return eq_; }
     RowSolver solver(Side, const FactorModel&) const override { return als_solver(p_); }
     SweepFigures after_sweep(FactorModel& m, const RatingBlocks& train, const Csr& test, const Comm& comm) override {
         ErrorSums fit;
@@ -148,17 +148,18 @@ double als_objective(const FactorModel& m, const AlsParams& p, const RatingBlock
 }
 
 void run_als(FactorModel& m, const RatingBlocks& train, const Csr& test, const AlsParams& p, const Comm& comm,
-             const IterationCallback& on_iteration, FactorExchange* exchange, const Csr* validation) {
+             const IterationCallback& on_iteration, const Csr* validation, const ExchangeRequest& exchange) {
     p.validate();
     ExplicitAls problem(p, m.mu, test, comm);
-    AllgatherExchange allgather;
     LoopControl loop;
+    loop.exchange = exchange.options;
+    loop.tell_exchange = exchange.tell;
     loop.iters = p.iters;
     loop.tol = p.tol;
     loop.eval_every = p.eval_every;
     loop.validation = validation;
     loop.patience = validation ? p.early_stopping : 0;
-    run_alternating(m, train, test, problem, loop, exchange ? *exchange : allgather, comm, on_iteration);
+    run_alternating(m, train, test, problem, loop, comm, on_iteration);
 }
 
 }  // namespace distcf

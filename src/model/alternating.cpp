@@ -7,12 +7,9 @@
 #include <cmath>
 
 #include "distcf/data/rng.hpp"
+#include "distcf/error.hpp"
 
 namespace distcf {
-
-void AllgatherExchange::share(std::vector<double>& all, const BlockPartition& part, std::int64_t width, const Comm& comm) {
-    comm.allgather_blocks(all.data(), part, width);
-}
 
 std::vector<double> initial_factors(std::uint64_t rng_seed, Side side, std::int64_t rows, int k, double sd) {
     std::vector<double> f(static_cast<std::size_t>(rows * k));
@@ -33,12 +30,14 @@ struct SolvedBlock {
     std::vector<double> factors, bias;
 };
 
-// Solves this rank's rows of one side against the other side's factors, then shares them.
-void half_step(const Csr& rows, const BlockPartition& part, const std::vector<double>& other,
+// Solves this rank's rows of one side against the other side's factors, then shares them. The
+// rows' own block sits at rows.row0 of `all` (the global index under allgather, the local one
+// under a targeted exchange).
+void half_step(Side side, const Csr& rows, const BlockPartition& part, const std::vector<double>& other,
                const std::vector<double>& other_bias, const NormalEquations& eq, const RowSolver& how,
                FactorExchange& exchange, const Comm& comm, std::vector<double>& all, std::vector<double>& all_bias,
                SolvedBlock& work) {
-    const std::int64_t k = eq.factors, r0 = part.begin(comm.rank()), n = rows.rows();
+    const std::int64_t k = eq.factors, r0 = rows.row0, n = rows.rows();
     // Conjugate gradient starts from the rows' current factors.
     if (how.cg_steps > 0) {
         work.factors.assign(all.begin() + r0 * k, all.begin() + (r0 + n) * k);
@@ -46,19 +45,24 @@ void half_step(const Csr& rows, const BlockPartition& part, const std::vector<do
     }
     solve_rows(rows, other, other_bias, eq, how, work.factors, work.bias);
     std::copy(work.factors.begin(), work.factors.end(), all.begin() + r0 * k);
-    exchange.share(all, part, k, comm);
+    exchange.share(side, all, part, k, comm);
     if (eq.learn_bias) {
         std::copy(work.bias.begin(), work.bias.end(), all_bias.begin() + r0);
-        exchange.share(all_bias, part, 1, comm);
+        exchange.share(side, all_bias, part, 1, comm);
     }
 }
 
-}  // namespace
-
-void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test, AlternatingProblem& problem,
-                     const LoopControl& loop, FactorExchange& exchange, const Comm& comm,
-                     const IterationCallback& on_iteration) {
+// The sweeps, in whichever layout `m` and `train` are in; `whole(m)` gives the model as a file
+// holds it.
+void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, AlternatingProblem& problem, const LoopControl& loop,
+            const Csr* validation, FactorExchange& exchange, const Comm& comm, const IterationCallback& on_iteration,
+            const std::function<FactorModel(const FactorModel&)>& whole) {
     const double flops = problem.sweep_flops(train, m.n_factors);
+    // What the exchanges deliver per sweep is fixed by the plan: the most any rank receives.
+    const std::int64_t width = m.n_factors + (m.user_bias.empty() ? 0 : 1);
+    const double received = static_cast<double>(comm.max(
+        (exchange.rows_received(Side::Users, train.users, comm) + exchange.rows_received(Side::Items, train.items, comm)) * width *
+        static_cast<std::int64_t>(sizeof(double))));
     double previous = -1.0;  // the last measured objective
     for (auto it = m.history.objective.rbegin(); it != m.history.objective.rend() && previous < 0; ++it) previous = *it;
     SolvedBlock users, items;
@@ -69,9 +73,9 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
     while (m.iterations_done < loop.iters) {
         comm.barrier();
         const double t0 = Comm::wtime();
-        half_step(train.by_user, train.users, m.V, m.item_bias, problem.equations(Side::Users, m, comm),
+        half_step(Side::Users, train.by_user, train.users, m.V, m.item_bias, problem.equations(Side::Users, m, train, comm),
                   problem.solver(Side::Users, m), exchange, comm, m.U, m.user_bias, users);
-        half_step(train.by_item, train.items, m.U, m.user_bias, problem.equations(Side::Items, m, comm),
+        half_step(Side::Items, train.by_item, train.items, m.U, m.user_bias, problem.equations(Side::Items, m, train, comm),
                   problem.solver(Side::Items, m), exchange, comm, m.V, m.item_bias, items);
         comm.barrier();
         const double seconds = Comm::wtime() - t0;
@@ -79,10 +83,10 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
         const bool evaluate = !problem.evaluation_optional() || loop.eval_every <= 1 || done % loop.eval_every == 0 ||
                               done == loop.iters;
         SweepFigures fig{-1.0, -1.0, -1.0};
-        double validation = -1.0;
+        double validation_rmse = -1.0;
         if (evaluate) {
             fig = problem.after_sweep(m, train, test, comm);
-            if (loop.validation) validation = rmse(error_sums(m, *loop.validation, train.users, comm));
+            if (validation) validation_rmse = rmse(error_sums(m, *validation, train.users, comm));
         }
         comm.barrier();
         const double eval_seconds = Comm::wtime() - t0 - seconds;
@@ -92,9 +96,9 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
         m.history.push(fig.objective, fig.train_rmse, fig.test_rmse, sec0, gf0);
         ++m.iterations_done;
         bool stop = false;
-        if (validation >= 0 && loop.patience > 0) {
-            if (validation < best) {
-                best = validation;
+        if (validation_rmse >= 0 && loop.patience > 0) {
+            if (validation_rmse < best) {
+                best = validation_rmse;
                 best_iteration = m.iterations_done;
                 evaluations_since_best = 0;
                 best_model = m;
@@ -104,9 +108,10 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
         }
         if (on_iteration) {
             IterationReport r{static_cast<int>(m.iterations_done), fig.objective, fig.train_rmse, fig.test_rmse, sec0, gf0};
-            r.validation_rmse = validation;
+            r.validation_rmse = validation_rmse;
             r.eval_seconds = ev0;
-            on_iteration(r, m);
+            r.received_bytes = received;
+            on_iteration(r, [&] { return whole(m); });
         }
         if (evaluate && loop.tol > 0 && previous >= 0 && (previous - fig.objective) <= loop.tol * std::fabs(previous)) break;
         if (evaluate) previous = fig.objective;
@@ -123,6 +128,110 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
     } else if (best_iteration > 0) {
         m.best_iteration = best_iteration;
     }
+}
+
+// ---- the targeted layout: rows in the plans' order, CSR columns and row0 local ----------------
+
+// Rows `held` (global indices) of a row-major matrix of `width` columns.
+std::vector<double> pick_rows(const std::vector<double>& all, const std::vector<std::int64_t>& held, std::int64_t width) {
+    std::vector<double> out(static_cast<std::size_t>(static_cast<std::int64_t>(held.size()) * width));
+    if (all.empty()) return {};
+#pragma omp parallel for schedule(static) if (worth_threads(static_cast<double>(out.size())))
+    for (std::int64_t l = 0; l < static_cast<std::int64_t>(held.size()); ++l)
+        std::copy_n(all.begin() + held[static_cast<std::size_t>(l)] * width, width, out.begin() + l * width);
+    return out;
+}
+
+// The CSR with its columns as local indices of `cols` and its rows at local row0.
+Csr localized(const Csr& c, std::int64_t row0, const ExchangePlan& cols, std::int64_t n_cols) {
+    std::vector<std::int32_t> local(static_cast<std::size_t>(n_cols), -1);  // global -> local, for this copy only
+    for (std::int64_t l = 0; l < cols.held(); ++l) local[static_cast<std::size_t>(cols.held_rows()[static_cast<std::size_t>(l)])] = static_cast<std::int32_t>(l);
+    Csr out;
+    out.row0 = row0;
+    out.ptr = c.ptr;
+    out.val = c.val;
+    out.col.resize(c.col.size());
+    for (std::size_t q = 0; q < c.col.size(); ++q) {
+        const std::int32_t l = local[static_cast<std::size_t>(c.col[q])];
+        if (l < 0) DISTCF_THROW(InternalError, "targeted exchange: a column is read but not held");
+        out.col[q] = l;
+    }
+    return out;
+}
+
+// Every row of one side from each rank's own block of the local layout.
+std::vector<double> gathered(const std::vector<double>& local, const ExchangePlan& plan, const BlockPartition& part,
+                             std::int64_t width, const Comm& comm) {
+    if (local.empty()) return {};
+    const int me = comm.rank();
+    std::vector<double> all(static_cast<std::size_t>(part.total() * width));
+    std::copy_n(local.begin() + plan.own_offset() * width, part.size(me) * width, all.begin() + part.begin(me) * width);
+    comm.allgather_blocks(all.data(), part, width);
+    return all;
+}
+
+// The model as a file holds it, from the local layout's model (taken by value: the final call
+// moves it in).
+FactorModel whole_model(FactorModel m, const TargetedExchange& x, const RatingBlocks& train, const Comm& comm) {
+    const ExchangePlan &pu = *x.plan(Side::Users), &pi = *x.plan(Side::Items);
+    m.U = gathered(m.U, pu, train.users, m.n_factors, comm);
+    m.V = gathered(m.V, pi, train.items, m.n_factors, comm);
+    m.user_bias = gathered(m.user_bias, pu, train.users, 1, comm);
+    m.item_bias = gathered(m.item_bias, pi, train.items, 1, comm);
+    return m;
+}
+
+void run_targeted(FactorModel& m, const RatingBlocks& train, const Csr& test, AlternatingProblem& problem, const LoopControl& loop,
+                  TargetedExchange& x, const Comm& comm, const IterationCallback& on_iteration) {
+    const ExchangePlan &pu = *x.plan(Side::Users), &pi = *x.plan(Side::Items);
+    const int k = m.n_factors;
+    // The data in local indices: the rows' own blocks at the plans' own offsets.
+    RatingBlocks t;
+    t.n_users = train.n_users;
+    t.n_items = train.n_items;
+    t.nnz = train.nnz;
+    t.mean = train.mean;
+    t.rating_min = train.rating_min;
+    t.rating_max = train.rating_max;
+    t.users = train.users;
+    t.items = train.items;
+    t.by_user = localized(train.by_user, pu.own_offset(), pi, train.n_items);
+    t.by_item = localized(train.by_item, pi.own_offset(), pu, train.n_users);
+    const Csr local_test = localized(test, pu.own_offset(), pi, train.n_items);
+    const Csr local_validation = loop.validation ? localized(*loop.validation, pu.own_offset(), pi, train.n_items) : Csr{};
+    // The model's held rows; its whole arrays are let go until the end.
+    FactorModel local = std::move(m);
+    local.U = pick_rows(local.U, pu.held_rows(), k);
+    local.V = pick_rows(local.V, pi.held_rows(), k);
+    local.user_bias = pick_rows(local.user_bias, pu.held_rows(), 1);
+    local.item_bias = pick_rows(local.item_bias, pi.held_rows(), 1);
+    sweeps(local, t, local_test, problem, loop, loop.validation ? &local_validation : nullptr, x, comm, on_iteration,
+           [&](const FactorModel& l) { return whole_model(l, x, train, comm); });
+    m = whole_model(std::move(local), x, train, comm);
+}
+
+}  // namespace
+
+void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test, AlternatingProblem& problem,
+                     const LoopControl& loop, const Comm& comm, const IterationCallback& on_iteration) {
+    ExchangeOptions asked = loop.exchange;
+    if (!problem.supports_local_layout()) {
+        if (asked.kind == ExchangeKind::Targeted)
+            DISTCF_THROW(ParameterError, "exchange: this method keeps whole-model arrays (a sampler's kept samples); use allgather");
+        asked.kind = ExchangeKind::Allgather;
+    }
+    ExchangeReads reads;
+    reads.scored = {&test, loop.validation};
+    reads.gram = problem.forms_gram();
+    std::string said;
+    const std::int64_t width = m.n_factors + (m.user_bias.empty() ? 0 : 1);
+    std::unique_ptr<FactorExchange> exchange = make_exchange(asked, train, reads, width, comm, &said);
+    if (loop.tell_exchange) loop.tell_exchange(said);
+    if (auto* targeted = dynamic_cast<TargetedExchange*>(exchange.get())) {
+        run_targeted(m, train, test, problem, loop, *targeted, comm, on_iteration);
+        return;
+    }
+    sweeps(m, train, test, problem, loop, loop.validation, *exchange, comm, on_iteration, [](const FactorModel& w) { return w; });
 }
 
 }  // namespace distcf

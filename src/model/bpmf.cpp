@@ -121,7 +121,10 @@ public:
     GibbsSampler(const BpmfParams& p, const Csr& test, const Comm& comm)
         : p_(p), have_test_(comm.sum<std::int64_t>(test.nnz()) > 0) {}
 
-    NormalEquations equations(Side side, const FactorModel& m, const Comm& comm) override {
+    // The hyperparameter draws and the kept samples read every row of a side: allgather only.
+    bool supports_local_layout() const override { return false; }
+
+    NormalEquations equations(Side side, const FactorModel& m, const RatingBlocks&, const Comm& comm) override {
         const int k = p_.factors;
         const std::vector<double>& X = side == Side::Users ? m.U : m.V;
         const std::int64_t n = side == Side::Users ? m.n_users : m.n_items;
@@ -258,11 +261,14 @@ private:
 }  // namespace
 
 void run_bpmf(FactorModel& chain, const RatingBlocks& train, const Csr& test, const BpmfParams& p, const Comm& comm,
-              const IterationCallback& on_iteration, FactorExchange* exchange) {
+              const IterationCallback& on_iteration, const ExchangeRequest& exchange) {
     p.validate();
     GibbsSampler sampler(p, test, comm);
-    AllgatherExchange allgather;
-    run_alternating(chain, train, test, sampler, {p.iters(), 0.0}, exchange ? *exchange : allgather, comm, on_iteration);
+    LoopControl loop;
+    loop.iters = p.iters();
+    loop.exchange = exchange.options;
+    loop.tell_exchange = exchange.tell;
+    run_alternating(chain, train, test, sampler, loop, comm, on_iteration);
 }
 
 int bpmf_samples(const FactorModel& m, int factors) {

@@ -70,11 +70,13 @@ double squared_norm(const std::vector<double>& f, std::int64_t row, int k) {
 class ImplicitAls final : public AlternatingProblem {
 public:
     explicit ImplicitAls(const IalsParams& p) : p_(p) {}
-    NormalEquations equations(Side side, const FactorModel& m, const Comm& comm) override {
-        gram_ = side == Side::Users ? replicated_gram(m.V, m.n_items, p_.factors, comm)
-                                    : replicated_gram(m.U, m.n_users, p_.factors, comm);
+    NormalEquations equations(Side side, const FactorModel& m, const RatingBlocks& t, const Comm& comm) override {
+        // The other side's Y^T Y from each rank's own rows (whichever exchange holds the rest).
+        gram_ = side == Side::Users ? owned_gram(m.V.data() + t.by_item.row0 * p_.factors, t.items, p_.factors, comm)
+                                    : owned_gram(m.U.data() + t.by_user.row0 * p_.factors, t.users, p_.factors, comm);
         return ials_equations(p_, gram_);
     }
+    bool forms_gram() const override { return true; }
     RowSolver solver(Side, const FactorModel&) const override { return ials_solver(p_); }
     SweepFigures after_sweep(FactorModel& m, const RatingBlocks& train, const Csr&, const Comm& comm) override {
         SweepFigures f;
@@ -98,7 +100,7 @@ private:
 
 double ials_loss(const FactorModel& m, const RatingBlocks& t, const IalsParams& p, const Comm& comm) {
     const int k = m.n_factors;
-    const std::vector<double> gv = replicated_gram(m.V, m.n_items, k, comm);
+    const std::vector<double> gv = owned_gram(m.V.data() + t.by_item.row0 * k, t.items, k, comm);
     const ImplicitTerms terms = *ials_equations(p, gv).implicit;
     std::vector<double> users(static_cast<std::size_t>(t.by_user.rows()), 0.0), items(static_cast<std::size_t>(t.by_item.rows()), 0.0);
 #pragma omp parallel for schedule(dynamic, 64) if (worth_threads((static_cast<double>(t.by_user.rows()) * k + static_cast<double>(t.by_user.nnz())) * k))
@@ -123,11 +125,14 @@ double ials_loss(const FactorModel& m, const RatingBlocks& t, const IalsParams& 
 }
 
 void run_ials(FactorModel& m, const RatingBlocks& train, const IalsParams& p, const Comm& comm,
-              const IterationCallback& on_iteration, FactorExchange* exchange) {
+              const IterationCallback& on_iteration, const ExchangeRequest& exchange) {
     p.validate();
     ImplicitAls problem(p);
-    AllgatherExchange allgather;
-    run_alternating(m, train, Csr{}, problem, {p.iters, 0.0}, exchange ? *exchange : allgather, comm, on_iteration);
+    LoopControl loop;
+    loop.iters = p.iters;
+    loop.exchange = exchange.options;
+    loop.tell_exchange = exchange.tell;
+    run_alternating(m, train, Csr{}, problem, loop, comm, on_iteration);
 }
 
 void ials_fold_in(const FactorModel& m, const IalsParams& p, const Csr& rows, std::vector<double>& factors,

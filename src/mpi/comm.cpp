@@ -52,6 +52,16 @@ Comm Comm::split(int color, int key) const {
     return Comm(c, c != MPI_COMM_NULL);
 }
 
+int Comm::ranks_on_node() const {
+    MPI_Comm node = MPI_COMM_NULL;
+    DISTCF_MPI_CALL(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank(), MPI_INFO_NULL, &node));
+    int n = 1;
+    const int rc = MPI_Comm_size(node, &n);
+    MPI_Comm_free(&node);
+    DISTCF_MPI_CALL(rc);
+    return n;
+}
+
 int Comm::rank() const {
     int r = 0;
     DISTCF_MPI_CALL(MPI_Comm_rank(comm_, &r));

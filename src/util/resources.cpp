@@ -1,6 +1,7 @@
 #include "distcf/util/resources.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -16,6 +17,15 @@ std::int64_t peak_rss_bytes() {
 }  // namespace distcf
 
 namespace distcf {
+
+std::int64_t current_rss_bytes() {
+    long long pages = -1, resident = -1;
+    std::FILE* f = std::fopen("/proc/self/statm", "r");
+    if (!f) return -1;
+    const int n = std::fscanf(f, "%lld %lld", &pages, &resident);
+    std::fclose(f);
+    return n == 2 ? static_cast<std::int64_t>(resident) * sysconf(_SC_PAGESIZE) : -1;
+}
 
 std::int64_t available_memory_bytes() {
     std::int64_t avail = -1;

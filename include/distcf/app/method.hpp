@@ -35,6 +35,8 @@ struct TrainHooks {
     /// Asked after each iteration (collective: every rank gets the same answer). True: the
     /// checkpoint is written through on_checkpoint and training stops with Interrupted.
     std::function<bool()> stop_requested;
+    /// How alternating methods share factors (others ignore it), and where the choice is told.
+    ExchangeRequest exchange{ExchangeOptions{}, {}};
 };
 
 /// The per-iteration callback of an iterative method of `iters` iterations: progress, and the

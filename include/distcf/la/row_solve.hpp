@@ -98,6 +98,15 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
 /// Allreduce would add in an order that depends on it). Collective.
 std::vector<double> replicated_gram(const std::vector<double>& Y, std::int64_t rows, int k, const Comm& comm);
 
+/// Rows per chunk of those Grams: a chunk's Gram is one BLAS call, the same bits wherever it runs.
+constexpr std::int64_t kGramChunkRows = 4096;
+
+/// The same Y^T Y (the same bits) when each rank holds its own block of rows [part.begin(me),
+/// part.end(me)) and, after it, the rows up to the end of the last chunk that starts in the block
+/// (a targeted exchange's layout): `own` points at the block's first row. Each rank computes the
+/// chunks that start in its block. Collective.
+std::vector<double> owned_gram(const double* own, const BlockPartition& part, int k, const Comm& comm);
+
 /// The normal equations of one row (for checks): A (d x d, column-major) and b (d), d = factors (+1).
 void row_normal_equations(const Csr& rows, std::int64_t local_row, const std::vector<double>& Y,
                           const std::vector<double>& other_bias, const NormalEquations& eq,

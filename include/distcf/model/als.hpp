@@ -92,11 +92,11 @@ FactorModel init_als(const RatingBlocks& train, const AlsParams& p);
 
 /// Runs ALS sweeps from `m`'s current factors (set them first: init_als or a warm start) until
 /// m.iterations_done == p.iters (or tol). `test` (CSR by user under train.users, may be empty)
-/// gives the per-iteration test RMSE. `exchange`: how factors are shared (null: allgather).
+/// gives the per-iteration test RMSE. `validation` (CSR by user under train.users): held-out
+/// ratings for p.early_stopping. `exchange`: how factors are shared (allgather unless asked).
 /// Collective.
-/// `validation` (CSR by user under train.users): held-out ratings for p.early_stopping.
 void run_als(FactorModel& m, const RatingBlocks& train, const Csr& test, const AlsParams& p, const Comm& comm,
-             const IterationCallback& on_iteration = {}, FactorExchange* exchange = nullptr, const Csr* validation = nullptr);
+             const IterationCallback& on_iteration = {}, const Csr* validation = nullptr, const ExchangeRequest& exchange = {});
 
 /// Fold-in: factors (rows x k) and biases for users given only their ratings (CSR rows, columns =
 /// item indices of the model), each one exact row solve against the model's fixed item factors

@@ -11,10 +11,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "distcf/data/ratings.hpp"
 #include "distcf/la/row_solve.hpp"
+#include "distcf/model/exchange.hpp"
 #include "distcf/model/model.hpp"
 #include "distcf/mpi/comm.hpp"
 
@@ -26,29 +28,13 @@ struct IterationReport {
     double objective, train_rmse, test_rmse, seconds, gflops;
     double validation_rmse = -1;  ///< on the held-out part of the training ratings (-1: none this iteration)
     double eval_seconds = 0;      ///< objective, RMSEs and validation, outside `seconds` (the sweep)
+    double received_bytes = 0;    ///< factor bytes the sweep's exchanges delivered to a rank (the most any received)
 };
-using IterationCallback = std::function<void(const IterationReport&, const FactorModel&)>;
+/// The working model with every row of both sides, as a file holds it. Under a targeted exchange
+/// it is assembled when called: collective, so every rank calls it or none does.
+using WholeModel = std::function<FactorModel()>;
+using IterationCallback = std::function<void(const IterationReport&, const WholeModel&)>;
 
-/// How a half-step's solved rows reach the ranks that need them. Implementations are set up once
-/// per training run and reused every half-step.
-class FactorExchange {
-public:
-    virtual ~FactorExchange() = default;
-    virtual const char* name() const = 0;
-    /// `all` is a rows x width row-major matrix partitioned by `part`. On entry this rank's block
-    /// holds its newly solved rows; on return every row this rank reads in the next half-step holds
-    /// the current values. Collective.
-    virtual void share(std::vector<double>& all, const BlockPartition& part, std::int64_t width, const Comm& comm) = 0;
-};
-
-/// Every rank receives every row (MPI_Allgatherv): memory per rank O((users + items) k).
-class AllgatherExchange final : public FactorExchange {
-public:
-    const char* name() const override { return "allgather"; }
-    void share(std::vector<double>& all, const BlockPartition& part, std::int64_t width, const Comm& comm) override;
-};
-
-enum class Side { Users, Items };
 
 /// The objective of a sweep and, where the method has them, its fit figures (-1: none).
 struct SweepFigures {
@@ -60,8 +46,14 @@ class AlternatingProblem {
 public:
     virtual ~AlternatingProblem() = default;
     /// The normal equations for solving `side` against the other side's current factors in `m`.
-    /// Called once per half-step, inside the timed sweep (implicit ALS forms Y^T Y here). Collective.
-    virtual NormalEquations equations(Side side, const FactorModel& m, const Comm& comm) = 0;
+    /// Called once per half-step, inside the timed sweep (implicit ALS forms Y^T Y here, from the
+    /// own rows at train's CSR row0: see la/row_solve.hpp owned_gram). Collective.
+    virtual NormalEquations equations(Side side, const FactorModel& m, const RatingBlocks& train, const Comm& comm) = 0;
+    /// Whether equations() forms a side's Gram (the exchange then holds each Gram chunk's rows).
+    virtual bool forms_gram() const { return false; }
+    /// Whether the method works with factors held in a targeted exchange's local layout (rows in
+    /// the exchange's order, CSR columns and row0 local, partitions and sizes global).
+    virtual bool supports_local_layout() const { return true; }
     /// How the rows of `side` are solved in this half-step (a sampler draws afresh in each:
     /// m.iterations_done is the 0-based sweep under way).
     virtual RowSolver solver(Side side, const FactorModel& m) const = 0;
@@ -89,15 +81,24 @@ struct LoopControl {
     /// better validation RMSE and the model returns to the best iterate.
     const Csr* validation = nullptr;
     int patience = 0;
+    /// How factors are shared (allgather unless asked), and where the choice is told (one line).
+    ExchangeOptions exchange{ExchangeKind::Allgather};
+    std::function<void(const std::string&)> tell_exchange;
+};
+
+/// The exchange a method's caller asks for (allgather by default), and who hears which ran.
+struct ExchangeRequest {
+    ExchangeOptions options{ExchangeKind::Allgather};
+    std::function<void(const std::string&)> tell;
 };
 
 /// Runs sweeps from m's current factors. `test` (CSR by user under train.users, may be empty)
 /// goes to the problem's figures. `on_iteration` is called on every rank after each sweep.
-/// Collective; factors are bit-identical for any rank or thread count when the exchange delivers
-/// the same rows (every exchange must).
+/// Under an exchange with plans (targeted) the sweeps run on a local copy of the model and the
+/// data in the plans' layout, and `m` gets every row back at the end. Collective; factors are
+/// bit-identical for any rank or thread count and either exchange.
 void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test, AlternatingProblem& problem,
-                     const LoopControl& loop, FactorExchange& exchange, const Comm& comm,
-                     const IterationCallback& on_iteration = {});
+                     const LoopControl& loop, const Comm& comm, const IterationCallback& on_iteration = {});
 
 /// Initial factors: row r of a side is N(0, sd) draws from (rng_seed, side, r).
 std::vector<double> initial_factors(std::uint64_t rng_seed, Side side, std::int64_t rows, int k, double sd);

@@ -80,7 +80,7 @@ FactorModel init_bpmf(const RatingBlocks& train, const BpmfParams& p);
 /// train RMSE of that sample, test RMSE of the average of the samples kept so far (of the current
 /// sample during the burn-in). `on_iteration` gets the chain. Collective.
 void run_bpmf(FactorModel& chain, const RatingBlocks& train, const Csr& test, const BpmfParams& p, const Comm& comm,
-              const IterationCallback& on_iteration = {}, FactorExchange* exchange = nullptr);
+              const IterationCallback& on_iteration = {}, const ExchangeRequest& exchange = {});
 
 /// The model that predicts: the kept samples side by side, factor_scale = 1 / S, and in `state`
 /// what resuming needs (the chain's current sample, the kept users' hyperparameters, alpha).

@@ -63,14 +63,15 @@ RatingBlocks as_interactions(const RatingBlocks& ratings, double threshold, cons
 FactorModel init_ials(const RatingBlocks& train, const IalsParams& p);
 
 /// The implicit loss sum_{all u,i} c_ui (p_ui - x_u.y_i)^2 + lambda (|X|^2 + |Y|^2), computed in
-/// O(nnz k + (users + items) k^2) through sum_u x_u^T (Y^T Y) x_u. Collective.
+/// O(nnz k + (users + items) k^2) through sum_u x_u^T (Y^T Y) x_u. `m` holds each rank's own rows
+/// at the CSRs' row0 (either exchange's layout). Collective.
 double ials_loss(const FactorModel& m, const RatingBlocks& train, const IalsParams& p, const Comm& comm);
 
 /// Runs sweeps until m.iterations_done == p.iters; `on_iteration` gets the loss (train and test
-/// RMSE are -1: they mean nothing here). `exchange`: how factors are shared (null: allgather).
+/// RMSE are -1: they mean nothing here). `exchange`: how factors are shared (allgather unless asked).
 /// Collective; factors are bit-identical for any rank count.
 void run_ials(FactorModel& m, const RatingBlocks& train, const IalsParams& p, const Comm& comm,
-              const IterationCallback& on_iteration = {}, FactorExchange* exchange = nullptr);
+              const IterationCallback& on_iteration = {}, const ExchangeRequest& exchange = {});
 
 /// Fold-in: the user half-step of implicit ALS against the model's fixed item factors. Local.
 void ials_fold_in(const FactorModel& m, const IalsParams& p, const Csr& rows, std::vector<double>& factors,

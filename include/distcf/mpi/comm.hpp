@@ -69,6 +69,9 @@ public:
     Comm dup() const;
     /// An owned sub-communicator (MPI_Comm_split).
     Comm split(int color, int key) const;
+    /// How many ranks of this communicator share this rank's node (MPI_Comm_split_type SHARED):
+    /// what divides a node's memory between them.
+    int ranks_on_node() const;
 
     MPI_Comm raw() const noexcept { return comm_; }
     int rank() const;
@@ -178,58 +181,66 @@ public:
     template <class T>
     std::vector<T> alltoallv(const std::vector<T>& send, const std::vector<std::int64_t>& scount,
                              std::vector<std::int64_t>* rcount_out = nullptr) const {
-        const int P = size();
-        std::vector<std::int64_t> rcount(static_cast<std::size_t>(P));
+        std::vector<std::int64_t> rcount(static_cast<std::size_t>(size()));
         DISTCF_MPI_CALL(MPI_Alltoall(scount.data(), 1, MPI_INT64_T, rcount.data(), 1, MPI_INT64_T, comm_));
+        std::int64_t n = 0;
+        for (auto c : rcount) n += c;
+        std::vector<T> recv(static_cast<std::size_t>(n));
+        alltoallv(send.data(), scount, recv.data(), rcount);
+        if (rcount_out) *rcount_out = std::move(rcount);
+        return recv;
+    }
+
+    /// The same with counts known on both sides (an exchange plan reused every half-step): no
+    /// count exchange, and the caller's buffers, so a repeated exchange allocates nothing.
+    template <class T>
+    void alltoallv(const T* send, const std::vector<std::int64_t>& scount, T* recv, const std::vector<std::int64_t>& rcount) const {
+        const int P = size();
         std::vector<std::int64_t> soff(static_cast<std::size_t>(P) + 1, 0), roff(soff.size(), 0);
         for (int p = 0; p < P; ++p) {
             soff[p + 1] = soff[p] + scount[p];
             roff[p + 1] = roff[p] + rcount[p];
         }
-        std::vector<T> recv(static_cast<std::size_t>(roff[P]));
         const std::int64_t most = max(std::max(soff[P], roff[P]));
+        std::vector<int> sc(P), sd(P), rc(P), rd(P);
         if (most <= limit_) {  // one call
-            std::vector<int> sc(P), sd(P), rc(P), rd(P);
             for (int p = 0; p < P; ++p) {
                 sc[p] = static_cast<int>(scount[p]);
                 sd[p] = static_cast<int>(soff[p]);
                 rc[p] = static_cast<int>(rcount[p]);
                 rd[p] = static_cast<int>(roff[p]);
             }
-            DISTCF_MPI_CALL(MPI_Alltoallv(send.data(), sc.data(), sd.data(), mpi::type_of<T>(), recv.data(), rc.data(),
-                                          rd.data(), mpi::type_of<T>(), comm_));
-        } else {
-            // Rounds: in round r every pair exchanges its segment's piece [r L, (r + 1) L), packed
-            // into buffers of at most P L <= limit elements so that every int stays in range.
-            const std::int64_t L = std::max<std::int64_t>(1, limit_ / P);
-            std::int64_t longest = 0;
-            for (int p = 0; p < P; ++p) longest = std::max({longest, scount[p], rcount[p]});
-            const std::int64_t rounds = max((longest + L - 1) / L);
-            std::vector<T> sbuf, rbuf;
-            std::vector<int> sc(P), sd(P), rc(P), rd(P);
-            for (std::int64_t r = 0; r < rounds; ++r) {
-                sbuf.clear();
-                int s_at = 0, r_at = 0;
-                for (int p = 0; p < P; ++p) {
-                    const std::int64_t s0 = std::min(scount[p], r * L), s1 = std::min(scount[p], (r + 1) * L);
-                    const std::int64_t r0 = std::min(rcount[p], r * L), r1 = std::min(rcount[p], (r + 1) * L);
-                    sbuf.insert(sbuf.end(), send.begin() + soff[p] + s0, send.begin() + soff[p] + s1);
-                    sc[p] = static_cast<int>(s1 - s0);
-                    sd[p] = s_at;
-                    rc[p] = static_cast<int>(r1 - r0);
-                    rd[p] = r_at;
-                    s_at += sc[p];
-                    r_at += rc[p];
-                }
-                rbuf.resize(static_cast<std::size_t>(r_at));
-                DISTCF_MPI_CALL(MPI_Alltoallv(sbuf.data(), sc.data(), sd.data(), mpi::type_of<T>(), rbuf.data(), rc.data(),
-                                              rd.data(), mpi::type_of<T>(), comm_));
-                for (int p = 0; p < P; ++p)
-                    std::copy(rbuf.begin() + rd[p], rbuf.begin() + rd[p] + rc[p], recv.begin() + roff[p] + std::min(rcount[p], r * L));
-            }
+            DISTCF_MPI_CALL(MPI_Alltoallv(send, sc.data(), sd.data(), mpi::type_of<T>(), recv, rc.data(), rd.data(),
+                                          mpi::type_of<T>(), comm_));
+            return;
         }
-        if (rcount_out) *rcount_out = std::move(rcount);
-        return recv;
+        // Rounds: in round r every pair exchanges its segment's piece [r L, (r + 1) L), packed
+        // into buffers of at most P L <= limit elements so that every int stays in range.
+        const std::int64_t L = std::max<std::int64_t>(1, limit_ / P);
+        std::int64_t longest = 0;
+        for (int p = 0; p < P; ++p) longest = std::max({longest, scount[p], rcount[p]});
+        const std::int64_t rounds = max((longest + L - 1) / L);
+        std::vector<T> sbuf, rbuf;
+        for (std::int64_t r = 0; r < rounds; ++r) {
+            sbuf.clear();
+            int s_at = 0, r_at = 0;
+            for (int p = 0; p < P; ++p) {
+                const std::int64_t s0 = std::min(scount[p], r * L), s1 = std::min(scount[p], (r + 1) * L);
+                const std::int64_t r0 = std::min(rcount[p], r * L), r1 = std::min(rcount[p], (r + 1) * L);
+                sbuf.insert(sbuf.end(), send + soff[p] + s0, send + soff[p] + s1);
+                sc[p] = static_cast<int>(s1 - s0);
+                sd[p] = s_at;
+                rc[p] = static_cast<int>(r1 - r0);
+                rd[p] = r_at;
+                s_at += sc[p];
+                r_at += rc[p];
+            }
+            rbuf.resize(static_cast<std::size_t>(r_at));
+            DISTCF_MPI_CALL(MPI_Alltoallv(sbuf.data(), sc.data(), sd.data(), mpi::type_of<T>(), rbuf.data(), rc.data(),
+                                          rd.data(), mpi::type_of<T>(), comm_));
+            for (int p = 0; p < P; ++p)
+                std::copy(rbuf.begin() + rd[p], rbuf.begin() + rd[p] + rc[p], recv + roff[p] + std::min(rcount[p], r * L));
+        }
     }
 
 private:

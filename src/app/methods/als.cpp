@@ -28,7 +28,7 @@ protected:
             const Csr test = route_rows(t.user, t.item, t.value, h.fit.users, comm);
             m = starting_model(hooks, [&] { return init_als(h.fit, p); }, comm);
             m.params = to_record(p);
-            run_als(m, h.fit, test, p, comm, iteration_hooks(hooks, p.iters), nullptr, &h.held_out);
+            run_als(m, h.fit, test, p, comm, iteration_hooks(hooks, p.iters), &h.held_out, hooks.exchange);
             char what[160];
             std::snprintf(what, sizeof what, "validation: %lld training ratings held out (%g), the model fitted to the other %lld",
                           static_cast<long long>(comm.sum(h.held_out.nnz())), p.validation_fraction, static_cast<long long>(h.fit.nnz));
@@ -39,7 +39,7 @@ protected:
         } else {
             m = starting_model(hooks, [&] { return init_als(data.train, p); }, comm);
             m.params = to_record(p);  // a resumed run continues under the new iteration count
-            run_als(m, data.train, data.test, p, comm, iteration_hooks(hooks, p.iters));
+            run_als(m, data.train, data.test, p, comm, iteration_hooks(hooks, p.iters), nullptr, hooks.exchange);
         }
         // Too much regularisation drives every factor to zero: say so, the model is biases alone.
         const double rms = factor_part_rms(m, data.train.by_user, data.train.users, comm);

@@ -35,7 +35,7 @@ protected:
         chain.params = to_record(p);
         // Checkpoints hold the model as it predicts, with the chain in /state.
         run_bpmf(chain, data.train, data.test, p, comm,
-                 iteration_hooks(hooks, p.iters(), [&p](const FactorModel& c) { return bpmf_posterior(c, p); }));
+                 iteration_hooks(hooks, p.iters(), [&p](const FactorModel& c) { return bpmf_posterior(c, p); }), hooks.exchange);
         r.model = bpmf_posterior(chain, p);
         r.label = "bpmf (k=" + std::to_string(p.factors) + ", " + std::to_string(bpmf_samples(r.model, p.factors)) + " samples)";
         return r;

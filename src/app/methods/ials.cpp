@@ -23,7 +23,7 @@ protected:
         FactorModel& m = r.model;
         m = starting_model(hooks, [&] { return init_ials(data.train, p); }, comm);
         m.params = to_record(p);
-        run_ials(m, data.train, p, comm, iteration_hooks(hooks, p.iters));
+        run_ials(m, data.train, p, comm, iteration_hooks(hooks, p.iters), hooks.exchange);
         r.label = "ials (k=" + std::to_string(p.factors) + ", " + enum_name(p.confidence) + " confidence)";
         return r;
     }
