@@ -144,6 +144,23 @@ void validate(const std::string& path, const FactorModel& m) {
 
 }  // namespace
 
+namespace {
+
+// A factor array (rows x width; width 0: 1-D) of a model holding every row (rank 0's reach the
+// file) or each rank's own block starting at `begin` (every rank writes its rows): the same file.
+void write_factor_rows(const h5::File& f, const std::string& name, const std::vector<double>& v, const FactorModel& m,
+                       std::int64_t rows, std::int64_t begin, std::int64_t width) {
+    if (m.rows.whole || v.empty()) {  // empty: a side without biases, empty on every rank
+        f.write_vector(name, v, width);
+        return;
+    }
+    const std::int64_t w = std::max<std::int64_t>(width, 1);
+    const h5::Dataset d = f.create_dataset<double>(name, rows, width, h5::Layout{.chunked = false});  // as write_vector lays it out
+    d.write_rows(begin, static_cast<std::int64_t>(v.size()) / w, v.data());
+}
+
+}  // namespace
+
 void save_model(const std::string& path, const FactorModel& m, const IdMap& users, const IdMap& items,
                 const Provenance& prov, const Comm& comm, const std::function<void(h5::File&)>& extra,
                 const Csr* seen_by_user) {
@@ -170,10 +187,11 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
             g.set_attr("best_iteration", m.best_iteration);
             for (const auto& [name, v] : m.params.values()) write_param(g, "param_" + name, v);
         }
-        f.write_vector("/model/user_bias", m.user_bias);
-        f.write_vector("/model/item_bias", m.item_bias);
-        f.write_vector("/model/user_factors", m.U, std::max(m.n_factors, 1));
-        f.write_vector("/model/item_factors", m.V, std::max(m.n_factors, 1));
+        const std::int64_t k = std::max(m.n_factors, 1);
+        write_factor_rows(f, "/model/user_bias", m.user_bias, m, m.n_users, m.rows.user_begin, 0);
+        write_factor_rows(f, "/model/item_bias", m.item_bias, m, m.n_items, m.rows.item_begin, 0);
+        write_factor_rows(f, "/model/user_factors", m.U, m, m.n_users, m.rows.user_begin, k);
+        write_factor_rows(f, "/model/item_factors", m.V, m, m.n_items, m.rows.item_begin, k);
         f.write_vector("/model/user_counts", m.user_counts);
         f.write_vector("/model/item_counts", m.item_counts);
         f.write_vector("/history/objective", m.history.objective);

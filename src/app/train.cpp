@@ -34,7 +34,7 @@ void check_resumable(const Method& method, const FactorModel& ck, const Training
 
 IterationCallback iteration_hooks(const TrainHooks& hooks, std::int64_t iters,
                                   std::function<FactorModel(const FactorModel&)> saved) {
-    return [&hooks, iters, saved](const IterationReport& r, const WholeModel& state) {
+    return [&hooks, iters, saved](const IterationReport& r, const SavedModel& state) {
         if (hooks.on_iteration) hooks.on_iteration(r, state);
         const bool due = hooks.checkpoint_every > 0 && r.iteration % hooks.checkpoint_every == 0 && r.iteration < iters;
         // state() is collective: `due` and stop_requested() are the same on every rank.

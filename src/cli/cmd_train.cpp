@@ -164,7 +164,12 @@ void print_plan(std::ostream& o, const TrainingSet& data, const std::string& met
     const ExchangeFootprint f = exchange_footprint(data.train, reads, targeted, width, comm);
     const bool is_targeted = std::string(picked->name()) == "targeted";
     const std::int64_t now = current_rss_bytes(), peak = peak_rss_bytes();
-    const std::int64_t expected = std::max(peak, now + (is_targeted ? f.targeted_factors + f.targeted_buffers : f.allgather_factors));
+    // Beside the factors, the model keeps per-row arrays of every row: the rating counts, and the
+    // biases while they start. A targeted run makes only its held rows and writes its own (no warm
+    // start: --init reads whole factors).
+    const std::int64_t model_rows = (data.train.n_users + data.train.n_items) * 8 * (biased ? 2 : 1);
+    const std::int64_t expected =
+        std::max(peak, now + model_rows + (is_targeted ? f.targeted_factors + f.targeted_buffers : f.allgather_factors));
     const std::vector<std::int64_t> row{f.ratings, f.allgather_factors, f.allgather_received, f.targeted_factors, f.targeted_buffers,
                                         f.targeted_received, f.held_users, f.held_items, now, expected};
     // Every rank's row, on rank 0.
@@ -327,6 +332,8 @@ void run_train(TrainArgs& a, Context& ctx) {
     TrainHooks hooks;
     hooks.init = a.init;
     hooks.exchange.options = exchange;
+    // The model goes to a file: a targeted run writes each rank's rows and never holds all of them.
+    hooks.exchange.whole_result = false;
     hooks.exchange.tell = [&](const std::string& line) { o << line << "\n"; };
     FactorModel checkpoint;
     if (a.resume && std::filesystem::exists(a.out)) {
@@ -337,7 +344,7 @@ void run_train(TrainArgs& a, Context& ctx) {
         o << "no checkpoint at " << a.out << ": starting from the beginning\n";
     }
     bool first = true;
-    hooks.on_iteration = [&](const IterationReport& r, const WholeModel&) {
+    hooks.on_iteration = [&](const IterationReport& r, const SavedModel&) {
         // Explicit methods report RMSEs; implicit ALS a loss alone.
         print_iteration(o, r, first, method.name() != "ials", params.has("validation_fraction") && params.real("validation_fraction") > 0);
         first = false;

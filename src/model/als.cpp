@@ -49,7 +49,7 @@ double als_sweep_flops(std::int64_t nnz, std::int64_t users, std::int64_t items,
     return 2.0 * N * K * (K + 1) + static_cast<double>(users + items) * K * K * K / 3.0 + 4.0 * N * K;
 }
 
-FactorModel init_als(const RatingBlocks& train, const AlsParams& p) {
+FactorModel init_als(const RatingBlocks& train, const AlsParams& p, bool factors) {
     p.validate();
     FactorModel m = FactorModel::for_data(train, "als");
     m.params = to_record(p);
@@ -60,6 +60,7 @@ FactorModel init_als(const RatingBlocks& train, const AlsParams& p) {
         m.user_bias.assign(static_cast<std::size_t>(train.n_users), 0.0);
         m.item_bias.assign(static_cast<std::size_t>(train.n_items), 0.0);
     }
+    if (!factors) return m;
     m.U = initial_factors(p.rng_seed, Side::Users, train.n_users, p.factors, p.init_sd);
     m.V = initial_factors(p.rng_seed, Side::Items, train.n_items, p.factors, p.init_sd);
     return m;
@@ -154,6 +155,8 @@ void run_als(FactorModel& m, const RatingBlocks& train, const Csr& test, const A
     LoopControl loop;
     loop.exchange = exchange.options;
     loop.tell_exchange = exchange.tell;
+    loop.whole_result = exchange.whole_result;
+    loop.initial_row = [&p](Side side, std::int64_t row, double* out) { initial_factor_row(p.rng_seed, side, row, p.factors, p.init_sd, out); };
     loop.iters = p.iters;
     loop.tol = p.tol;
     loop.eval_every = p.eval_every;

@@ -11,14 +11,15 @@
 
 namespace distcf {
 
+void initial_factor_row(std::uint64_t rng_seed, Side side, std::int64_t row, int k, double sd, double* out) {
+    RowRng g(rng_seed, side == Side::Items ? Stream::InitItem : Stream::InitUser, static_cast<std::uint64_t>(row));
+    for (int c = 0; c < k; ++c) out[c] = g.normal(0.0, sd);
+}
+
 std::vector<double> initial_factors(std::uint64_t rng_seed, Side side, std::int64_t rows, int k, double sd) {
     std::vector<double> f(static_cast<std::size_t>(rows * k));
-    const Stream stream = side == Side::Items ? Stream::InitItem : Stream::InitUser;
 #pragma omp parallel for schedule(static) if (worth_threads(static_cast<double>(rows) * k * 30))
-    for (std::int64_t r = 0; r < rows; ++r) {
-        RowRng g(rng_seed, stream, static_cast<std::uint64_t>(r));
-        for (int c = 0; c < k; ++c) f[static_cast<std::size_t>(r * k + c)] = g.normal(0.0, sd);
-    }
+    for (std::int64_t r = 0; r < rows; ++r) initial_factor_row(rng_seed, side, r, k, sd, f.data() + r * k);
     return f;
 }
 
@@ -132,6 +133,16 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
 
 // ---- the targeted layout: rows in the plans' order, CSR columns and row0 local ----------------
 
+// Initial factors of rows `held` (null: every row of the side) when the model came without them.
+std::vector<double> initial_rows(const LoopControl& loop, Side side, std::int64_t n, const std::vector<std::int64_t>* held, int k) {
+    if (!loop.initial_row) DISTCF_THROW(InternalError, "run_alternating: a model without factors and no initial rows");
+    const std::int64_t rows = held ? static_cast<std::int64_t>(held->size()) : n;
+    std::vector<double> f(static_cast<std::size_t>(rows * k));
+#pragma omp parallel for schedule(static) if (worth_threads(static_cast<double>(rows) * k * 30))
+    for (std::int64_t l = 0; l < rows; ++l) loop.initial_row(side, held ? (*held)[static_cast<std::size_t>(l)] : l, f.data() + l * k);
+    return f;
+}
+
 // Rows `held` (global indices) of a row-major matrix of `width` columns.
 std::vector<double> pick_rows(const std::vector<double>& all, const std::vector<std::int64_t>& held, std::int64_t width) {
     std::vector<double> out(static_cast<std::size_t>(static_cast<std::int64_t>(held.size()) * width));
@@ -170,14 +181,24 @@ std::vector<double> gathered(const std::vector<double>& local, const ExchangePla
     return all;
 }
 
+// This rank's own block of one side, from the local layout.
+std::vector<double> own_block(const std::vector<double>& local, const ExchangePlan& plan, const BlockPartition& part,
+                              std::int64_t width, const Comm& comm) {
+    if (local.empty()) return {};
+    const auto from = local.begin() + plan.own_offset() * width;
+    return std::vector<double>(from, from + part.size(comm.rank()) * width);
+}
+
 // The model as a file holds it, from the local layout's model (taken by value: the final call
-// moves it in).
-FactorModel whole_model(FactorModel m, const TargetedExchange& x, const RatingBlocks& train, const Comm& comm) {
+// moves it in): every row on every rank, or each rank's own blocks.
+FactorModel saved_model(FactorModel m, bool whole, const TargetedExchange& x, const RatingBlocks& train, const Comm& comm) {
     const ExchangePlan &pu = *x.plan(Side::Users), &pi = *x.plan(Side::Items);
-    m.U = gathered(m.U, pu, train.users, m.n_factors, comm);
-    m.V = gathered(m.V, pi, train.items, m.n_factors, comm);
-    m.user_bias = gathered(m.user_bias, pu, train.users, 1, comm);
-    m.item_bias = gathered(m.item_bias, pi, train.items, 1, comm);
+    const auto side = whole ? gathered : own_block;
+    m.U = side(m.U, pu, train.users, m.n_factors, comm);
+    m.V = side(m.V, pi, train.items, m.n_factors, comm);
+    m.user_bias = side(m.user_bias, pu, train.users, 1, comm);
+    m.item_bias = side(m.item_bias, pi, train.items, 1, comm);
+    m.rows = whole ? HeldRows{} : HeldRows{false, train.users.begin(comm.rank()), train.items.begin(comm.rank())};
     return m;
 }
 
@@ -185,29 +206,33 @@ void run_targeted(FactorModel& m, const RatingBlocks& train, const Csr& test, Al
                   TargetedExchange& x, const Comm& comm, const IterationCallback& on_iteration) {
     const ExchangePlan &pu = *x.plan(Side::Users), &pi = *x.plan(Side::Items);
     const int k = m.n_factors;
-    // The data in local indices: the rows' own blocks at the plans' own offsets.
-    RatingBlocks t;
-    t.n_users = train.n_users;
-    t.n_items = train.n_items;
-    t.nnz = train.nnz;
-    t.mean = train.mean;
-    t.rating_min = train.rating_min;
-    t.rating_max = train.rating_max;
-    t.users = train.users;
-    t.items = train.items;
-    t.by_user = localized(train.by_user, pu.own_offset(), pi, train.n_items);
-    t.by_item = localized(train.by_item, pi.own_offset(), pu, train.n_users);
-    const Csr local_test = localized(test, pu.own_offset(), pi, train.n_items);
-    const Csr local_validation = loop.validation ? localized(*loop.validation, pu.own_offset(), pi, train.n_items) : Csr{};
-    // The model's held rows; its whole arrays are let go until the end.
+    // The model's held rows; its whole arrays are let go (until the end, if it must be whole).
+    if (!m.rows.whole) DISTCF_THROW(InternalError, "run_alternating: the starting model holds only some rows");
     FactorModel local = std::move(m);
-    local.U = pick_rows(local.U, pu.held_rows(), k);
-    local.V = pick_rows(local.V, pi.held_rows(), k);
+    const bool fresh = local.U.empty() && k > 0;  // initial factors made here, held rows only
+    local.U = fresh ? initial_rows(loop, Side::Users, 0, &pu.held_rows(), k) : pick_rows(local.U, pu.held_rows(), k);
+    local.V = fresh ? initial_rows(loop, Side::Items, 0, &pi.held_rows(), k) : pick_rows(local.V, pi.held_rows(), k);
     local.user_bias = pick_rows(local.user_bias, pu.held_rows(), 1);
     local.item_bias = pick_rows(local.item_bias, pi.held_rows(), 1);
-    sweeps(local, t, local_test, problem, loop, loop.validation ? &local_validation : nullptr, x, comm, on_iteration,
-           [&](const FactorModel& l) { return whole_model(l, x, train, comm); });
-    m = whole_model(std::move(local), x, train, comm);
+    {  // the data in local indices (own blocks at the plans' own offsets), gone before the end
+        RatingBlocks t;
+        t.n_users = train.n_users;
+        t.n_items = train.n_items;
+        t.nnz = train.nnz;
+        t.mean = train.mean;
+        t.rating_min = train.rating_min;
+        t.rating_max = train.rating_max;
+        t.users = train.users;
+        t.items = train.items;
+        t.by_user = localized(train.by_user, pu.own_offset(), pi, train.n_items);
+        t.by_item = localized(train.by_item, pi.own_offset(), pu, train.n_users);
+        const Csr local_test = localized(test, pu.own_offset(), pi, train.n_items);
+        const Csr local_validation = loop.validation ? localized(*loop.validation, pu.own_offset(), pi, train.n_items) : Csr{};
+        sweeps(local, t, local_test, problem, loop, loop.validation ? &local_validation : nullptr, x, comm, on_iteration,
+               [&](const FactorModel& l) { return saved_model(l, loop.whole_result, x, train, comm); });
+    }
+    x.release_buffers();
+    m = saved_model(std::move(local), loop.whole_result, x, train, comm);
 }
 
 }  // namespace
@@ -230,6 +255,10 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
     if (auto* targeted = dynamic_cast<TargetedExchange*>(exchange.get())) {
         run_targeted(m, train, test, problem, loop, *targeted, comm, on_iteration);
         return;
+    }
+    if (m.U.empty() && m.n_factors > 0) {
+        m.U = initial_rows(loop, Side::Users, train.n_users, nullptr, m.n_factors);
+        m.V = initial_rows(loop, Side::Items, train.n_items, nullptr, m.n_factors);
     }
     sweeps(m, train, test, problem, loop, loop.validation, *exchange, comm, on_iteration, [](const FactorModel& w) { return w; });
 }

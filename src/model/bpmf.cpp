@@ -268,6 +268,7 @@ void run_bpmf(FactorModel& chain, const RatingBlocks& train, const Csr& test, co
     loop.iters = p.iters();
     loop.exchange = exchange.options;
     loop.tell_exchange = exchange.tell;
+    loop.whole_result = exchange.whole_result;
     run_alternating(chain, train, test, sampler, loop, comm, on_iteration);
 }
 

@@ -24,14 +24,17 @@ ExchangePlan ExchangePlan::build(const std::vector<char>& reads, const BlockPart
     for (std::int64_t r = 0; r < part.total(); ++r)
         if ((r >= b && r < e) || reads[static_cast<std::size_t>(r)]) p.held_.push_back(r);
     p.own_offset_ = std::lower_bound(p.held_.begin(), p.held_.end(), b) - p.held_.begin();
-    // Held rows of other ranks, ascending: grouped by owner already (blocks ascend with the rank).
+    p.own_rows_ = e - b;
+    // Held rows of other ranks, ascending: grouped by owner already (blocks ascend with the rank),
+    // each owner's a contiguous run of local indices.
     p.recv_count_.assign(static_cast<std::size_t>(P), 0);
+    p.recv_first_.assign(static_cast<std::size_t>(P), 0);
     std::vector<std::int64_t> wanted;
     for (std::int64_t l = 0; l < p.held(); ++l) {
         const std::int64_t g = p.held_[static_cast<std::size_t>(l)];
         if (g >= b && g < e) continue;
-        ++p.recv_count_[static_cast<std::size_t>(part.owner(g))];
-        p.recv_rows_.push_back(l);
+        const auto owner = static_cast<std::size_t>(part.owner(g));
+        if (p.recv_count_[owner]++ == 0) p.recv_first_[owner] = l;
         wanted.push_back(g);
     }
     // Each owner learns which of its rows each rank reads: what it sends every half-step.
@@ -51,21 +54,17 @@ std::int64_t ExchangePlan::local(std::int64_t global) const {
     return it - held_.begin();
 }
 
-void ExchangePlan::refresh(double* rows, std::int64_t width, const Comm& comm, std::vector<double>& send,
-                           std::vector<double>& recv) const {
-    const auto ns = static_cast<std::int64_t>(send_rows_.size()), nr = static_cast<std::int64_t>(recv_rows_.size());
+void ExchangePlan::refresh(double* rows, std::int64_t width, const Comm& comm, std::vector<double>& send) const {
+    const auto ns = static_cast<std::int64_t>(send_rows_.size());
     send.resize(static_cast<std::size_t>(ns * width));
-    recv.resize(static_cast<std::size_t>(nr * width));
 #pragma omp parallel for schedule(static) if (worth_threads(static_cast<double>(ns) * width))
     for (std::int64_t s = 0; s < ns; ++s)
         std::copy_n(rows + send_rows_[static_cast<std::size_t>(s)] * width, width, send.data() + s * width);
-    std::vector<std::int64_t> sc(send_count_), rc(recv_count_);
+    std::vector<std::int64_t> sc(send_count_), rc(recv_count_), rd(recv_first_);
     for (auto& c : sc) c *= width;
     for (auto& c : rc) c *= width;
-    comm.alltoallv(send.data(), sc, recv.data(), rc);
-#pragma omp parallel for schedule(static) if (worth_threads(static_cast<double>(nr) * width))
-    for (std::int64_t r = 0; r < nr; ++r)
-        std::copy_n(recv.data() + r * width, width, rows + recv_rows_[static_cast<std::size_t>(r)] * width);
+    for (auto& d : rd) d *= width;
+    comm.alltoallv(send.data(), sc, rows, rc, &rd);
 }
 
 void AllgatherExchange::share(Side, std::vector<double>& rows, const BlockPartition& part, std::int64_t width, const Comm& comm) {
@@ -113,7 +112,7 @@ TargetedExchange::TargetedExchange(const RatingBlocks& train, const ExchangeRead
 }
 
 void TargetedExchange::share(Side side, std::vector<double>& rows, const BlockPartition&, std::int64_t width, const Comm& comm) {
-    plan(side)->refresh(rows.data(), width, comm, send_, recv_);
+    plan(side)->refresh(rows.data(), width, comm, send_);
 }
 
 ExchangeFootprint exchange_footprint(const RatingBlocks& train, const ExchangeReads& reads, const TargetedExchange& targeted,
@@ -132,8 +131,9 @@ ExchangeFootprint exchange_footprint(const RatingBlocks& train, const ExchangeRe
     const std::int64_t solved = (train.users.size(me) + train.items.size(me)) * row;
     f.allgather_factors = (train.n_users + train.n_items) * row + solved;
     f.targeted_factors = (u.held() + i.held()) * row + solved;
-    // The send and receive buffers serve both sides in turn; the CSRs are copied in local indices.
-    f.targeted_buffers = (std::max(u.rows_sent(), i.rows_sent()) + std::max(u.rows_received(), i.rows_received())) * row + f.ratings;
+    // The send buffer serves both sides in turn (rows arrive in place); the CSRs are copied in
+    // local indices.
+    f.targeted_buffers = std::max(u.rows_sent(), i.rows_sent()) * row + f.ratings;
     f.allgather_received = (train.n_users - train.users.size(me) + train.n_items - train.items.size(me)) * row;
     f.targeted_received = (u.rows_received() + i.rows_received()) * row;
     return f;

@@ -42,7 +42,7 @@ RatingBlocks as_interactions(const RatingBlocks& r, double threshold, const Comm
     return distribute(kept, r.n_users, r.n_items, 0.0, 1.0, comm);
 }
 
-FactorModel init_ials(const RatingBlocks& train, const IalsParams& p) {
+FactorModel init_ials(const RatingBlocks& train, const IalsParams& p, bool factors) {
     p.validate();
     FactorModel m = FactorModel::for_data(train, "ials");
     m.params = to_record(p);
@@ -53,6 +53,7 @@ FactorModel init_ials(const RatingBlocks& train, const IalsParams& p) {
     m.rating_min = 0.0;
     m.rating_max = 1.0;
     m.n_factors = p.factors;
+    if (!factors) return m;
     m.U = initial_factors(p.rng_seed, Side::Users, train.n_users, p.factors, p.init_sd);
     m.V = initial_factors(p.rng_seed, Side::Items, train.n_items, p.factors, p.init_sd);
     return m;
@@ -132,6 +133,8 @@ void run_ials(FactorModel& m, const RatingBlocks& train, const IalsParams& p, co
     loop.iters = p.iters;
     loop.exchange = exchange.options;
     loop.tell_exchange = exchange.tell;
+    loop.whole_result = exchange.whole_result;
+    loop.initial_row = [&p](Side side, std::int64_t row, double* out) { initial_factor_row(p.rng_seed, side, row, p.factors, p.init_sd, out); };
     run_alternating(m, train, Csr{}, problem, loop, comm, on_iteration);
 }
 

@@ -102,21 +102,15 @@ FactorModel with_factors(const FactorModel& m, int k) {
     return t;
 }
 
-double factor_part_rms(const FactorModel& m, const Csr& by_user, const BlockPartition& users, const Comm& comm) {
-    if (m.n_factors < 1) return 0.0;
-    std::vector<double> sq(static_cast<std::size_t>(by_user.rows()), 0.0);
-    const int k = m.n_factors;
-    for (std::int64_t r = 0; r < by_user.rows(); ++r) {
-        const double* a = m.U.data() + (by_user.row0 + r) * k;
-        for (auto p = by_user.ptr[r]; p < by_user.ptr[r + 1]; ++p) {
-            const double* b = m.V.data() + static_cast<std::int64_t>(by_user.col[p]) * k;
-            double dot = 0;
-            for (int f = 0; f < k; ++f) dot += a[f] * b[f];
-            sq[static_cast<std::size_t>(r)] += (m.factor_scale * dot) * (m.factor_scale * dot);
-        }
-    }
-    const double n = static_cast<double>(comm.sum<std::int64_t>(by_user.nnz()));
-    return n > 0 ? std::sqrt(ordered_sum(sq, users, comm) / n) : 0.0;
+double factor_norm_rms(const FactorModel& m, const Comm& comm) {
+    if (m.n_factors < 1 || m.n_users < 1 || m.n_items < 1) return 0.0;
+    const auto sum_sq = [&](const std::vector<double>& f) {
+        double s = 0;
+        for (const double x : f) s += x * x;
+        return m.rows.whole ? s : comm.sum(s);  // own blocks: every rank's share
+    };
+    return m.factor_scale * std::sqrt(sum_sq(m.U) / static_cast<double>(m.n_users)) *
+           std::sqrt(sum_sq(m.V) / static_cast<double>(m.n_items));
 }
 
 double rmse(const ErrorSums& e) { return e.n ? std::sqrt(e.sse / static_cast<double>(e.n)) : 0.0; }

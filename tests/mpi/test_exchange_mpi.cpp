@@ -85,8 +85,8 @@ TEST(TargetedExchange, RefreshDeliversTheOwnersValues) {
     std::vector<double> rows(static_cast<std::size_t>(p.held() * 2), -1.0);
     for (std::int64_t l = 0; l < b.items.size(c.rank()); ++l)
         for (int w = 0; w < 2; ++w) rows[static_cast<std::size_t>((p.own_offset() + l) * 2 + w)] = static_cast<double>(b.items.begin(c.rank()) + l);
-    std::vector<double> send, recv;
-    p.refresh(rows.data(), 2, c, send, recv);
+    std::vector<double> send;
+    p.refresh(rows.data(), 2, c, send);
     for (std::int64_t l = 0; l < p.held(); ++l)
         for (int w = 0; w < 2; ++w) EXPECT_EQ(rows[static_cast<std::size_t>(l * 2 + w)], static_cast<double>(p.held_rows()[static_cast<std::size_t>(l)]));
 }
@@ -129,7 +129,7 @@ TEST(TargetedExchange, AlsIsBitIdenticalToAllgatherOnOneRank) {
         }
 }
 
-TEST(TargetedExchange, EarlyStoppingAndCheckpointsSeeTheWholeModel) {
+TEST(TargetedExchange, EarlyStoppingAndCheckpointsSeeTheSavedModel) {
     const test::GeneratedStore s(world(), 120, 60, 0.25);
     const TrainingSet d = load_training_set(s.path, {}, world()), one = load_training_set(s.path, {}, Comm::self());
     ParamRecord p;

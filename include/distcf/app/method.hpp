@@ -45,6 +45,10 @@ struct TrainHooks {
 IterationCallback iteration_hooks(const TrainHooks& hooks, std::int64_t iters,
                                   std::function<FactorModel(const FactorModel&)> saved = {});
 
+/// Whether a fresh model may come without factors (the sweeps then make each rank's rows): when
+/// the result need not be whole and no warm start fills them.
+inline bool defer_factors(const TrainHooks& hooks) { return !hooks.exchange.whole_result && hooks.init.empty(); }
+
 /// The model an iterative method starts from: the checkpoint to resume, else `fresh()` -- warm-
 /// started from the factors in hooks.init when given. Collective.
 FactorModel starting_model(const TrainHooks& hooks, const std::function<FactorModel()>& fresh, const Comm& comm);

@@ -87,8 +87,9 @@ double als_sweep_flops(std::int64_t nnz, std::int64_t users, std::int64_t items,
 double als_objective(const FactorModel& m, const AlsParams& p, const RatingBlocks& train, const Comm& comm,
                      ErrorSums* train_errors = nullptr);
 
-/// A model ready for run_als: mean, counts, biases, initial factors from p.rng_seed.
-FactorModel init_als(const RatingBlocks& train, const AlsParams& p);
+/// A model ready for run_als: mean, counts, biases, initial factors from p.rng_seed (with
+/// `factors` false, none yet: run_als makes them, each rank only the rows it holds).
+FactorModel init_als(const RatingBlocks& train, const AlsParams& p, bool factors = true);
 
 /// Runs ALS sweeps from `m`'s current factors (set them first: init_als or a warm start) until
 /// m.iterations_done == p.iters (or tol). `test` (CSR by user under train.users, may be empty)

@@ -30,10 +30,11 @@ struct IterationReport {
     double eval_seconds = 0;      ///< objective, RMSEs and validation, outside `seconds` (the sweep)
     double received_bytes = 0;    ///< factor bytes the sweep's exchanges delivered to a rank (the most any received)
 };
-/// The working model with every row of both sides, as a file holds it. Under a targeted exchange
-/// it is assembled when called: collective, so every rank calls it or none does.
-using WholeModel = std::function<FactorModel()>;
-using IterationCallback = std::function<void(const IterationReport&, const WholeModel&)>;
+/// The working model as a file would hold it: every row, or each rank's own rows where the run
+/// leaves them so (LoopControl::whole_result). Under a targeted exchange it is made when called:
+/// collective, so every rank calls it or none does.
+using SavedModel = std::function<FactorModel()>;
+using IterationCallback = std::function<void(const IterationReport&, const SavedModel&)>;
 
 
 /// The objective of a sweep and, where the method has them, its fit figures (-1: none).
@@ -84,12 +85,20 @@ struct LoopControl {
     /// How factors are shared (allgather unless asked), and where the choice is told (one line).
     ExchangeOptions exchange{ExchangeKind::Allgather};
     std::function<void(const std::string&)> tell_exchange;
+    /// false: a targeted run leaves each rank its own rows (m.rows), never assembling every row
+    /// on one rank; an allgather run holds every row anyway.
+    bool whole_result = true;
+    /// Writes row `row` of `side`'s initial factors (k values) to `out`. Used when the model comes
+    /// without factors (U and V empty): each rank then makes only the rows it holds.
+    std::function<void(Side side, std::int64_t row, double* out)> initial_row;
 };
 
-/// The exchange a method's caller asks for (allgather by default), and who hears which ran.
+/// The exchange a method's caller asks for (allgather by default), who hears which ran, and
+/// whether the model must come back whole (LoopControl::whole_result).
 struct ExchangeRequest {
     ExchangeOptions options{ExchangeKind::Allgather};
     std::function<void(const std::string&)> tell;
+    bool whole_result = true;
 };
 
 /// Runs sweeps from m's current factors. `test` (CSR by user under train.users, may be empty)
@@ -102,5 +111,7 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
 
 /// Initial factors: row r of a side is N(0, sd) draws from (rng_seed, side, r).
 std::vector<double> initial_factors(std::uint64_t rng_seed, Side side, std::int64_t rows, int k, double sd);
+/// Row `row` of those (k values into out).
+void initial_factor_row(std::uint64_t rng_seed, Side side, std::int64_t row, int k, double sd, double* out);
 
 }  // namespace distcf

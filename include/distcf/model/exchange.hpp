@@ -52,19 +52,20 @@ public:
     const std::vector<std::int64_t>& held_rows() const { return held_; }
     /// Local index of a held global row (InternalError when it is not held).
     std::int64_t local(std::int64_t global) const;
-    std::int64_t rows_received() const { return static_cast<std::int64_t>(recv_rows_.size()); }
+    std::int64_t rows_received() const { return held() - own_rows_; }
     std::int64_t rows_sent() const { return static_cast<std::int64_t>(send_rows_.size()); }
 
     /// `rows` (held() x width, local order) whose own block holds new values: every other held
-    /// row gets its owner's. `send` and `recv` are reused buffers. Collective.
-    void refresh(double* rows, std::int64_t width, const Comm& comm, std::vector<double>& send, std::vector<double>& recv) const;
+    /// row gets its owner's. The rows a peer owns are contiguous in the local order, so they
+    /// arrive in place; only the rows sent are packed, into `send` (reused). Collective.
+    void refresh(double* rows, std::int64_t width, const Comm& comm, std::vector<double>& send) const;
 
 private:
     std::vector<std::int64_t> held_;
-    std::int64_t own_offset_ = 0;
+    std::int64_t own_offset_ = 0, own_rows_ = 0;
     std::vector<std::int64_t> send_count_, recv_count_;  // rows per peer
     std::vector<std::int64_t> send_rows_;                // local index of each row sent, grouped by peer
-    std::vector<std::int64_t> recv_rows_;                // local index of each row received, as they arrive
+    std::vector<std::int64_t> recv_first_;               // local index of the first row each peer sends
 };
 
 /// How a half-step's solved rows reach the ranks that need them; built once per training run.
@@ -112,9 +113,12 @@ public:
         return plan(side)->rows_received();
     }
 
+    /// Lets the send buffer go (before the model is made whole again).
+    void release_buffers() { std::vector<double>().swap(send_); }
+
 private:
     ExchangePlan users_, items_;
-    std::vector<double> send_, recv_;
+    std::vector<double> send_;
 };
 
 /// Bytes one rank holds or moves for an alternating method with `width` values per factor row
@@ -123,7 +127,7 @@ struct ExchangeFootprint {
     std::int64_t ratings = 0;              ///< this rank's CSRs (both sides, and the scored ones)
     std::int64_t allgather_factors = 0;    ///< every row of both sides + the solved block
     std::int64_t targeted_factors = 0;     ///< held rows of both sides + the solved block
-    std::int64_t targeted_buffers = 0;     ///< send and receive buffers, and the CSR copies in local indices
+    std::int64_t targeted_buffers = 0;     ///< the send buffer and the CSR copies in local indices
     std::int64_t allgather_received = 0;   ///< bytes received per sweep (both sides)
     std::int64_t targeted_received = 0;
     std::int64_t held_users = 0, held_items = 0;

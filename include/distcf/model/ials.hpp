@@ -60,7 +60,8 @@ RatingBlocks as_interactions(const RatingBlocks& ratings, double threshold, cons
 
 /// A model ready for run_ials: method "ials", no biases, initial factors N(0, init_sd) from the
 /// same (rng_seed, side, row) streams as ALS.
-FactorModel init_ials(const RatingBlocks& train, const IalsParams& p);
+/// With `factors` false, none yet: run_ials makes them, each rank only the rows it holds.
+FactorModel init_ials(const RatingBlocks& train, const IalsParams& p, bool factors = true);
 
 /// The implicit loss sum_{all u,i} c_ui (p_ui - x_u.y_i)^2 + lambda (|X|^2 + |Y|^2), computed in
 /// O(nnz k + (users + items) k^2) through sum_u x_u^T (Y^T Y) x_u. `m` holds each rank's own rows

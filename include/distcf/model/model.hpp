@@ -2,8 +2,10 @@
 /// @file model.hpp
 /// @brief A trained factor model (any registered method): mean, biases, factors, history; predicts.
 ///
-/// Every rank holds the whole model after training (the factors are allgathered every half-step).
-/// Saving and loading are the app floor's (distcf/app/model_file.hpp): this floor has no I/O.
+/// Every rank holds the whole model, except where a training run under a targeted exchange was
+/// asked to leave each rank its own rows (FactorModel::rows): save_model then writes each rank's
+/// block, and the file is the same. Saving and loading are the app floor's
+/// (distcf/app/model_file.hpp): this floor has no I/O.
 
 #include <cstdint>
 #include <functional>
@@ -28,6 +30,14 @@ struct History {
         gflops.push_back(gf);
     }
     std::size_t size() const { return objective.size(); }
+};
+
+/// Which factor rows a model holds: every row (the default), or only this rank's own block of each
+/// side: U holds users [user_begin, user_begin + U.size() / k), V items from item_begin (biases
+/// alike).
+struct HeldRows {
+    bool whole = true;
+    std::int64_t user_begin = 0, item_begin = 0;
 };
 
 /// prediction(u, i) = clip(mu + user_bias[u] + item_bias[i] + factor_scale U[u] . V[i],
@@ -56,6 +66,8 @@ struct FactorModel {
     /// A method's own arrays beyond the above (a Gibbs chain's current sample and hyperparameters),
     /// kept in the model file under /state so that training can resume.
     std::map<std::string, std::vector<double>> state;
+    /// Every row, or this rank's own blocks (score() and predict() need every row).
+    HeldRows rows;
 
     /// A model of `method` for this training data: shape, scale, row counts and mean taken from
     /// it; no parameters, biases or factors yet.
@@ -99,10 +111,11 @@ struct ErrorSums {
 ErrorSums error_sums(const FactorModel& m, const Csr& by_user, const BlockPartition& users, const Comm& comm);
 double rmse(const ErrorSums& e);
 
-/// Root mean square of the factor part of the score (factor_scale U[u] . V[i]) over the ratings of
-/// the CSR rows: near 0 when regularisation has driven the factors to zero and the model is its
-/// biases alone. Collective, rank-count invariant.
-double factor_part_rms(const FactorModel& m, const Csr& by_user, const BlockPartition& users, const Comm& comm);
+/// factor_scale x (RMS norm of the user factor rows) x (RMS norm of the item factor rows): a bound
+/// on the RMS of the factor part of the scores, near 0 when regularisation has driven the factors
+/// to zero and the model is its biases alone. Works on a whole model and on one holding each
+/// rank's own rows. Collective.
+double factor_norm_rms(const FactorModel& m, const Comm& comm);
 
 /// A block of users' training items (what recommendation excludes): rows [row0, row0 + rows()).
 struct SeenItems {

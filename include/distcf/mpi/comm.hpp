@@ -192,16 +192,22 @@ public:
     }
 
     /// The same with counts known on both sides (an exchange plan reused every half-step): no
-    /// count exchange, and the caller's buffers, so a repeated exchange allocates nothing.
+    /// count exchange, and the caller's buffers, so a repeated exchange allocates nothing. What
+    /// rank p sends lands at recv + rdispl[p] (packed in rank order when rdispl is null), so rows
+    /// can arrive straight where they are kept.
     template <class T>
-    void alltoallv(const T* send, const std::vector<std::int64_t>& scount, T* recv, const std::vector<std::int64_t>& rcount) const {
+    void alltoallv(const T* send, const std::vector<std::int64_t>& scount, T* recv, const std::vector<std::int64_t>& rcount,
+                   const std::vector<std::int64_t>* rdispl = nullptr) const {
         const int P = size();
         std::vector<std::int64_t> soff(static_cast<std::size_t>(P) + 1, 0), roff(soff.size(), 0);
         for (int p = 0; p < P; ++p) {
             soff[p + 1] = soff[p] + scount[p];
             roff[p + 1] = roff[p] + rcount[p];
         }
-        const std::int64_t most = max(std::max(soff[P], roff[P]));
+        if (rdispl) std::copy(rdispl->begin(), rdispl->end(), roff.begin());
+        std::int64_t rend = 0;  // one past the last element received
+        for (int p = 0; p < P; ++p) rend = std::max(rend, roff[p] + rcount[p]);
+        const std::int64_t most = max(std::max(soff[P], rend));
         std::vector<int> sc(P), sd(P), rc(P), rd(P);
         if (most <= limit_) {  // one call
             for (int p = 0; p < P; ++p) {

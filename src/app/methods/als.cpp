@@ -26,7 +26,7 @@ protected:
             HoldOut h = hold_out(data.train, p.validation_fraction, p.rng_seed, comm);
             const RatingSlice t = slice_of(data.test);
             const Csr test = route_rows(t.user, t.item, t.value, h.fit.users, comm);
-            m = starting_model(hooks, [&] { return init_als(h.fit, p); }, comm);
+            m = starting_model(hooks, [&] { return init_als(h.fit, p, !defer_factors(hooks)); }, comm);
             m.params = to_record(p);
             run_als(m, h.fit, test, p, comm, iteration_hooks(hooks, p.iters), &h.held_out, hooks.exchange);
             char what[160];
@@ -37,16 +37,16 @@ protected:
                 r.report.push_back("early stopping: the best validation RMSE came at iteration " + std::to_string(m.best_iteration) +
                                    " of " + std::to_string(m.iterations_done) + "; the model holds that iteration's factors");
         } else {
-            m = starting_model(hooks, [&] { return init_als(data.train, p); }, comm);
+            m = starting_model(hooks, [&] { return init_als(data.train, p, !defer_factors(hooks)); }, comm);
             m.params = to_record(p);  // a resumed run continues under the new iteration count
             run_als(m, data.train, data.test, p, comm, iteration_hooks(hooks, p.iters), nullptr, hooks.exchange);
         }
         // Too much regularisation drives every factor to zero: say so, the model is biases alone.
-        const double rms = factor_part_rms(m, data.train.by_user, data.train.users, comm);
+        const double rms = factor_norm_rms(m, comm);
         if (rms < 1e-6) {
             char warn[320];
             std::snprintf(warn, sizeof warn,
-                          "warning: the factors collapsed to zero (RMS of the factor part of the scores %.1e): lambda = %g is too "
+                          "warning: the factors collapsed to zero (RMS user factor norm x RMS item factor norm %.1e): lambda = %g is too "
                           "large for these data and the model is its biases alone; try a smaller --lambda (distcf sweep finds one)",
                           rms, p.lambda);
             r.report.push_back(warn);

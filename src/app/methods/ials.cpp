@@ -21,7 +21,7 @@ protected:
     TrainResult fit_typed(const TrainingSet& data, const IalsParams& p, const Comm& comm, const TrainHooks& hooks) const override {
         TrainResult r;
         FactorModel& m = r.model;
-        m = starting_model(hooks, [&] { return init_ials(data.train, p); }, comm);
+        m = starting_model(hooks, [&] { return init_ials(data.train, p, !defer_factors(hooks)); }, comm);
         m.params = to_record(p);
         run_ials(m, data.train, p, comm, iteration_hooks(hooks, p.iters), hooks.exchange);
         r.label = "ials (k=" + std::to_string(p.factors) + ", " + enum_name(p.confidence) + " confidence)";
