@@ -111,7 +111,8 @@ ParamRecord version1_params(const h5::Location& g, const std::string& method) {
 
 // Every array against the header, before anything uses them: a file edited or cut short must fail
 // here with a message naming what is wrong, never later with a wrong answer or a crash.
-void validate(const std::string& path, const FactorModel& m) {
+// `held_users`: the user rows read (all of them unless the model was read for some users).
+void validate(const std::string& path, const FactorModel& m, std::int64_t held_users) {
     const auto fail = [&](const std::string& why) { DISTCF_THROW(InputError, path + ": " + why); };
     if (m.n_users < 0 || m.n_items < 0 || m.n_factors < 0)
         fail("negative n_users, n_items or n_factors in /model");
@@ -123,9 +124,9 @@ void validate(const std::string& path, const FactorModel& m) {
         if ((may_be_empty && have == 0) || static_cast<std::int64_t>(have) == want) return;
         fail(std::string(name) + " has " + std::to_string(have) + " values, the header needs " + std::to_string(want));
     };
-    sized(m.U.size(), m.n_users * m.n_factors, "/model/user_factors", false);
+    sized(m.U.size(), held_users * m.n_factors, "/model/user_factors", false);
+    sized(m.user_bias.size(), held_users, "/model/user_bias", true);
     sized(m.V.size(), m.n_items * m.n_factors, "/model/item_factors", false);
-    sized(m.user_bias.size(), m.n_users, "/model/user_bias", true);
     sized(m.item_bias.size(), m.n_items, "/model/item_bias", true);
     sized(m.user_counts.size(), m.n_users, "/model/user_counts", false);
     sized(m.item_counts.size(), m.n_items, "/model/item_counts", false);
@@ -148,9 +149,9 @@ namespace {
 
 // A factor array (rows x width; width 0: 1-D) of a model holding every row (rank 0's reach the
 // file) or each rank's own block starting at `begin` (every rank writes its rows): the same file.
-void write_factor_rows(const h5::File& f, const std::string& name, const std::vector<double>& v, const FactorModel& m,
+void write_factor_rows(const h5::File& f, const std::string& name, const std::vector<double>& v, bool blocks,
                        std::int64_t rows, std::int64_t begin, std::int64_t width) {
-    if (m.rows.whole || v.empty()) {  // empty: a side without biases, empty on every rank
+    if (!blocks || v.empty()) {  // empty: a side without biases, empty on every rank
         f.write_vector(name, v, width);
         return;
     }
@@ -188,10 +189,11 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
             for (const auto& [name, v] : m.params.values()) write_param(g, "param_" + name, v);
         }
         const std::int64_t k = std::max(m.n_factors, 1);
-        write_factor_rows(f, "/model/user_bias", m.user_bias, m, m.n_users, m.rows.user_begin, 0);
-        write_factor_rows(f, "/model/item_bias", m.item_bias, m, m.n_items, m.rows.item_begin, 0);
-        write_factor_rows(f, "/model/user_factors", m.U, m, m.n_users, m.rows.user_begin, k);
-        write_factor_rows(f, "/model/item_factors", m.V, m, m.n_items, m.rows.item_begin, k);
+        const bool blocks = comm.any(!holds_every_row(m));  // the same on every rank: collective writes
+        write_factor_rows(f, "/model/user_bias", m.user_bias, blocks, m.n_users, m.rows.user_begin, 0);
+        write_factor_rows(f, "/model/item_bias", m.item_bias, blocks, m.n_items, m.rows.item_begin, 0);
+        write_factor_rows(f, "/model/user_factors", m.U, blocks, m.n_users, m.rows.user_begin, k);
+        write_factor_rows(f, "/model/item_factors", m.V, blocks, m.n_items, m.rows.item_begin, k);
         f.write_vector("/model/user_counts", m.user_counts);
         f.write_vector("/model/item_counts", m.item_counts);
         f.write_vector("/history/objective", m.history.objective);
@@ -216,7 +218,7 @@ void save_model(const std::string& path, const FactorModel& m, const IdMap& user
     out.commit();
 }
 
-FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, IdMap* items) {
+FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, IdMap* items, const UserRowChooser& users_only) {
     h5::File f = h5::File::open(path, comm);
     if (!f.has_attr("format") || f.attr_string("format") != "distcf-model")
         DISTCF_THROW(InputError, path + ": not a distcf model file (root attribute format != 'distcf-model')");
@@ -253,18 +255,40 @@ FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users, 
     m.rating_max = g.attr_double("rating_max");
     m.iterations_done = g.attr_int("iterations_done");
     if (g.has_attr("best_iteration")) m.best_iteration = g.attr_int("best_iteration");
-    m.user_bias = f.read_vector<double>("/model/user_bias");
-    m.item_bias = f.read_vector<double>("/model/item_bias");
-    m.U = f.read_vector<double>("/model/user_factors");
-    m.V = f.read_vector<double>("/model/item_factors");
     m.user_counts = f.read_vector<std::int64_t>("/model/user_counts");
     m.item_counts = f.read_vector<std::int64_t>("/model/item_counts");
+    m.item_bias = f.read_vector<double>("/model/item_bias");
+    m.V = f.read_vector<double>("/model/item_factors");
+    std::int64_t held_users = m.n_users;
+    if (users_only) {
+        if (static_cast<std::int64_t>(m.user_counts.size()) != m.n_users)
+            DISTCF_THROW(InputError, path + ": /model/user_counts has " + std::to_string(m.user_counts.size()) +
+                                         " values, the header needs " + std::to_string(m.n_users));
+        const auto [b, e] = users_only(m.user_counts);
+        // Every rank reads its rows in the same collective calls (its range may be empty).
+        if (b < 0 || e > m.n_users || b > e) DISTCF_THROW(InternalError, "load_model: user rows outside the model");
+        const auto rows_of = [&](const char* name) {
+            const h5::Dataset d = f.dataset(name);  // the same extent on every rank: the same branch
+            if (d.rows() == 0) return std::vector<double>{};  // no biases, or no factors (the baseline)
+            if (d.rows() != m.n_users)
+                DISTCF_THROW(InputError, path + ": " + name + " has " + std::to_string(d.rows()) + " rows, the header says " +
+                                             std::to_string(m.n_users) + " users");
+            return d.read_rows<double>(b, e - b);
+        };
+        m.user_bias = rows_of("/model/user_bias");
+        m.U = rows_of("/model/user_factors");
+        m.rows.user_begin = b;
+        held_users = e - b;
+    } else {
+        m.user_bias = f.read_vector<double>("/model/user_bias");
+        m.U = f.read_vector<double>("/model/user_factors");
+    }
     m.history.objective = f.read_vector<double>("/history/objective");
     m.history.train_rmse = f.read_vector<double>("/history/train_rmse");
     m.history.test_rmse = f.read_vector<double>("/history/test_rmse");
     m.history.seconds = f.read_vector<double>("/history/seconds");
     m.history.gflops = f.read_vector<double>("/history/gflops");
-    validate(path, m);
+    validate(path, m, held_users);
     if (f.exists("/state/names"))
         for (const auto& name : f.read_strings("/state/names")) m.state[name] = f.read_vector<double>("/state/" + name);
     // The ID maps' lengths are checked against the header whether or not the caller reads them.

@@ -79,11 +79,18 @@ IdMap same_kind(const IdMap& old, const std::vector<std::string>& labels) {
 
 }  // namespace
 
-LoadedModel LoadedModel::load(const std::string& path, int k, const Comm& comm) {
+LoadedModel LoadedModel::load(const std::string& path, int k, const Comm& comm, bool own_users) {
     LoadedModel m;
     m.path = path;
-    const FactorModel full = load_model(path, comm, &m.users, &m.items);
-    m.model = find_method(full.method).for_prediction(full, k);
+    UserRowChooser mine;
+    if (own_users)
+        mine = [&comm](const std::vector<std::int64_t>& counts) {
+            const BlockPartition part = BlockPartition::balanced(counts, comm.size());
+            return std::pair{part.begin(comm.rank()), part.end(comm.rank())};
+        };
+    FactorModel full = load_model(path, comm, &m.users, &m.items, mine);
+    const Method& method = find_method(full.method);
+    m.model = method.for_prediction(std::move(full), k);
     return m;
 }
 

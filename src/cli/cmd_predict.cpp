@@ -82,7 +82,8 @@ void print_ranking(const EvaluateArgs& a, const RankingEvaluation& r, Context& c
 
 void run_evaluate(const EvaluateArgs& a, Context& ctx) {
     a.cold.validate();
-    const LoadedModel m = LoadedModel::load(a.model, a.k, ctx.comm);
+    // Ranking scores each rank's users against every item: it reads only those users' rows.
+    const LoadedModel m = LoadedModel::load(a.model, a.k, ctx.comm, a.ranking && a.rank_by != "lcb");
     note_if_checkpoint(a.model, m.model, ctx.comm);
     const RatingSlice test = read_test_ratings(m, a.test, ctx.comm);
     if (a.ranking) {

@@ -58,7 +58,8 @@ nlohmann::json list_json(const FactorModel& m, const IdMap& items, const std::ve
 void run_recommend(const RecommendArgs& a, Context& ctx) {
     const Comm& comm = ctx.comm;
     a.cold.validate();
-    const LoadedModel lm = LoadedModel::load(a.model, 0, comm);
+    // Every user's list: each rank reads only its users' rows (a lower bound reads the samples whole).
+    const LoadedModel lm = LoadedModel::load(a.model, 0, comm, a.all_users && a.rank_by != "lcb");
     const FactorModel& m = lm.model;
     note_if_checkpoint(a.model, m, comm);
     if (!a.all_users) {

@@ -198,7 +198,7 @@ FactorModel saved_model(FactorModel m, bool whole, const TargetedExchange& x, co
     m.V = side(m.V, pi, train.items, m.n_factors, comm);
     m.user_bias = side(m.user_bias, pu, train.users, 1, comm);
     m.item_bias = side(m.item_bias, pi, train.items, 1, comm);
-    m.rows = whole ? HeldRows{} : HeldRows{false, train.users.begin(comm.rank()), train.items.begin(comm.rank())};
+    m.rows = whole ? HeldRows{} : HeldRows{train.users.begin(comm.rank()), train.items.begin(comm.rank())};
     return m;
 }
 
@@ -207,7 +207,7 @@ void run_targeted(FactorModel& m, const RatingBlocks& train, const Csr& test, Al
     const ExchangePlan &pu = *x.plan(Side::Users), &pi = *x.plan(Side::Items);
     const int k = m.n_factors;
     // The model's held rows; its whole arrays are let go (until the end, if it must be whole).
-    if (!m.rows.whole) DISTCF_THROW(InternalError, "run_alternating: the starting model holds only some rows");
+    if (!m.U.empty() && !holds_every_row(m)) DISTCF_THROW(InternalError, "run_alternating: the starting model holds only some rows");
     FactorModel local = std::move(m);
     const bool fresh = local.U.empty() && k > 0;  // initial factors made here, held rows only
     local.U = fresh ? initial_rows(loop, Side::Users, 0, &pu.held_rows(), k) : pick_rows(local.U, pu.held_rows(), k);

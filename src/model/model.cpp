@@ -24,6 +24,8 @@ FactorModel FactorModel::for_data(const RatingBlocks& t, std::string method) {
 }
 
 double FactorModel::score(std::int64_t u, std::int64_t i) const {
+    u -= rows.user_begin;  // the held rows' positions
+    i -= rows.item_begin;
     double s = mu + (user_bias.empty() ? 0.0 : user_bias[u]) + (item_bias.empty() ? 0.0 : item_bias[i]);
     if (n_factors > 0) {
         const double* a = U.data() + u * n_factors;
@@ -43,8 +45,8 @@ double FactorModel::predict(std::int64_t u, std::int64_t i) const {
 double FactorModel::fallback(std::int64_t u, std::int64_t i) const {
     // Biases are learned around the mean whenever they exist (baseline, biased ALS).
     double s = global_mean;
-    if (u >= 0 && !user_bias.empty()) s += user_bias[u];
-    if (i >= 0 && !item_bias.empty()) s += item_bias[i];
+    if (u >= 0 && !user_bias.empty()) s += user_bias[u - rows.user_begin];
+    if (i >= 0 && !item_bias.empty()) s += item_bias[i - rows.item_begin];
     return std::clamp(s, rating_min, rating_max);
 }
 
@@ -83,7 +85,13 @@ double predict(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdS
     return m.fallback(warm_user ? u : -1, i);
 }
 
-FactorModel with_factors(const FactorModel& m, int k) {
+bool holds_every_row(const FactorModel& m) {
+    const auto k = static_cast<std::size_t>(m.n_factors);
+    return m.rows.user_begin == 0 && m.rows.item_begin == 0 && m.U.size() == static_cast<std::size_t>(m.n_users) * k &&
+           m.V.size() == static_cast<std::size_t>(m.n_items) * k;
+}
+
+FactorModel with_factors(FactorModel m, int k) {
     if (k == 0) {
         if (m.k_selected < 1) return m;
         k = m.k_selected;
@@ -91,23 +99,26 @@ FactorModel with_factors(const FactorModel& m, int k) {
     if (k < 1 || k > m.n_factors)
         DISTCF_THROW(InputError, "k: must be in [1, " + std::to_string(m.n_factors) + "] for this model, got " + std::to_string(k));
     if (k == m.n_factors) return m;
-    FactorModel t = m;
-    t.n_factors = k;
-    t.U.assign(static_cast<std::size_t>(m.n_users * k), 0.0);
-    t.V.assign(static_cast<std::size_t>(m.n_items * k), 0.0);
-    for (std::int64_t u = 0; u < m.n_users; ++u)
-        std::copy_n(m.U.begin() + u * m.n_factors, k, t.U.begin() + u * k);
-    for (std::int64_t i = 0; i < m.n_items; ++i)
-        std::copy_n(m.V.begin() + i * m.n_factors, k, t.V.begin() + i * k);
-    return t;
+    // The first k of each held row, in place (rows move forward only).
+    const auto narrow = [&](std::vector<double>& f) {
+        const std::int64_t rows = static_cast<std::int64_t>(f.size()) / m.n_factors;
+        for (std::int64_t r = 0; r < rows; ++r) std::copy_n(f.begin() + r * m.n_factors, k, f.begin() + r * k);
+        f.resize(static_cast<std::size_t>(rows * k));
+        f.shrink_to_fit();
+    };
+    narrow(m.U);
+    narrow(m.V);
+    m.n_factors = k;
+    return m;
 }
 
 double factor_norm_rms(const FactorModel& m, const Comm& comm) {
     if (m.n_factors < 1 || m.n_users < 1 || m.n_items < 1) return 0.0;
+    const bool blocks = comm.any(!holds_every_row(m));  // own blocks: add every rank's share
     const auto sum_sq = [&](const std::vector<double>& f) {
         double s = 0;
         for (const double x : f) s += x * x;
-        return m.rows.whole ? s : comm.sum(s);  // own blocks: every rank's share
+        return blocks ? comm.sum(s) : s;
     };
     return m.factor_scale * std::sqrt(sum_sq(m.U) / static_cast<double>(m.n_users)) *
            std::sqrt(sum_sq(m.V) / static_cast<double>(m.n_items));

@@ -129,7 +129,7 @@ void top_n_block(const FactorModel& m, const std::vector<double>& vt, std::int64
     // a: per group of kMR users, k x kMR (see score_tile)
     std::vector<double> a(static_cast<std::size_t>((nb + kMR - 1) / kMR * kMR * k)), base(static_cast<std::size_t>(nb));
     for (std::int64_t r = 0; r < nb; ++r) {
-        const auto u = b0 + r;
+        const auto u = b0 + r - m.rows.user_begin;  // the held row
         base[r] = m.mu + (m.user_bias.empty() ? 0.0 : m.user_bias[static_cast<std::size_t>(u)]);
         for (int c = 0; c < k; ++c)
             a[(r / kMR) * kMR * k + c * kMR + r % kMR] = m.factor_scale * m.U[static_cast<std::size_t>(u * k + c)];
@@ -163,6 +163,10 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, st
                                        int n, const std::vector<double>* popularity, const UserScorer* scorer) {
     if (n < 1) DISTCF_THROW(ParameterError, "top: must be >= 1, got " + std::to_string(n));
     if (u0 < 0 || u1 > m.n_users || u0 > u1) DISTCF_THROW(InputError, "top_n: user range outside the model");
+    const std::int64_t held_users = m.n_factors > 0 ? static_cast<std::int64_t>(m.U.size()) / m.n_factors : m.n_users;
+    if (u0 < m.rows.user_begin || u1 > m.rows.user_begin + held_users || m.rows.item_begin != 0 ||
+        m.V.size() != static_cast<std::size_t>(m.n_items * m.n_factors))
+        DISTCF_THROW(InternalError, "top_n: the model does not hold these users' rows and every item");
     if (seen.row0 != u0 || seen.rows() != u1 - u0) DISTCF_THROW(InputError, "top_n: seen items do not cover the users");
     std::vector<std::vector<Scored>> out(static_cast<std::size_t>(u1 - u0));
     if (popularity || scorer) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "distcf/app/model_file.hpp"
 #include "distcf/app/train.hpp"
 #include "distcf/app/training_set.hpp"
 #include "distcf/data/distribute.hpp"
@@ -13,6 +14,7 @@
 #include "distcf/la/row_solve.hpp"
 #include "distcf/model/als.hpp"
 #include "distcf/model/exchange.hpp"
+#include "distcf/model/recommend.hpp"
 #include "helpers.hpp"
 
 using namespace distcf;
@@ -215,4 +217,52 @@ TEST(TargetedExchange, BpmfRefusesItNamingTheField) {
     } catch (const ParameterError& e) {
         EXPECT_NE(std::string(e.what()).find("exchange:"), std::string::npos) << e.what();
     }
+}
+
+TEST(TargetedExchange, EachRankWritesItsOwnRowsAndTheFileIsTheSame) {
+    const test::GeneratedStore s(world(), 150, 70, 0.1);
+    const TrainingSet d = load_training_set(s.path, {}, world()), one = load_training_set(s.path, {}, Comm::self());
+    ParamRecord p;
+    p.set("factors", std::int64_t{5});
+    p.set("iters", std::int64_t{3});
+    TrainHooks blocks = asking(ExchangeKind::Targeted);
+    blocks.exchange.whole_result = false;  // as the train command asks: no rank holds every row
+    const TrainResult t = train("als", d, p, world(), blocks);
+    if (world().size() > 1) EXPECT_TRUE(world().any(!holds_every_row(t.model)));
+    const test::TempDir dir(world());
+    const Provenance prov = Provenance::now("test");
+    save_model(dir.file("blocks.h5"), t.model, d.users, d.items, prov, world());
+    const FactorModel back = load_model(dir.file("blocks.h5"), world());
+    const TrainResult a = train("als", one, p, Comm::self(), asking(ExchangeKind::Allgather));
+    expect_same_model(back, a.model, "written by rows, read whole");
+}
+
+TEST(TargetedExchange, AModelReadForSomeUsersHoldsTheirRowsAndRanksAlike) {
+    const test::GeneratedStore s(world(), 150, 70, 0.1);
+    const TrainingSet one = load_training_set(s.path, {}, Comm::self());
+    ParamRecord p;
+    p.set("factors", std::int64_t{4});
+    p.set("iters", std::int64_t{2});
+    const TrainResult a = train("als", one, p, Comm::self());
+    const test::TempDir dir(world());
+    if (world().is_root()) save_model(dir.file("m.h5"), a.model, one.users, one.items, Provenance::now("test"), Comm::self());
+    world().barrier();
+    const FactorModel whole = load_model(dir.file("m.h5"), world());
+    // Users [40, 90) only: their factor and bias rows, every item.
+    const FactorModel some = load_model(dir.file("m.h5"), world(), nullptr, nullptr,
+                                        [](const std::vector<std::int64_t>&) { return std::pair<std::int64_t, std::int64_t>{40, 90}; });
+    EXPECT_EQ(some.rows.user_begin, 40);
+    EXPECT_EQ(some.U, std::vector<double>(whole.U.begin() + 40 * 4, whole.U.begin() + 90 * 4));
+    EXPECT_EQ(some.V, whole.V);
+    for (std::int64_t u = 40; u < 90; u += 7)
+        for (std::int64_t i = 0; i < 70; i += 11) EXPECT_EQ(some.score(u, i), whole.score(u, i)) << u << " " << i;
+    SeenItems none;
+    none.row0 = 40;
+    none.ptr.assign(51, 0);
+    const auto x = top_n(some, 40, 90, none, 5), y = top_n(whole, 40, 90, none, 5);
+    for (std::size_t r = 0; r < x.size(); ++r)
+        for (std::size_t j = 0; j < x[r].size(); ++j) {
+            EXPECT_EQ(x[r][j].item, y[r][j].item);
+            EXPECT_EQ(x[r][j].score, y[r][j].score);
+        }
 }

@@ -85,7 +85,7 @@ public:
     virtual TrainResult fit(const TrainingSet& data, const ParamRecord& params, const Comm& comm,
                             const TrainHooks& hooks) const = 0;
     /// The model predictions use (SVD: its first k factors; k = 0 its chosen k).
-    virtual FactorModel for_prediction(const FactorModel& m, int k) const { return with_factors(m, k); }
+    virtual FactorModel for_prediction(FactorModel m, int k) const { return with_factors(std::move(m), k); }
     /// The posterior standard deviation of the prediction of (u, i) -- with the noise, of a rating
     /// -- for methods that have one (Bayesian); negative: none.
     virtual double predictive_sd(const FactorModel&, std::int64_t, std::int64_t, bool) const { return -1.0; }

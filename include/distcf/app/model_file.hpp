@@ -36,8 +36,14 @@ bool has_seen(const h5::File& f);
 void save_model(const std::string& path, const FactorModel& m, const IdMap& users, const IdMap& items,
                 const Provenance& prov, const Comm& comm, const std::function<void(h5::File&)>& extra = {},
                 const Csr* seen_by_user = nullptr);
-/// Reads a model written by save_model, version 1 or 2 (every rank gets all of it). Collective.
-FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users = nullptr, IdMap* items = nullptr);
+/// Which users' rows a rank reads, [begin, end), chosen from every user's rating count.
+using UserRowChooser = std::function<std::pair<std::int64_t, std::int64_t>(const std::vector<std::int64_t>& user_counts)>;
+
+/// Reads a model written by save_model, version 1 or 2: all of it on every rank, or -- with
+/// `users_only` -- only the chosen users' factor and bias rows (HDF5 hyperslabs; FactorModel::rows
+/// says which), every item. Collective.
+FactorModel load_model(const std::string& path, const Comm& comm, IdMap* users = nullptr, IdMap* items = nullptr,
+                       const UserRowChooser& users_only = {});
 
 /// Sets m's factors (and, from a model, its item biases) from /init/{user,item}_factors
 /// (scripts/seed_dataset.py) or a model's /model factors in `path`. Collective.

@@ -20,7 +20,10 @@ struct LoadedModel {
     std::string path;
     FactorModel model;
     IdMap users, items;
-    static LoadedModel load(const std::string& path, int k, const Comm& comm);
+    /// `own_users`: only the rows of this rank's users -- the block of
+    /// BlockPartition::balanced(user_counts, ranks) that recommend_all_users and evaluate_ranking
+    /// score -- and every item, so that a model larger than one rank's memory can be served.
+    static LoadedModel load(const std::string& path, int k, const Comm& comm, bool own_users = false);
 };
 
 /// How items are ranked: by the model's score, or -- for a model with uncertainty (Bayesian) -- by

@@ -32,11 +32,11 @@ struct History {
     std::size_t size() const { return objective.size(); }
 };
 
-/// Which factor rows a model holds: every row (the default), or only this rank's own block of each
-/// side: U holds users [user_begin, user_begin + U.size() / k), V items from item_begin (biases
-/// alike).
+/// Which factor rows a model holds: U (and user_bias) hold users [user_begin, user_begin +
+/// U.size() / k), V (and item_bias) items from item_begin. A model with every row has both at 0
+/// and whole arrays; a targeted run's result holds each rank's own blocks, and a model read for
+/// recommending to this rank's users holds their rows and every item.
 struct HeldRows {
-    bool whole = true;
     std::int64_t user_begin = 0, item_begin = 0;
 };
 
@@ -66,7 +66,7 @@ struct FactorModel {
     /// A method's own arrays beyond the above (a Gibbs chain's current sample and hyperparameters),
     /// kept in the model file under /state so that training can resume.
     std::map<std::string, std::vector<double>> state;
-    /// Every row, or this rank's own blocks (score() and predict() need every row).
+    /// The rows held (score() and predict() take global indices of held rows).
     HeldRows rows;
 
     /// A model of `method` for this training data: shape, scale, row counts and mean taken from
@@ -80,6 +80,9 @@ struct FactorModel {
     /// Fallback for an unknown user and/or item: the baseline part that is known.
     double fallback(std::int64_t u, std::int64_t i) const;
 };
+
+/// True when `m` holds every user and item row (HeldRows).
+bool holds_every_row(const FactorModel& m);
 
 /// What predict, evaluate and recommend do for users and items with few training ratings.
 struct ColdStart {
@@ -100,7 +103,7 @@ double predict(const FactorModel& m, std::int64_t u, std::int64_t i, const ColdS
 /// The model restricted to its first k factors (an SVD model stores the largest k of its sweep;
 /// its columns are ordered by singular value). k = 0 means the model's own choice: k_selected
 /// when the method chose one, else all factors.
-FactorModel with_factors(const FactorModel& m, int k);
+FactorModel with_factors(FactorModel m, int k);
 
 /// Squared-error sum and count of predictions on the CSR rows (rows = users), clipped.
 struct ErrorSums {
