@@ -155,6 +155,8 @@ for s in generate train recommend evaluate; do
   grep -q "$s: rank peak RSS" "$out" || fail "pipeline.sbatch: no peak RSS for $s"
 done
 grep -q "NDCG@5" "$out" || fail "pipeline.sbatch: no ranking evaluation"
+grep -q "^plan: als, k = 4" "$out" || fail "pipeline.sbatch: no memory and traffic plan before training"
+grep -q "recv MiB" "$out" || fail "pipeline.sbatch: iteration lines without the bytes received"
 echo "pipeline.sbatch: generate -> train -> recommend -> evaluate: job $id"
 
 # The time-limit warning: SLURM signals the batch shell (--signal=B:USR1@120); here the same
