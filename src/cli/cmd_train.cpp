@@ -159,10 +159,9 @@ void print_plan(std::ostream& o, const TrainingSet& data, const std::string& met
     const bool local_layout = method != "bpmf";
     ExchangeOptions chosen = asked;
     if (!local_layout) chosen.kind = ExchangeKind::Allgather;
-    const auto picked = make_exchange(chosen, data.train, reads, width, comm, &said);
-    const TargetedExchange targeted(data.train, reads, comm);
+    const TargetedExchange targeted(data.train, reads, comm);  // both exchanges' figures need its plans
     const ExchangeFootprint f = exchange_footprint(data.train, reads, targeted, width, comm);
-    const bool is_targeted = std::string(picked->name()) == "targeted";
+    const bool is_targeted = choose_exchange(chosen, data.train, f, comm, &said) == ExchangeKind::Targeted;
     const std::int64_t now = current_rss_bytes(), peak = peak_rss_bytes();
     // Beside the factors, the model keeps per-row arrays of every row: the rating counts, and the
     // biases while they start. A targeted run makes only its held rows and writes its own (no warm
@@ -193,7 +192,7 @@ void print_plan(std::ostream& o, const TrainingSet& data, const std::string& met
     }
     o << said << "\n";
     if (!local_layout) o << "(" << method << " shares factors by allgather only: its sampler reads every row)\n";
-    j["plan"] = {{"method", method}, {"factors", k}, {"width", width}, {"exchange", picked->name()}, {"ranks", ranks}};
+    j["plan"] = {{"method", method}, {"factors", k}, {"width", width}, {"exchange", is_targeted ? "targeted" : "allgather"}, {"ranks", ranks}};
 }
 
 // The default of the parameter `o` sets, for each method that has one.

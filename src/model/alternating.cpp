@@ -153,10 +153,16 @@ std::vector<double> pick_rows(const std::vector<double>& all, const std::vector<
     return out;
 }
 
-// The CSR with its columns as local indices of `cols` and its rows at local row0.
-Csr localized(const Csr& c, std::int64_t row0, const ExchangePlan& cols, std::int64_t n_cols) {
-    std::vector<std::int32_t> local(static_cast<std::size_t>(n_cols), -1);  // global -> local, for this copy only
-    for (std::int64_t l = 0; l < cols.held(); ++l) local[static_cast<std::size_t>(cols.held_rows()[static_cast<std::size_t>(l)])] = static_cast<std::int32_t>(l);
+// Global row -> local index of a plan's held rows (-1: not held), while the CSRs are copied.
+std::vector<std::int32_t> local_index(const ExchangePlan& plan, std::int64_t n_rows) {
+    std::vector<std::int32_t> local(static_cast<std::size_t>(n_rows), -1);
+    for (std::int64_t l = 0; l < plan.held(); ++l) local[static_cast<std::size_t>(plan.held_rows()[static_cast<std::size_t>(l)])] = static_cast<std::int32_t>(l);
+    return local;
+}
+
+// The CSR with its columns as local indices (`local`: local_index of the columns' plan) and its
+// rows at local row0.
+Csr localized(const Csr& c, std::int64_t row0, const std::vector<std::int32_t>& local) {
     Csr out;
     out.row0 = row0;
     out.ptr = c.ptr;
@@ -224,10 +230,11 @@ void run_targeted(FactorModel& m, const RatingBlocks& train, const Csr& test, Al
         t.rating_max = train.rating_max;
         t.users = train.users;
         t.items = train.items;
-        t.by_user = localized(train.by_user, pu.own_offset(), pi, train.n_items);
-        t.by_item = localized(train.by_item, pi.own_offset(), pu, train.n_users);
-        const Csr local_test = localized(test, pu.own_offset(), pi, train.n_items);
-        const Csr local_validation = loop.validation ? localized(*loop.validation, pu.own_offset(), pi, train.n_items) : Csr{};
+        t.by_item = localized(train.by_item, pi.own_offset(), local_index(pu, train.n_users));
+        const std::vector<std::int32_t> items = local_index(pi, train.n_items);  // the user rows' columns
+        t.by_user = localized(train.by_user, pu.own_offset(), items);
+        const Csr local_test = localized(test, pu.own_offset(), items);
+        const Csr local_validation = loop.validation ? localized(*loop.validation, pu.own_offset(), items) : Csr{};
         sweeps(local, t, local_test, problem, loop, loop.validation ? &local_validation : nullptr, x, comm, on_iteration,
                [&](const FactorModel& l) { return saved_model(l, loop.whole_result, x, train, comm); });
     }

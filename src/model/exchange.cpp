@@ -139,26 +139,24 @@ ExchangeFootprint exchange_footprint(const RatingBlocks& train, const ExchangeRe
     return f;
 }
 
-std::unique_ptr<FactorExchange> make_exchange(const ExchangeOptions& o, const RatingBlocks& train, const ExchangeReads& reads,
-                                              std::int64_t width, const Comm& comm, std::string* said) {
+ExchangeKind choose_exchange(const ExchangeOptions& o, const RatingBlocks& train, const ExchangeFootprint& f, const Comm& comm,
+                             std::string* said) {
     o.validate();
     char line[400];
     if (o.kind == ExchangeKind::Allgather) {
         if (said) *said = "exchange: allgather (every rank holds every factor row)";
-        return std::make_unique<AllgatherExchange>();
+        return ExchangeKind::Allgather;
     }
-    auto targeted = std::make_unique<TargetedExchange>(train, reads, comm);
-    const ExchangeFootprint f = exchange_footprint(train, reads, *targeted, width, comm);
     const std::int64_t allgather = comm.max(f.allgather_factors), held = comm.max(f.targeted_factors + f.targeted_buffers);
     if (o.kind == ExchangeKind::Targeted) {
+        const std::int64_t users0 = comm.bcast_value(f.held_users), items0 = comm.bcast_value(f.held_items);
         std::snprintf(line, sizeof line,
                       "exchange: targeted (per rank at most %.1f MiB of factors and buffers, against allgather's %.1f MiB; "
                       "%lld of %lld user rows and %lld of %lld item rows held on rank 0)",
-                      mib(held), mib(allgather), static_cast<long long>(comm.bcast_value(f.held_users)),
-                      static_cast<long long>(train.n_users), static_cast<long long>(comm.bcast_value(f.held_items)),
-                      static_cast<long long>(train.n_items));
+                      mib(held), mib(allgather), static_cast<long long>(users0), static_cast<long long>(train.n_users),
+                      static_cast<long long>(items0), static_cast<long long>(train.n_items));
         if (said) *said = line;
-        return targeted;
+        return ExchangeKind::Targeted;
     }
     // Auto: the budget is the smallest any rank has, so that every rank picks the same.
     std::int64_t budget = o.memory_budget;
@@ -172,7 +170,18 @@ std::unique_ptr<FactorExchange> make_exchange(const ExchangeOptions& o, const Ra
                   fits ? "allgather" : "targeted", mib(allgather), fits ? "fit" : "exceed", mib(budget),
                   fits ? "" : (", targeted holds " + std::to_string(static_cast<long long>(mib(held) + 0.5)) + " MiB").c_str());
     if (said) *said = line;
-    if (fits) return std::make_unique<AllgatherExchange>();
+    return fits ? ExchangeKind::Allgather : ExchangeKind::Targeted;
+}
+
+std::unique_ptr<FactorExchange> make_exchange(const ExchangeOptions& o, const RatingBlocks& train, const ExchangeReads& reads,
+                                              std::int64_t width, const Comm& comm, std::string* said) {
+    if (o.kind == ExchangeKind::Allgather) {  // no plan to build
+        choose_exchange(o, train, {}, comm, said);
+        return std::make_unique<AllgatherExchange>();
+    }
+    auto targeted = std::make_unique<TargetedExchange>(train, reads, comm);
+    const ExchangeFootprint f = exchange_footprint(train, reads, *targeted, width, comm);
+    if (choose_exchange(o, train, f, comm, said) == ExchangeKind::Allgather) return std::make_unique<AllgatherExchange>();
     return targeted;
 }
 

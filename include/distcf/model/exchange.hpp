@@ -135,7 +135,12 @@ struct ExchangeFootprint {
 ExchangeFootprint exchange_footprint(const RatingBlocks& train, const ExchangeReads& reads, const TargetedExchange& targeted,
                                      std::int64_t width, const Comm& comm);
 
-/// The exchange `o` asks for, built for `train`. Auto compares allgather's factor bytes on the
+/// Allgather or targeted, as `o` asks (auto: allgather while its factor bytes on the largest rank
+/// fit the budget, from the footprint `f`); `said` gets one line naming it and why. Collective.
+ExchangeKind choose_exchange(const ExchangeOptions& o, const RatingBlocks& train, const ExchangeFootprint& f, const Comm& comm,
+                             std::string* said = nullptr);
+
+/// The exchange `o` asks for, built for `train` (choose_exchange decides). Auto compares allgather's factor bytes on the
 /// largest rank with the budget; `said` gets one line naming the exchange and why. Collective.
 std::unique_ptr<FactorExchange> make_exchange(const ExchangeOptions& o, const RatingBlocks& train, const ExchangeReads& reads,
                                               std::int64_t width, const Comm& comm, std::string* said = nullptr);
