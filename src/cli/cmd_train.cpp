@@ -69,6 +69,8 @@ const std::vector<ParamOption>& named_options() {
         {"--epsilon", {"epsilon"}, "epsilon of the log confidence"},
         {"--solver", {"solver"}, "cholesky (exact) | cg (conjugate gradient, warm-started from the last iteration) | auto (als: cg from 64 factors on)", {"als", "ials"}},
         {"--cg-steps", {"cg_steps"}, "conjugate-gradient steps per row and half-step"},
+        {"--precision", {"precision"},
+         "double (exact reference) | single (float factors, Y^T Y, exchange and kernels: conjugate gradient at every k; the file keeps doubles)", {"als", "ials"}},
     };
     return options;
 }

@@ -16,6 +16,8 @@
 extern "C" {
 void dgemv_(const char* trans, const int* m, const int* n, const double* alpha, const double* a, const int* lda,
             const double* x, const int* incx, const double* beta, double* y, const int* incy);
+void sgemv_(const char* trans, const int* m, const int* n, const float* alpha, const float* a, const int* lda,
+            const float* x, const int* incx, const float* beta, float* y, const int* incy);
 void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
             const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
             const int* ldc);
@@ -37,6 +39,16 @@ namespace {
 constexpr int kChunk = 256;
 constexpr int kPanel = 8;
 constexpr int kPrefetch = 8;  // rows gathered ahead
+
+// y = alpha op(A) x + beta y in the kernels' precision.
+void gemv(const char* trans, int m, int n, double alpha, const double* a, int lda, const double* x, double beta, double* y) {
+    const int inc = 1;
+    dgemv_(trans, &m, &n, &alpha, a, &lda, x, &inc, &beta, y, &inc);
+}
+void gemv(const char* trans, int m, int n, float alpha, const float* a, int lda, const float* x, float beta, float* y) {
+    const int inc = 1;
+    sgemv_(trans, &m, &n, &alpha, a, &lda, x, &inc, &beta, y, &inc);
+}
 
 // The kernels' view of one solve: what is assembled and how it is solved, flattened once per
 // half-step so that the inner loops read plain fields.
@@ -97,7 +109,8 @@ int round8(int n) { return (n + 7) / 8 * 8; }
 
 // Grows a reused buffer, never shrinks it: primal and dual rows alternate, and every regrowth
 // would zero the new part.
-double* at_least(std::vector<double>& v, std::size_t n) {
+template <class T>
+T* at_least(std::vector<T>& v, std::size_t n) {
     if (v.size() < n) v.resize(n);
     return v.data();
 }
@@ -127,20 +140,22 @@ double regularisation(const RowSolveSpec& s, int n) { return s.weighted_lambda ?
 
 // Gathers ratings [e0, e0 + m) of row r: column e of G (leading dimension ld) starts with y_j
 // (k values); t[e * t_stride] = v - offset - other_bias_j.
-DISTCF_CLONES void gather(const Csr& rows, std::int64_t r, int e0, int m, const std::vector<double>& Y,
-            const std::vector<double>& other_bias, const RowSolveSpec& s, double* G, int ld, double* t, int t_stride) {
+// Inlined into each kernel (and so into each of its clones), in the kernel's precision T.
+template <class T>
+[[gnu::always_inline]] inline void gather(const Csr& rows, std::int64_t r, int e0, int m, const std::vector<T>& Y,
+                                          const std::vector<T>& other_bias, const RowSolveSpec& s, T* G, int ld, T* t, int t_stride) {
     const int k = s.rank;
     const auto p0 = rows.ptr[r] + e0, p_last = rows.ptr[rows.rows()];
     for (int e = 0; e < m; ++e) {
         const auto p = p0 + e;
         const std::int64_t j = rows.col[p];
         if (p + kPrefetch < p_last) {  // the other side's matrix rarely fits in cache: fetch ahead,
-            const double* ahead = Y.data() + static_cast<std::int64_t>(rows.col[p + kPrefetch]) * k;  // into the next row too
-            for (int c = 0; c < k; c += 8) __builtin_prefetch(ahead + c);
+            const T* ahead = Y.data() + static_cast<std::int64_t>(rows.col[p + kPrefetch]) * k;  // into the next row too
+            for (int c = 0; c < k; c += 64 / static_cast<int>(sizeof(T))) __builtin_prefetch(ahead + c);
         }
         std::copy_n(Y.data() + j * k, k, G + static_cast<std::size_t>(e) * ld);
-        t[static_cast<std::size_t>(e) * t_stride] =
-            rows.val[p] - s.offset - (other_bias.empty() ? 0.0 : other_bias[static_cast<std::size_t>(j)]);
+        t[static_cast<std::size_t>(e) * t_stride] = static_cast<T>(
+            rows.val[p] - s.offset - (other_bias.empty() ? 0.0 : static_cast<double>(other_bias[static_cast<std::size_t>(j)])));
     }
 }
 
@@ -278,10 +293,10 @@ void assemble_implicit(const Csr& rows, std::int64_t r, const std::vector<double
 
 // `steps` conjugate-gradient steps on A x = b from the x given (warm start); `apply(v, out)`
 // computes out = A v; res, dir and ad are n-value scratch. Stops early at a zero residual.
-template <class Apply>
-void cg_steps(int n, int steps, double* x, const double* b, double* res, double* dir, double* ad, const Apply& apply) {
+template <class T, class Apply>
+[[gnu::always_inline]] inline void cg_steps(int n, int steps, T* x, const T* b, T* res, T* dir, T* ad, const Apply& apply) {
     apply(x, ad);
-    double rr = 0;
+    T rr = 0;
     for (int i = 0; i < n; ++i) {
         res[i] = b[i] - ad[i];
         dir[i] = res[i];
@@ -289,17 +304,17 @@ void cg_steps(int n, int steps, double* x, const double* b, double* res, double*
     }
     for (int step = 0; step < steps && rr > 0; ++step) {
         apply(dir, ad);
-        double pap = 0;
+        T pap = 0;
         for (int i = 0; i < n; ++i) pap += dir[i] * ad[i];
         if (!(pap > 0)) break;
-        const double a = rr / pap;
-        double rr_new = 0;
+        const T a = rr / pap;
+        T rr_new = 0;
         for (int i = 0; i < n; ++i) {
             x[i] += a * dir[i];
             res[i] -= a * ad[i];
             rr_new += res[i] * res[i];
         }
-        const double beta = rr_new / rr;
+        const T beta = rr_new / rr;
         rr = rr_new;
         for (int i = 0; i < n; ++i) dir[i] = res[i] + beta * dir[i];
     }
@@ -307,37 +322,40 @@ void cg_steps(int n, int steps, double* x, const double* b, double* res, double*
 
 // Conjugate gradient on the implicit normal equations from x (the row's current factors), without
 // forming A: A p = Y^T Y p + sum_j (c_j - 1)(y_j . p) y_j + lambda p. The row's y_j are gathered
-// once (contiguous), so each step costs O(n_r k + k^2).
-void cg_implicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const RowSolveSpec& s, double* x,
-                 std::vector<double>& G, std::vector<double>& work) {
+// once (contiguous), so each step costs O(n_r k + k^2). T: the precision of factors, Y^T Y and
+// every sum (float: --precision single).
+template <class T>
+[[gnu::always_inline]] inline void cg_implicit_body(const Csr& rows, std::int64_t r, const std::vector<T>& Y, const T* YtY,
+                                                    const RowSolveSpec& s, T* x, std::vector<T>& G, std::vector<T>& work) {
     const int k = s.rank;
     const auto p0 = rows.ptr[r];
     const int n = static_cast<int>(rows.ptr[r + 1] - p0);
-    G.resize(static_cast<std::size_t>(n) * k);
-    work.assign(static_cast<std::size_t>(4 * k + n), 0.0);
-    double *res = work.data(), *dir = res + k, *ad = dir + k, *bvec = ad + k, *w = bvec + k;
+    at_least(G, static_cast<std::size_t>(n) * k);
+    work.assign(static_cast<std::size_t>(4 * k + n), T(0));
+    T *res = work.data(), *dir = res + k, *ad = dir + k, *bvec = ad + k, *w = bvec + k;
     for (int e = 0; e < n; ++e) {
-        const double* y = Y.data() + static_cast<std::int64_t>(rows.col[p0 + e]) * k;
-        const double c = confidence(s.terms, rows.val[p0 + e]);
-        w[e] = c - 1.0;
+        const T* y = Y.data() + static_cast<std::int64_t>(rows.col[p0 + e]) * k;
+        const T c = static_cast<T>(confidence(s.terms, rows.val[p0 + e]));
+        w[e] = c - T(1);
         std::copy_n(y, k, G.data() + static_cast<std::size_t>(e) * k);
+#pragma omp simd
         for (int i = 0; i < k; ++i) bvec[i] += c * y[i];
     }
-    const double* YtY = s.gram->data();
-    const auto apply = [&](const double* v, double* out) {
+    const T lambda = static_cast<T>(s.lambda);
+    const auto apply = [&](const T* v, T* out) {
         for (int i = 0; i < k; ++i) {  // Y^T Y is symmetric: row i is the contiguous column i
-            const double* gi = YtY + static_cast<std::size_t>(i) * k;
-            double t = 0;
+            const T* gi = YtY + static_cast<std::size_t>(i) * k;
+            T t = 0;
 #pragma omp simd reduction(+ : t)
             for (int j = 0; j < k; ++j) t += gi[j] * v[j];
-            out[i] = t + s.lambda * v[i];
+            out[i] = t + lambda * v[i];
         }
         for (int e = 0; e < n; ++e) {
-            const double* y = G.data() + static_cast<std::size_t>(e) * k;
-            double dot = 0;
+            const T* y = G.data() + static_cast<std::size_t>(e) * k;
+            T dot = 0;
 #pragma omp simd reduction(+ : dot)
             for (int i = 0; i < k; ++i) dot += y[i] * v[i];
-            const double f = w[e] * dot;
+            const T f = w[e] * dot;
 #pragma omp simd
             for (int i = 0; i < k; ++i) out[i] += f * y[i];
         }
@@ -345,34 +363,53 @@ void cg_implicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, 
     cg_steps(k, s.cg_steps, x, bvec, res, dir, ad, apply);
 }
 
+// One clone set per precision (target_clones does not take templates).
+DISTCF_CLONES void cg_implicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const double* YtY,
+                               const RowSolveSpec& s, double* x, std::vector<double>& G, std::vector<double>& work) {
+    cg_implicit_body(rows, r, Y, YtY, s, x, G, work);
+}
+DISTCF_CLONES void cg_implicit(const Csr& rows, std::int64_t r, const std::vector<float>& Y, const float* YtY,
+                               const RowSolveSpec& s, float* x, std::vector<float>& G, std::vector<float>& work) {
+    cg_implicit_body(rows, r, Y, YtY, s, x, G, work);
+}
+
 // Explicit rows by conjugate gradient (Takacs et al. 2011; as implicit ALS): the system
 // (G^T G + reg I) x = G^T t, G = [y_j, 1 (bias)] over the row's ratings, is never formed -- each
 // step multiplies by G and G^T, 4 n d flops instead of the Gram's n d^2 and Cholesky's d^3 / 3.
 // x (d values: factors, then the bias) holds the row's current solution on entry (warm start).
-DISTCF_CLONES void cg_explicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const std::vector<double>& other_bias,
-                               const RowSolveSpec& s, double* x, std::vector<double>& G, std::vector<double>& work) {
+template <class T>
+[[gnu::always_inline]] inline void cg_explicit_body(const Csr& rows, std::int64_t r, const std::vector<T>& Y,
+                                                    const std::vector<T>& other_bias, const RowSolveSpec& s, T* x,
+                                                    std::vector<T>& G, std::vector<T>& work) {
     const int k = s.rank, nb = s.learn_bias ? 1 : 0, d = k + nb, ld = round8(d);
     const int n = static_cast<int>(rows.ptr[r + 1] - rows.ptr[r]);
     at_least(G, static_cast<std::size_t>(n) * ld);
-    work.assign(static_cast<std::size_t>(4 * d + 2 * n), 0.0);
-    double *res = work.data(), *dir = res + d, *ad = dir + d, *bvec = ad + d, *t = bvec + d, *q = t + n;
+    work.assign(static_cast<std::size_t>(4 * d + 2 * n), T(0));
+    T *res = work.data(), *dir = res + d, *ad = dir + d, *bvec = ad + d, *t = bvec + d, *q = t + n;
     gather(rows, r, 0, n, Y, other_bias, s, G.data(), ld, t, 1);
     for (int e = 0; e < n; ++e) {
-        double* g = G.data() + static_cast<std::size_t>(e) * ld;
-        if (nb) g[k] = 1.0;
+        T* g = G.data() + static_cast<std::size_t>(e) * ld;
+        if (nb) g[k] = T(1);
         for (int c = 0; c < d; ++c) bvec[c] += t[e] * g[c];
     }
-    const double reg = regularisation(s, n);
+    const T reg = static_cast<T>(regularisation(s, n));
     // G's rows (one per rating, ld apart) are the columns of a column-major d x n matrix M:
     // G v = M^T v and G^T q = M q, two matrix-vector products (BLAS-2, single-threaded here).
-    const double one = 1.0, zero = 0.0;
-    const int inc = 1;
-    const auto apply = [&](const double* v, double* out) {  // out = G^T (G v) + reg v
-        dgemv_("T", &d, &n, &one, G.data(), &ld, v, &inc, &zero, q, &inc);
+    const auto apply = [&](const T* v, T* out) {  // out = G^T (G v) + reg v
+        gemv("T", d, n, T(1), G.data(), ld, v, T(0), q);
         for (int c = 0; c < d; ++c) out[c] = reg * v[c];
-        dgemv_("N", &d, &n, &one, G.data(), &ld, q, &inc, &one, out, &inc);
+        gemv("N", d, n, T(1), G.data(), ld, q, T(1), out);
     };
     cg_steps(d, s.cg_steps, x, bvec, res, dir, ad, apply);
+}
+
+DISTCF_CLONES void cg_explicit(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const std::vector<double>& other_bias,
+                               const RowSolveSpec& s, double* x, std::vector<double>& G, std::vector<double>& work) {
+    cg_explicit_body(rows, r, Y, other_bias, s, x, G, work);
+}
+DISTCF_CLONES void cg_explicit(const Csr& rows, std::int64_t r, const std::vector<float>& Y, const std::vector<float>& other_bias,
+                               const RowSolveSpec& s, float* x, std::vector<float>& G, std::vector<float>& work) {
+    cg_explicit_body(rows, r, Y, other_bias, s, x, G, work);
 }
 
 // Row indices, longest row first: handed out one at a time (dynamic, 1), the costliest rows start
@@ -480,9 +517,10 @@ void row_normal_equations(const Csr& rows, std::int64_t r, const std::vector<dou
         for (std::size_t q = c; q < d; ++q) A[c * d + q] = A[q * d + c] = Aa[c * lda + q];
 }
 
-void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
-                const NormalEquations& eq, const RowSolver& how, std::vector<double>& factors, std::vector<double>& bias) {
-    const RowSolveSpec s = flatten(eq, how);
+namespace {
+
+// What every solve_rows call checks before any row is touched.
+void check_request(const Csr& rows, const RowSolveSpec& s) {
     if (s.rank < 1 || s.rank > 4096) DISTCF_THROW(InputError, "factors: must be in [1, 4096]");
     if (s.prior && (s.implicit || s.learn_bias || !s.prior->precision || !s.prior->shift ||
                     s.prior->precision->size() != static_cast<std::size_t>(s.rank) * s.rank ||
@@ -497,50 +535,74 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
                                          " ratings, more than the 2^31 - 1 a row solve takes");
     if (!s.implicit && s.cg_steps > 0 && (s.prior || s.draw))
         DISTCF_THROW(InputError, "solve_rows: conjugate gradient solves plain explicit or implicit equations, not a prior's");
+    if (s.implicit && (s.gram == nullptr || s.gram->size() != static_cast<std::size_t>(s.rank) * s.rank || s.learn_bias))
+        DISTCF_THROW(InputError, "solve_rows: an implicit solve needs Y^T Y (k x k) and no biases");
+}
+
+// The conjugate-gradient solves in precision T, warm-started: `factors` (and `bias`) hold the
+// rows' current values on entry. Each row's arithmetic depends on the row alone.
+template <class T>
+void solve_rows_cg(const Csr& rows, const std::vector<T>& Y, const std::vector<T>& other_bias, const RowSolveSpec& s,
+                   std::vector<T>& factors, std::vector<T>& bias) {
     const int k = s.rank, d = k + (s.learn_bias ? 1 : 0);
     const std::int64_t n_rows = rows.rows();
-    if (s.implicit && (s.gram == nullptr || s.gram->size() != static_cast<std::size_t>(k) * k || s.learn_bias))
-        DISTCF_THROW(InputError, "solve_rows: an implicit solve needs Y^T Y (k x k) and no biases");
-    if (s.implicit && s.cg_steps > 0) {
-        // Warm start: `factors` holds the rows' current factors on entry.
-        if (factors.size() != static_cast<std::size_t>(n_rows * k))
-            DISTCF_THROW(InputError, "solve_rows: conjugate gradient needs the rows' current factors");
+    if (factors.size() != static_cast<std::size_t>(n_rows * k) || (s.learn_bias && bias.size() != static_cast<std::size_t>(n_rows)))
+        DISTCF_THROW(InputError, "solve_rows: conjugate gradient needs the rows' current factors (and biases)");
+    if (s.implicit) {
+        const std::vector<T> YtY(s.gram->begin(), s.gram->end());  // in the kernels' precision
 #pragma omp parallel if (worth_threads((static_cast<double>(rows.nnz()) + static_cast<double>(n_rows) * k) * k * s.cg_steps))
         {
-            std::vector<double> G, work;
+            std::vector<T> G, work;
 #pragma omp for schedule(dynamic, 16)
             for (std::int64_t r = 0; r < n_rows; ++r) {
-                double* x = factors.data() + r * k;
-                if (rows.ptr[r + 1] == rows.ptr[r]) std::fill(x, x + k, 0.0);
-                else cg_implicit(rows, r, Y, s, x, G, work);
+                T* x = factors.data() + r * k;
+                if (rows.ptr[r + 1] == rows.ptr[r]) std::fill(x, x + k, T(0));
+                else cg_implicit(rows, r, Y, YtY.data(), s, x, G, work);
             }
         }
         return;
     }
-    if (s.cg_steps > 0) {
-        // Explicit rows, warm-started: `factors` (and `bias`) hold the rows' current values on entry.
-        if (factors.size() != static_cast<std::size_t>(n_rows * k) || (s.learn_bias && bias.size() != static_cast<std::size_t>(n_rows)))
-            DISTCF_THROW(InputError, "solve_rows: conjugate gradient needs the rows' current factors (and biases)");
-        if (!s.learn_bias) bias.assign(static_cast<std::size_t>(n_rows), 0.0);
-        SingleThreadedBlas one_thread;
+    if (!s.learn_bias) bias.assign(static_cast<std::size_t>(n_rows), T(0));
+    SingleThreadedBlas one_thread;
 #pragma omp parallel if (worth_threads(static_cast<double>(rows.nnz()) * d * 4 * s.cg_steps))
-        {
-            std::vector<double> G, work, x(static_cast<std::size_t>(d));
+    {
+        std::vector<T> G, work, x(static_cast<std::size_t>(d));
 #pragma omp for schedule(dynamic, 16)
-            for (std::int64_t r = 0; r < n_rows; ++r) {
-                double* f = factors.data() + r * k;
-                if (rows.ptr[r + 1] == rows.ptr[r]) {  // no ratings: the minimiser is 0
-                    std::fill(f, f + k, 0.0);
-                    if (s.learn_bias) bias[static_cast<std::size_t>(r)] = 0.0;
-                    continue;
-                }
-                std::copy(f, f + k, x.begin());
-                if (s.learn_bias) x[static_cast<std::size_t>(k)] = bias[static_cast<std::size_t>(r)];
-                cg_explicit(rows, r, Y, other_bias, s, x.data(), G, work);
-                std::copy(x.begin(), x.begin() + k, f);
-                if (s.learn_bias) bias[static_cast<std::size_t>(r)] = x[static_cast<std::size_t>(k)];
+        for (std::int64_t r = 0; r < n_rows; ++r) {
+            T* f = factors.data() + r * k;
+            if (rows.ptr[r + 1] == rows.ptr[r]) {  // no ratings: the minimiser is 0
+                std::fill(f, f + k, T(0));
+                if (s.learn_bias) bias[static_cast<std::size_t>(r)] = T(0);
+                continue;
             }
+            std::copy(f, f + k, x.begin());
+            if (s.learn_bias) x[static_cast<std::size_t>(k)] = bias[static_cast<std::size_t>(r)];
+            cg_explicit(rows, r, Y, other_bias, s, x.data(), G, work);
+            std::copy(x.begin(), x.begin() + k, f);
+            if (s.learn_bias) bias[static_cast<std::size_t>(r)] = x[static_cast<std::size_t>(k)];
         }
+    }
+}
+
+}  // namespace
+
+void solve_rows(const Csr& rows, const std::vector<float>& Y, const std::vector<float>& other_bias, const NormalEquations& eq,
+                const RowSolver& how, std::vector<float>& factors, std::vector<float>& bias) {
+    const RowSolveSpec s = flatten(eq, how);
+    check_request(rows, s);
+    if (s.cg_steps < 1)
+        DISTCF_THROW(InputError, "solve_rows: single precision solves by conjugate gradient only (exact solves are double)");
+    solve_rows_cg(rows, Y, other_bias, s, factors, bias);
+}
+
+void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
+                const NormalEquations& eq, const RowSolver& how, std::vector<double>& factors, std::vector<double>& bias) {
+    const RowSolveSpec s = flatten(eq, how);
+    check_request(rows, s);
+    const int k = s.rank, d = k + (s.learn_bias ? 1 : 0);
+    const std::int64_t n_rows = rows.rows();
+    if (s.cg_steps > 0) {
+        solve_rows_cg(rows, Y, other_bias, s, factors, bias);
         return;
     }
     factors.assign(static_cast<std::size_t>(n_rows * k), 0.0);

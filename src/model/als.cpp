@@ -17,6 +17,8 @@ void AlsParams::validate() const {
     if (!(tol >= 0)) DISTCF_THROW(ParameterError, "tol: must be >= 0");
     if (!(init_sd > 0)) DISTCF_THROW(ParameterError, "init_sd: must be > 0");
     if (row_solve == RowForm::Dual && !(lambda > 0)) DISTCF_THROW(ParameterError, "row_solve: the dual form needs lambda > 0");
+    if (precision == Precision::Single && solver == RowSolverKind::Cholesky)
+        DISTCF_THROW(ParameterError, "precision: single runs the conjugate-gradient solver (--solver cg or auto); cholesky is double only");
     if (solver != RowSolverKind::Cholesky && (cg_steps < 1 || cg_steps > 1000)) DISTCF_THROW(ParameterError, "cg_steps: must be in [1, 1000]");
     if (eval_every < 1) DISTCF_THROW(ParameterError, "eval_every: must be >= 1");
     if (!(validation_fraction >= 0 && validation_fraction < 0.5))
@@ -40,7 +42,7 @@ NormalEquations als_equations(const AlsParams& p, double mu) {
 RowSolver als_solver(const AlsParams& p) {
     RowSolver how;
     how.form = p.row_solve;
-    how.cg_steps = uses_cg(p.solver, p.factors) ? p.cg_steps : 0;
+    how.cg_steps = uses_cg(p.solver, p.factors, p.precision) ? p.cg_steps : 0;
     return how;
 }
 
@@ -94,11 +96,12 @@ public:
         return f;
     }
     double sweep_flops(const RatingBlocks& t, int k) const override {
-        if (uses_cg(p_.solver, p_.factors))  // per side: gather and G^T t (2 n d), then 4 n d per step
+        if (uses_cg(p_.solver, p_.factors, p_.precision))  // per side: gather and G^T t (2 n d), then 4 n d per step
             return 2.0 * static_cast<double>(t.nnz) * (k + 1) * (2.0 + 4.0 * p_.cg_steps);
         return als_sweep_flops(t.nnz, t.n_users, t.n_items, k);
     }
     bool evaluation_optional() const override { return true; }
+    Precision precision() const override { return p_.precision; }
 
 private:
     AlsParams p_;

@@ -1,6 +1,7 @@
 #include "distcf/model/alternating.hpp"
 
 #include <limits>
+#include <memory>
 #include "distcf/util/threads.hpp"
 
 #include <algorithm>
@@ -27,17 +28,19 @@ namespace {
 
 // The solved block's buffers, kept across iterations: a fresh one each half-step cost a page
 // fault per 4 KiB of factors.
+template <class T>
 struct SolvedBlock {
-    std::vector<double> factors, bias;
+    std::vector<T> factors, bias;
 };
 
 // Solves this rank's rows of one side against the other side's factors, then shares them. The
 // rows' own block sits at rows.row0 of `all` (the global index under allgather, the local one
-// under a targeted exchange).
-void half_step(Side side, const Csr& rows, const BlockPartition& part, const std::vector<double>& other,
-               const std::vector<double>& other_bias, const NormalEquations& eq, const RowSolver& how,
-               FactorExchange& exchange, const Comm& comm, std::vector<double>& all, std::vector<double>& all_bias,
-               SolvedBlock& work) {
+// under a targeted exchange). T: the sweeps' precision.
+template <class T>
+void half_step(Side side, const Csr& rows, const BlockPartition& part, const std::vector<T>& other,
+               const std::vector<T>& other_bias, const NormalEquations& eq, const RowSolver& how,
+               FactorExchange& exchange, const Comm& comm, std::vector<T>& all, std::vector<T>& all_bias,
+               SolvedBlock<T>& work) {
     const std::int64_t k = eq.factors, r0 = rows.row0, n = rows.rows();
     // Conjugate gradient starts from the rows' current factors.
     if (how.cg_steps > 0) {
@@ -53,6 +56,30 @@ void half_step(Side side, const Csr& rows, const BlockPartition& part, const std
     }
 }
 
+// Single precision's working copies of the model's factors and biases (held rows, the model's
+// layout). The model keeps the same values as doubles (float -> double is exact), refreshed after
+// each half-step, so equations(), evaluation and saving read it as in double precision.
+struct SingleFactors {
+    std::vector<float> U, V, user_bias, item_bias;
+    SolvedBlock<float> users, items;
+
+    static std::vector<float> narrowed(std::vector<double>& d) {
+        std::vector<float> f(d.size());
+#pragma omp parallel for schedule(static) if (worth_threads(static_cast<double>(d.size())))
+        for (std::size_t e = 0; e < d.size(); ++e) {
+            f[e] = static_cast<float>(d[e]);
+            d[e] = f[e];  // the model starts from the values the sweeps use
+        }
+        return f;
+    }
+    static void widen(const std::vector<float>& f, std::vector<double>& d) {
+#pragma omp parallel for schedule(static) if (worth_threads(static_cast<double>(f.size())))
+        for (std::size_t e = 0; e < f.size(); ++e) d[e] = f[e];
+    }
+    explicit SingleFactors(FactorModel& m)
+        : U(narrowed(m.U)), V(narrowed(m.V)), user_bias(narrowed(m.user_bias)), item_bias(narrowed(m.item_bias)) {}
+};
+
 // The sweeps, in whichever layout `m` and `train` are in; `whole(m)` gives the model as a file
 // holds it.
 void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, AlternatingProblem& problem, const LoopControl& loop,
@@ -61,12 +88,15 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
     const double flops = problem.sweep_flops(train, m.n_factors);
     // What the exchanges deliver per sweep is fixed by the plan: the most any rank receives.
     const std::int64_t width = m.n_factors + (m.user_bias.empty() ? 0 : 1);
+    const bool single = problem.precision() == Precision::Single;
     const double received = static_cast<double>(comm.max(
         (exchange.rows_received(Side::Users, train.users, comm) + exchange.rows_received(Side::Items, train.items, comm)) * width *
-        static_cast<std::int64_t>(sizeof(double))));
+        static_cast<std::int64_t>(single ? sizeof(float) : sizeof(double))));
+    std::unique_ptr<SingleFactors> f32;
+    if (single) f32 = std::make_unique<SingleFactors>(m);
     double previous = -1.0;  // the last measured objective
     for (auto it = m.history.objective.rbegin(); it != m.history.objective.rend() && previous < 0; ++it) previous = *it;
-    SolvedBlock users, items;
+    SolvedBlock<double> users, items;
     // Early stopping: the best iterate by validation RMSE so far, kept whole to return to.
     double best = std::numeric_limits<double>::infinity();
     std::int64_t best_iteration = -1, evaluations_since_best = 0;
@@ -74,10 +104,22 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
     while (m.iterations_done < loop.iters) {
         comm.barrier();
         const double t0 = Comm::wtime();
-        half_step(Side::Users, train.by_user, train.users, m.V, m.item_bias, problem.equations(Side::Users, m, train, comm),
-                  problem.solver(Side::Users, m), exchange, comm, m.U, m.user_bias, users);
-        half_step(Side::Items, train.by_item, train.items, m.U, m.user_bias, problem.equations(Side::Items, m, train, comm),
-                  problem.solver(Side::Items, m), exchange, comm, m.V, m.item_bias, items);
+        if (f32) {  // each side's model copy refreshed before the next equations() reads it
+            SingleFactors& f = *f32;
+            half_step(Side::Users, train.by_user, train.users, f.V, f.item_bias, problem.equations(Side::Users, m, train, comm),
+                      problem.solver(Side::Users, m), exchange, comm, f.U, f.user_bias, f.users);
+            SingleFactors::widen(f.U, m.U);
+            SingleFactors::widen(f.user_bias, m.user_bias);
+            half_step(Side::Items, train.by_item, train.items, f.U, f.user_bias, problem.equations(Side::Items, m, train, comm),
+                      problem.solver(Side::Items, m), exchange, comm, f.V, f.item_bias, f.items);
+            SingleFactors::widen(f.V, m.V);
+            SingleFactors::widen(f.item_bias, m.item_bias);
+        } else {
+            half_step(Side::Users, train.by_user, train.users, m.V, m.item_bias, problem.equations(Side::Users, m, train, comm),
+                      problem.solver(Side::Users, m), exchange, comm, m.U, m.user_bias, users);
+            half_step(Side::Items, train.by_item, train.items, m.U, m.user_bias, problem.equations(Side::Items, m, train, comm),
+                      problem.solver(Side::Items, m), exchange, comm, m.V, m.item_bias, items);
+        }
         comm.barrier();
         const double seconds = Comm::wtime() - t0;
         const std::int64_t done = m.iterations_done + 1;

@@ -54,7 +54,8 @@ std::int64_t ExchangePlan::local(std::int64_t global) const {
     return it - held_.begin();
 }
 
-void ExchangePlan::refresh(double* rows, std::int64_t width, const Comm& comm, std::vector<double>& send) const {
+template <class T>
+void ExchangePlan::refresh(T* rows, std::int64_t width, const Comm& comm, std::vector<T>& send) const {
     const auto ns = static_cast<std::int64_t>(send_rows_.size());
     send.resize(static_cast<std::size_t>(ns * width));
 #pragma omp parallel for schedule(static) if (worth_threads(static_cast<double>(ns) * width))
@@ -66,8 +67,13 @@ void ExchangePlan::refresh(double* rows, std::int64_t width, const Comm& comm, s
     for (auto& d : rd) d *= width;
     comm.alltoallv(send.data(), sc, rows, rc, &rd);
 }
+template void ExchangePlan::refresh(double*, std::int64_t, const Comm&, std::vector<double>&) const;
+template void ExchangePlan::refresh(float*, std::int64_t, const Comm&, std::vector<float>&) const;
 
 void AllgatherExchange::share(Side, std::vector<double>& rows, const BlockPartition& part, std::int64_t width, const Comm& comm) {
+    comm.allgather_blocks(rows.data(), part, width);
+}
+void AllgatherExchange::share(Side, std::vector<float>& rows, const BlockPartition& part, std::int64_t width, const Comm& comm) {
     comm.allgather_blocks(rows.data(), part, width);
 }
 
@@ -113,6 +119,9 @@ TargetedExchange::TargetedExchange(const RatingBlocks& train, const ExchangeRead
 
 void TargetedExchange::share(Side side, std::vector<double>& rows, const BlockPartition&, std::int64_t width, const Comm& comm) {
     plan(side)->refresh(rows.data(), width, comm, send_);
+}
+void TargetedExchange::share(Side side, std::vector<float>& rows, const BlockPartition&, std::int64_t width, const Comm& comm) {
+    plan(side)->refresh(rows.data(), width, comm, send_single_);
 }
 
 ExchangeFootprint exchange_footprint(const RatingBlocks& train, const ExchangeReads& reads, const TargetedExchange& targeted,

@@ -15,6 +15,8 @@ void IalsParams::validate() const {
     if (iters < 1) DISTCF_THROW(ParameterError, "iters: must be >= 1 (0 would train nothing and still write a model)");
     if (!(alpha >= 0)) DISTCF_THROW(ParameterError, "alpha: must be >= 0");
     if (!(epsilon > 0)) DISTCF_THROW(ParameterError, "epsilon: must be > 0");
+    if (precision == Precision::Single && solver == RowSolverKind::Cholesky)
+        DISTCF_THROW(ParameterError, "precision: single runs the conjugate-gradient solver (--solver cg or auto); cholesky is double only");
     if (cg_steps < 1) DISTCF_THROW(ParameterError, "cg_steps: must be >= 1");
     if (!(init_sd > 0)) DISTCF_THROW(ParameterError, "init_sd: must be > 0");
 }
@@ -30,7 +32,7 @@ NormalEquations ials_equations(const IalsParams& p, const std::vector<double>& g
 
 RowSolver ials_solver(const IalsParams& p) {
     RowSolver how;
-    how.cg_steps = uses_cg(p.solver, p.factors) ? p.cg_steps : 0;
+    how.cg_steps = uses_cg(p.solver, p.factors, p.precision) ? p.cg_steps : 0;
     return how;
 }
 
@@ -85,8 +87,9 @@ public:
         return f;
     }
     bool evaluation_optional() const override { return true; }
+    Precision precision() const override { return p_.precision; }
     double sweep_flops(const RatingBlocks& t, int factors) const override {
-        if (uses_cg(p_.solver, p_.factors)) return 0.0;  // the CG path does other work
+        if (uses_cg(p_.solver, p_.factors, p_.precision)) return 0.0;  // the CG path does other work
         const double k = factors, nnz = static_cast<double>(t.nnz), rows = static_cast<double>(t.n_users + t.n_items);
         // Gram of the observed rows, Y^T Y of each side, Cholesky.
         return 2.0 * nnz * k * (k + 1) + rows * k * k * (k / 3.0 + 1.0);

@@ -31,7 +31,7 @@ TEST(Params, MissingNamesTakeTheDefaults) {
     const IalsParams p = from_record<IalsParams>(r);
     EXPECT_EQ(p.alpha, 3.0);
     EXPECT_EQ(p.factors, IalsParams{}.factors);
-    EXPECT_EQ(p.solver, IalsSolver::Cholesky);
+    EXPECT_EQ(p.solver, IalsSolver::Auto);
 }
 
 TEST(Params, AWrongTypeOrAnUnknownNameIsRefusedNamingTheField) {

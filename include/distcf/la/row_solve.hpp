@@ -92,6 +92,13 @@ double confidence(const ImplicitTerms& t, double r);
 void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
                 const NormalEquations& eq, const RowSolver& how, std::vector<double>& factors, std::vector<double>& bias);
 
+/// The same in single precision (--precision single): factors, Y, Y^T Y (rounded from the double
+/// `gram`) and every kernel sum in float, twice the SIMD lanes and half the bytes moved. Conjugate
+/// gradient only (how.cg_steps > 0; InputError otherwise): exact solves stay double. A row's
+/// result depends on the row alone, as in double.
+void solve_rows(const Csr& rows, const std::vector<float>& Y, const std::vector<float>& other_bias,
+                const NormalEquations& eq, const RowSolver& how, std::vector<float>& factors, std::vector<float>& bias);
+
 /// Y^T Y (k x k, column-major, both triangles) of a matrix every rank holds whole (rows x k,
 /// row-major). Fixed chunks of rows are spread over the ranks and their Grams allgathered and added
 /// in chunk order: the work is shared and the result is the same bits for any rank count (an

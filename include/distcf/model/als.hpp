@@ -43,6 +43,8 @@ struct AlsParams {
     /// when it wins). The default k (50) is solved exactly.
     RowSolverKind solver = RowSolverKind::Auto;
     int cg_steps = 3;
+    /// double (exact reference) or single (float kernels and exchange; conjugate gradient).
+    Precision precision = Precision::Double;
     /// Objective and RMSEs every this many iterations (and at the last): they cost about as much
     /// as a sweep's Gram products on large data.
     int eval_every = 1;
@@ -66,6 +68,7 @@ struct AlsParams {
         v("row_solve", row_solve);
         v("solver", solver);
         v("cg_steps", cg_steps);
+        v("precision", precision);
         v("eval_every", eval_every);
         v("validation_fraction", validation_fraction);
         v("early_stopping", early_stopping);

@@ -67,6 +67,9 @@ public:
     /// True when after_sweep only measures (it may then be skipped between evaluations); false
     /// when it also advances the method (a sampler collecting its samples).
     virtual bool evaluation_optional() const { return false; }
+    /// The sweeps' arithmetic: single runs the solves and the exchange on float copies of the
+    /// factors (the model keeps their values, exactly, as doubles).
+    virtual Precision precision() const { return Precision::Double; }
 };
 
 /// When to stop: after `iters` sweeps in all (m.iterations_done counts those already done, so a

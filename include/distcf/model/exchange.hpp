@@ -57,8 +57,10 @@ public:
 
     /// `rows` (held() x width, local order) whose own block holds new values: every other held
     /// row gets its owner's. The rows a peer owns are contiguous in the local order, so they
-    /// arrive in place; only the rows sent are packed, into `send` (reused). Collective.
-    void refresh(double* rows, std::int64_t width, const Comm& comm, std::vector<double>& send) const;
+    /// arrive in place; only the rows sent are packed, into `send` (reused). Collective. T:
+    /// double or float (single precision moves half the bytes).
+    template <class T>
+    void refresh(T* rows, std::int64_t width, const Comm& comm, std::vector<T>& send) const;
 
 private:
     std::vector<std::int64_t> held_;
@@ -79,6 +81,8 @@ public:
     /// `rows` (this exchange's layout, `width` values a row) whose own block of `part` was just
     /// solved; on return every row this rank holds is current. Collective.
     virtual void share(Side side, std::vector<double>& rows, const BlockPartition& part, std::int64_t width, const Comm& comm) = 0;
+    /// The same for single-precision factors (--precision single): the same rows, half the bytes.
+    virtual void share(Side side, std::vector<float>& rows, const BlockPartition& part, std::int64_t width, const Comm& comm) = 0;
     /// Rows of `side` this rank receives per share.
     virtual std::int64_t rows_received(Side side, const BlockPartition& part, const Comm& comm) const = 0;
 };
@@ -88,6 +92,7 @@ class AllgatherExchange final : public FactorExchange {
 public:
     const char* name() const override { return "allgather"; }
     void share(Side, std::vector<double>& rows, const BlockPartition& part, std::int64_t width, const Comm& comm) override;
+    void share(Side, std::vector<float>& rows, const BlockPartition& part, std::int64_t width, const Comm& comm) override;
     std::int64_t rows_received(Side, const BlockPartition& part, const Comm& comm) const override {
         return part.total() - part.size(comm.rank());
     }
@@ -109,16 +114,21 @@ public:
     const char* name() const override { return "targeted"; }
     const ExchangePlan* plan(Side side) const override { return side == Side::Users ? &users_ : &items_; }
     void share(Side side, std::vector<double>& rows, const BlockPartition& part, std::int64_t width, const Comm& comm) override;
+    void share(Side side, std::vector<float>& rows, const BlockPartition& part, std::int64_t width, const Comm& comm) override;
     std::int64_t rows_received(Side side, const BlockPartition&, const Comm&) const override {
         return plan(side)->rows_received();
     }
 
     /// Lets the send buffer go (before the model is made whole again).
-    void release_buffers() { std::vector<double>().swap(send_); }
+    void release_buffers() {
+        std::vector<double>().swap(send_);
+        std::vector<float>().swap(send_single_);
+    }
 
 private:
     ExchangePlan users_, items_;
     std::vector<double> send_;
+    std::vector<float> send_single_;
 };
 
 /// Bytes one rank holds or moves for an alternating method with `width` values per factor row

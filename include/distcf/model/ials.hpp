@@ -28,8 +28,11 @@ struct IalsParams {
     /// linear: c = 1 + alpha r; log: c = 1 + alpha log(1 + r / epsilon)
     ConfidenceScale confidence = ConfidenceScale::Linear;
     double epsilon = 1.0;
-    IalsSolver solver = IalsSolver::Cholesky;
+    /// auto: exact (Cholesky) below 64 factors, conjugate gradient from 64 on and in single precision.
+    IalsSolver solver = IalsSolver::Auto;
     int cg_steps = 3;
+    /// double (exact reference) or single (float kernels and exchange; conjugate gradient).
+    Precision precision = Precision::Double;
     std::uint64_t rng_seed = 42;
     double init_sd = 0.01;
 
@@ -43,6 +46,7 @@ struct IalsParams {
         v("epsilon", epsilon);
         v("solver", solver);
         v("cg_steps", cg_steps);
+        v("precision", precision);
         v("rng_seed", rng_seed);
         v("init_sd", init_sd);
     }

@@ -160,9 +160,19 @@ P from_record(const ParamRecord& r, bool lenient = false) {
 enum class RowSolverKind { Cholesky, Cg, Auto };
 DISTCF_ENUM_NAMES(RowSolverKind, "cholesky", "cg", "auto");
 constexpr int kCgFromFactors = 64;
-/// Whether rows of `factors` factors are solved by conjugate gradient under `kind`.
-constexpr bool uses_cg(RowSolverKind kind, int factors) {
-    return kind == RowSolverKind::Cg || (kind == RowSolverKind::Auto && factors >= kCgFromFactors);
+
+/// The arithmetic of an alternating method's sweeps. double: the exact reference. single: factors,
+/// Y^T Y, the exchanged rows and the conjugate-gradient kernels in float (half the bytes, twice
+/// the SIMD lanes); the model file still holds doubles (the float values, exactly). Results are
+/// bit-identical across rank and thread counts within a precision.
+enum class Precision { Double, Single };
+DISTCF_ENUM_NAMES(Precision, "double", "single");
+
+/// Whether rows of `factors` factors are solved by conjugate gradient under `kind`: single
+/// precision is conjugate gradient at every k (exact solves are double only).
+constexpr bool uses_cg(RowSolverKind kind, int factors, Precision precision = Precision::Double) {
+    return kind == RowSolverKind::Cg ||
+           (kind == RowSolverKind::Auto && (factors >= kCgFromFactors || precision == Precision::Single));
 }
 
 }  // namespace distcf
