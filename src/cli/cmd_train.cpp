@@ -67,7 +67,7 @@ const std::vector<ParamOption>& named_options() {
         {"--alpha", {"alpha"}, "confidence slope: c = 1 + alpha r"},
         {"--confidence", {"confidence"}, "linear (1 + alpha r) | log (1 + alpha log(1 + r / epsilon))"},
         {"--epsilon", {"epsilon"}, "epsilon of the log confidence"},
-        {"--solver", {"solver"}, "cholesky (exact) | cg (conjugate gradient, warm-started from the last iteration) | auto (als: cg from 64 factors on)", {"als", "ials"}},
+        {"--solver", {"solver"}, "cholesky (exact) | cg (conjugate gradient, warm-started from the last iteration) | auto (the default: cg from 64 factors on, and at every k in single precision)", {"als", "ials"}},
         {"--cg-steps", {"cg_steps"}, "conjugate-gradient steps per row and half-step"},
         {"--precision", {"precision"},
          "double (exact reference) | single (float factors, Y^T Y, exchange and kernels: conjugate gradient at every k; the file keeps doubles)", {"als", "ials"}},

@@ -18,6 +18,7 @@ void IalsParams::validate() const {
     if (precision == Precision::Single && solver == RowSolverKind::Cholesky)
         DISTCF_THROW(ParameterError, "precision: single runs the conjugate-gradient solver (--solver cg or auto); cholesky is double only");
     if (cg_steps < 1) DISTCF_THROW(ParameterError, "cg_steps: must be >= 1");
+    if (eval_every < 1) DISTCF_THROW(ParameterError, "eval_every: must be >= 1");
     if (!(init_sd > 0)) DISTCF_THROW(ParameterError, "init_sd: must be > 0");
 }
 
@@ -134,6 +135,7 @@ void run_ials(FactorModel& m, const RatingBlocks& train, const IalsParams& p, co
     ImplicitAls problem(p);
     LoopControl loop;
     loop.iters = p.iters;
+    loop.eval_every = p.eval_every;
     loop.exchange = exchange.options;
     loop.tell_exchange = exchange.tell;
     loop.whole_result = exchange.whole_result;

@@ -33,6 +33,8 @@ struct IalsParams {
     int cg_steps = 3;
     /// double (exact reference) or single (float kernels and exchange; conjugate gradient).
     Precision precision = Precision::Double;
+    /// The loss every this many iterations (and at the last): it costs about a third of a CG sweep.
+    int eval_every = 1;
     std::uint64_t rng_seed = 42;
     double init_sd = 0.01;
 
@@ -47,6 +49,7 @@ struct IalsParams {
         v("solver", solver);
         v("cg_steps", cg_steps);
         v("precision", precision);
+        v("eval_every", eval_every);
         v("rng_seed", rng_seed);
         v("init_sd", init_sd);
     }
