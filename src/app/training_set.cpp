@@ -37,6 +37,7 @@ TrainingSet load_training_set(const std::string& path, const TrainingSetOptions&
     t.users = std::move(users);
     t.items = std::move(items);
     RatingSlice train, test;
+    bool read_stored_test = false;  // after the training ratings are distributed: a smaller peak
     if (o.test_fraction > 0) {
         SplitOptions so;
         so.test_fraction = o.test_fraction;
@@ -49,10 +50,12 @@ TrainingSet load_training_set(const std::string& path, const TrainingSetOptions&
         info = read_store_info(path, comm);
         const bool stored = o.use_stored_split && info.has_split;
         train = read_slice(path, comm, stored ? Subset::Train : Subset::All);
-        if (stored && o.test_path.empty()) {
-            test = read_slice(path, comm, Subset::Test);
-            t.test_source = "stored split";
-        }
+        read_stored_test = stored && o.test_path.empty();
+    }
+    t.train = distribute(std::move(train), info.n_users, info.n_items, info.rating_min, info.rating_max, comm);
+    if (read_stored_test) {
+        test = read_slice(path, comm, Subset::Test);
+        t.test_source = "stored split";
     }
     if (!o.test_path.empty()) {
         test = read_mapped_slice(o.test_path, t.users, t.items, true, comm);
@@ -65,7 +68,6 @@ TrainingSet load_training_set(const std::string& path, const TrainingSetOptions&
         test = std::move(known);
         t.test_source = "--test " + o.test_path;
     }
-    t.train = distribute(train, info.n_users, info.n_items, info.rating_min, info.rating_max, comm);
     t.test = route_rows(test.user, test.item, test.value, t.train.users, comm);
     t.n_test = comm.sum<std::int64_t>(t.test.nnz());
     return t;

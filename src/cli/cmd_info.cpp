@@ -25,17 +25,17 @@ void run_info(const InfoArgs& a, Context& ctx) {
     StoreInfo info;
     ctx.comm.barrier();
     const double t0 = Comm::wtime();
-    const RatingSlice slice = read_slice(a.path, ctx.comm, Subset::All, &info);
-    const RatingBlocks b = distribute(slice, info.n_users, info.n_items, info.rating_min, info.rating_max, ctx.comm);
-    ctx.comm.barrier();
-    const double load_seconds = Comm::wtime() - t0;  // partitioned read: hyperslabs + Alltoallv + CSR
-    const RatingSummary s = summarize(b, ctx.comm);
+    RatingSlice slice = read_slice(a.path, ctx.comm, Subset::All, &info);
     std::int64_t n_test = -1;
     if (info.has_split) {
         std::int64_t t = 0;
         for (auto f : slice.is_test) t += f;
         n_test = ctx.comm.sum(t);
     }
+    const RatingBlocks b = distribute(std::move(slice), info.n_users, info.n_items, info.rating_min, info.rating_max, ctx.comm);
+    ctx.comm.barrier();
+    const double load_seconds = Comm::wtime() - t0;  // partitioned read: hyperslabs + Alltoallv + CSR
+    const RatingSummary s = summarize(b, ctx.comm);
     // The generator's truth is a rating: beside interaction counts its "RMSE" means nothing.
     h5::File f = h5::File::open(a.path, ctx.comm);
     const bool counts = s.log2_bins || (f.has_attr("implicit") && f.attr_double("implicit") > 0);

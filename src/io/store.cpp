@@ -1,5 +1,7 @@
 #include "distcf/io/store.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "distcf/util/resources.hpp"
@@ -229,7 +231,9 @@ StoreInfo read_store_info(const std::string& path, const Comm& comm) {
 
 namespace {
 
-// Reads rows cut.begin(me) .. cut.end(me) of the store, checked, restricted to `subset`.
+// Reads rows cut.begin(me) .. cut.end(me) of the store, checked, restricted to `subset`. A subset
+// is read in chunks against the split flags read first, and only its ratings are kept: the peak
+// is the subset and one chunk, not the whole cut beside a filtered copy.
 RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Comm& comm, Subset subset) {
     const std::string& path = info.path;
     if (subset != Subset::All && !info.has_split)
@@ -237,20 +241,51 @@ RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Com
     h5::File f = h5::File::open(path, comm);
     const int me = comm.rank();
     const std::int64_t b = cut.begin(me), n = cut.size(me);
-    RatingSlice s;
-    s.user = f.dataset("/ratings/user").read_rows<std::int32_t>(b, n);
-    s.item = f.dataset("/ratings/item").read_rows<std::int32_t>(b, n);
-    s.value = f.dataset("/ratings/value").read_rows<double>(b, n);
-    if (info.has_time) s.time = f.dataset("/ratings/time").read_rows<std::int64_t>(b, n);
-    if (info.has_split) s.is_test = f.dataset("/split/is_test").read_rows<std::uint8_t>(b, n);
+    std::vector<std::uint8_t> flags;
+    if (info.has_split) flags = f.dataset("/split/is_test").read_rows<std::uint8_t>(b, n);
+    const std::uint8_t want = subset == Subset::Test ? 1 : 0;
+    std::int64_t kept = n;
+    if (subset != Subset::All) kept = std::count(flags.begin(), flags.end(), want);
 
     // Every rating checked before use; the first bad one (over all ranks) is named.
     std::int64_t bad[3] = {-1, -1, -1};  // index out of range, value not finite or outside the scale, split flag
-    for (std::int64_t k = 0; k < n; ++k) {
-        if (bad[0] < 0 && (s.user[k] < 0 || s.user[k] >= info.n_users || s.item[k] < 0 || s.item[k] >= info.n_items)) bad[0] = b + k;
-        if (bad[1] < 0 && !(s.value[k] >= info.rating_min && s.value[k] <= info.rating_max)) bad[1] = b + k;
-        if (bad[2] < 0 && info.has_split && s.is_test[k] > 1) bad[2] = b + k;
+    RatingSlice s;
+    const auto keep_all = subset == Subset::All;
+    s.user.reserve(static_cast<std::size_t>(kept));
+    s.item.reserve(static_cast<std::size_t>(kept));
+    s.value.reserve(static_cast<std::size_t>(kept));
+    if (info.has_time) s.time.reserve(static_cast<std::size_t>(kept));
+    // One read when the whole cut is kept; chunks of 2^20 ratings (~17 MB in flight; fewer under a
+    // lowered message limit, as tests force) otherwise. Every rank takes the same number of rounds
+    // (HDF5 reads here are collective).
+    const std::int64_t chunk = keep_all ? std::max<std::int64_t>(comm.max(n), 1) : std::min<std::int64_t>(std::int64_t{1} << 20, comm.message_limit());
+    const std::int64_t rounds = comm.max((n + chunk - 1) / chunk);
+    for (std::int64_t r = 0; r < rounds; ++r) {
+        const std::int64_t o = std::min(n, r * chunk), m = std::min(n, o + chunk) - o;
+        auto user = f.dataset("/ratings/user").read_rows<std::int32_t>(b + o, m);
+        auto item = f.dataset("/ratings/item").read_rows<std::int32_t>(b + o, m);
+        auto value = f.dataset("/ratings/value").read_rows<double>(b + o, m);
+        std::vector<std::int64_t> time;
+        if (info.has_time) time = f.dataset("/ratings/time").read_rows<std::int64_t>(b + o, m);
+        for (std::int64_t k = 0; k < m; ++k) {
+            if (bad[0] < 0 && (user[k] < 0 || user[k] >= info.n_users || item[k] < 0 || item[k] >= info.n_items)) bad[0] = b + o + k;
+            if (bad[1] < 0 && !(value[k] >= info.rating_min && value[k] <= info.rating_max)) bad[1] = b + o + k;
+            if (bad[2] < 0 && info.has_split && flags[o + k] > 1) bad[2] = b + o + k;
+        }
+        if (keep_all && r == 0) {  // the whole cut: no copy
+            s.user = std::move(user);
+            s.item = std::move(item);
+            s.value = std::move(value);
+            s.time = std::move(time);
+            continue;
+        }
+        for (std::int64_t k = 0; k < m; ++k) {
+            if (flags[o + k] != want) continue;
+            s.push(user[k], item[k], value[k]);
+            if (info.has_time) s.time.push_back(time[k]);
+        }
     }
+    if (keep_all) s.is_test = std::move(flags);
     for (auto& x : bad) x = comm.max(x);
     if (bad[0] >= 0)
         DISTCF_THROW(InputError, path + ": inconsistent shapes: rating " + std::to_string(bad[0]) +
@@ -260,18 +295,6 @@ RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Com
                                      " is not a number within the store's rating_min .. rating_max");
     if (bad[2] >= 0)
         DISTCF_THROW(InputError, path + ": /split/is_test of rating " + std::to_string(bad[2]) + " is neither 0 nor 1");
-
-    if (subset != Subset::All) {
-        const std::uint8_t want = subset == Subset::Test ? 1 : 0;
-        RatingSlice k;
-        k.reserve(static_cast<std::size_t>(n));
-        for (std::int64_t i = 0; i < n; ++i) {
-            if (s.is_test[i] != want) continue;
-            k.push(s.user[i], s.item[i], s.value[i]);
-            if (info.has_time) k.time.push_back(s.time[i]);
-        }
-        s = std::move(k);
-    }
     return s;
 }
 
@@ -319,7 +342,7 @@ std::pair<IdMap, IdMap> read_id_maps(const std::string& path, const Comm& comm) 
 RatingBlocks load_blocks(const std::string& path, const Comm& comm, Subset subset) {
     StoreInfo info;
     RatingSlice s = read_slice(path, comm, subset, &info);
-    return distribute(s, info.n_users, info.n_items, info.rating_min, info.rating_max, comm);
+    return distribute(std::move(s), info.n_users, info.n_items, info.rating_min, info.rating_max, comm);
 }
 
 }  // namespace distcf

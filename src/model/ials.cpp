@@ -42,7 +42,7 @@ RatingBlocks as_interactions(const RatingBlocks& r, double threshold, const Comm
     RatingSlice kept;
     for (std::int64_t e = 0; e < all.size(); ++e)
         if (all.value[e] >= threshold) kept.push(all.user[e], all.item[e], 1.0);
-    return distribute(kept, r.n_users, r.n_items, 0.0, 1.0, comm);
+    return distribute(std::move(kept), r.n_users, r.n_items, 0.0, 1.0, comm);
 }
 
 FactorModel init_ials(const RatingBlocks& train, const IalsParams& p, bool factors) {

@@ -82,7 +82,7 @@ SweepResult sweep_als(const RatingBlocks& train, const SweepParams& params, cons
         for (std::int64_t e = 0; e < all.size(); ++e)
             (fold[e] == f ? held : fit).push(all.user[e], all.item[e], all.value[e]);
         const RatingBlocks blocks =
-            distribute(fit, train.n_users, train.n_items, train.rating_min, train.rating_max, comm);
+            distribute(std::move(fit), train.n_users, train.n_items, train.rating_min, train.rating_max, comm);
         const Csr validation = route_rows(held.user, held.item, held.value, blocks.users, comm);
         out.validation_ratings += comm.sum<std::int64_t>(validation.nnz());
         SeenItems seen;  // the fold's training items, excluded from the ranking (ials)

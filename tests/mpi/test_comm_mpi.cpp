@@ -78,3 +78,22 @@ TEST(CommRounds, TrainingWithTinyMessagesGivesTheSameModel) {
     EXPECT_EQ(ra.model.V, rb.model.V);
     EXPECT_EQ(ra.model.history.objective, rb.model.history.objective);
 }
+
+TEST(CommRounds, LoadingInRoundsGivesTheSameTrainingSet) {
+    // The stored split's subsets are read in chunks and the by-item CSR is built in rounds, both
+    // bounded by the message limit: forced down to 7, many of each, and the same blocks.
+    const test::GeneratedStore s(world(), 120, 70, 0.2);
+    const TrainingSet one = load_training_set(s.path, {}, world());
+    const Comm small = limited(7);
+    const TrainingSet rounds = load_training_set(s.path, {}, small);
+    ASSERT_GT(one.n_test, 7 * world().size());
+    for (const auto& [a, b] : {std::pair{&one.train.by_user, &rounds.train.by_user}, std::pair{&one.train.by_item, &rounds.train.by_item},
+                               std::pair{&one.test, &rounds.test}}) {
+        EXPECT_EQ(a->row0, b->row0);
+        EXPECT_EQ(a->ptr, b->ptr);
+        EXPECT_EQ(a->col, b->col);
+        EXPECT_EQ(a->val, b->val);
+    }
+    EXPECT_EQ(one.train.mean, rounds.train.mean);
+    EXPECT_EQ(one.n_test, rounds.n_test);
+}
