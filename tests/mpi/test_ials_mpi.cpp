@@ -86,3 +86,29 @@ TEST(IalsMpi, ConjugateGradientWithEnoughStepsMatchesCholesky) {
     }
     EXPECT_LT(worst, 1e-8);
 }
+
+TEST(IalsMpi, EvaluatingEveryNIterationsLeavesTheFactorsAlone) {
+    // --eval-every 3 over 7 iterations: the loss at 3, 6 and the last (7), -1 elsewhere; the
+    // sweeps are the same bits as with the loss every iteration.
+    const Comm& c = world();
+    IalsParams p;
+    p.factors = 5;
+    p.lambda = 0.5;
+    p.alpha = 2;
+    p.iters = 7;
+    const RatingBlocks t = implicit_set(c);
+    FactorModel every = init_ials(t, p);
+    run_ials(every, t, p, c);
+    p.eval_every = 3;
+    FactorModel some = init_ials(t, p);
+    run_ials(some, t, p, c);
+    EXPECT_EQ(some.U, every.U);
+    EXPECT_EQ(some.V, every.V);
+    ASSERT_EQ(some.history.objective.size(), 7u);
+    for (std::size_t i = 0; i < 7; ++i) {
+        if (i == 2 || i == 5 || i == 6) EXPECT_EQ(some.history.objective[i], every.history.objective[i]) << i;
+        else EXPECT_LT(some.history.objective[i], 0.0) << i;
+    }
+    p.eval_every = 0;
+    EXPECT_THROW(p.validate(), ParameterError);
+}
