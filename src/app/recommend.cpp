@@ -1,6 +1,7 @@
 #include "distcf/app/recommend.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "distcf/app/model_file.hpp"
 #include "distcf/app/results_file.hpp"
@@ -100,11 +101,13 @@ AllUsersReport recommend_all_users(const LoadedModel& lm, const std::string& out
     const std::vector<double> popular = popularity_order(m);
     // Chunks of users: progress as they finish; the scoring inside is blocked and threaded.
     constexpr std::int64_t kChunk = 8192;
+    const std::optional<ItemIndex> items = scorer ? std::nullopt : std::optional<ItemIndex>(m);  // built once
+    TopNCounts counts;
     Progress progress("recommend", u1 - u0, "users");
     for (std::int64_t c0 = u0; c0 < u1; c0 += kChunk) {
         const std::int64_t c1 = std::min(u1, c0 + kChunk);
         const SeenItems part_seen = seen_part(seen, c0, c1);
-        auto lists = top_n(m, c0, c1, part_seen, top, nullptr, scorer ? &*scorer : nullptr);
+        auto lists = items ? top_n(m, *items, c0, c1, part_seen, top, &counts) : top_n(m, c0, c1, part_seen, top, nullptr, &*scorer);
         for (std::int64_t u = c0; u < c1; ++u) {
             auto& list = lists[static_cast<std::size_t>(u - c0)];
             const bool fallback = cold_user(m, u, cold);
@@ -122,6 +125,8 @@ AllUsersReport recommend_all_users(const LoadedModel& lm, const std::string& out
     }
     progress.finish();
     rep.seconds = comm.max(Comm::wtime() - t0);
+    const double scored = comm.sum(static_cast<double>(counts.scored)), pairs = comm.sum(static_cast<double>(counts.pairs));
+    rep.scored_fraction = pairs > 0 ? scored / pairs : 1.0;
     if (output.format == RecommendationsOutput::Format::Hdf5)
         write_recommendations(out, lm.path, m.n_users, block, lm.users, lm.items, output.command_line, comm);
     else

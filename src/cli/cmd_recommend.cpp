@@ -94,13 +94,18 @@ void run_recommend(const RecommendArgs& a, Context& ctx) {
     const bool hdf5 = output.format == RecommendationsOutput::Format::Hdf5;
     ctx.result = {{"users", m.n_users}, {"top", r.top}, {"ranks", comm.size()}, {"seconds", r.seconds}, {"out", a.out},
                   {"format", hdf5 ? "hdf5" : output.format == RecommendationsOutput::Format::Csv ? "csv" : "tsv"},
-                  {"training_items_excluded", r.has_seen}};
+                  {"training_items_excluded", r.has_seen}, {"scored_fraction", r.scored_fraction}};
     if (!r.has_seen) ctx.out << "note: " << a.model << " keeps no training items (/seen); nothing is excluded\n";
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.3g", r.seconds);
     ctx.out << "top " << r.top << " for all " << m.n_users << " users on " << comm.size() << " MPI rank" << (comm.size() > 1 ? "s" : "")
             << " in " << secs << " s -> " << a.out
             << (hdf5 ? " (/recommendations/items are indices into /ids/items)" : " (user, rank, item, predicted; the data's IDs)") << "\n";
+    if (r.scored_fraction < 1.0) {  // what the exact pruning of the item index saved
+        char frac[32];
+        std::snprintf(frac, sizeof frac, "%.3g%%", 100.0 * r.scored_fraction);
+        ctx.out << "scored " << frac << " of the user-item pairs (the rest could not enter a top " << r.top << ")\n";
+    }
 }
 
 struct SimilarArgs {

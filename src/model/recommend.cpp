@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "distcf/error.hpp"
 #include "distcf/util/clones.hpp"
@@ -24,8 +25,8 @@ constexpr std::int64_t kItemTile = 1024;  // items per scored tile: 1024 x k dou
 
 bool better(const Scored& a, const Scored& b) { return a.score > b.score || (a.score == b.score && a.item < b.item); }
 
-// The n best (score, then smaller item) of the items offered so far, worst at the front. Items
-// must be offered in ascending order: an equal score then never displaces the smaller item.
+// The n best (score, then smaller item) of the items offered so far, worst at the front, in
+// whatever order the items are offered.
 class BestN {
   public:
     explicit BestN(int n) : n_(static_cast<std::size_t>(n)) { h_.reserve(n_); }
@@ -35,7 +36,7 @@ class BestN {
         if (h_.size() < n_) {
             h_.push_back({item, s});
             std::push_heap(h_.begin(), h_.end(), better);
-        } else if (s > h_.front().score) {
+        } else if (better({item, s}, h_.front())) {  // items may come in any order: ties go to the smaller
             std::pop_heap(h_.begin(), h_.end(), better);
             h_.back() = {item, s};
             std::push_heap(h_.begin(), h_.end(), better);
@@ -60,6 +61,19 @@ void offer_range(BestN& best, const double* s, std::int64_t i0, std::int64_t i1,
         while (q < n_skip && skip[q] < i) ++q;
         if (q < n_skip && skip[q] == i) continue;
         best.offer(static_cast<std::int32_t>(i), v);
+    }
+}
+
+// Offers the items order[p0 + j] with scores s[j], j < ni, skipping those in the ascending `skip`
+// list (searched only for an item good enough to enter: most are not).
+void offer_ordered(BestN& best, const double* s, std::int64_t p0, std::int64_t ni, const std::int32_t* order,
+                   const std::int32_t* skip, std::int64_t n_skip) {
+    for (std::int64_t j = 0; j < ni; ++j) {
+        const double v = s[j];
+        if (best.full() && v < best.bar()) continue;
+        const std::int32_t item = order[p0 + j];
+        if (n_skip > 0 && std::binary_search(skip, skip + n_skip, item)) continue;
+        best.offer(item, v);
     }
 }
 
@@ -103,12 +117,13 @@ DISTCF_CLONES void score_tile(int k, int mr, const double* a, const double* base
     }
 }
 
-// V transposed (k x items), so a tile's factor c is a contiguous run of items.
-std::vector<double> transpose_items(const FactorModel& m) {
-    std::vector<double> vt(static_cast<std::size_t>(m.n_factors * m.n_items));
-    for (std::int64_t i = 0; i < m.n_items; ++i)
-        for (int c = 0; c < m.n_factors; ++c) vt[static_cast<std::size_t>(c * m.n_items + i)] = m.V[static_cast<std::size_t>(i * m.n_factors + c)];
-    return vt;
+void check_users(const FactorModel& m, std::int64_t u0, std::int64_t u1, const SeenItems& seen) {
+    if (u0 < 0 || u1 > m.n_users || u0 > u1) DISTCF_THROW(InputError, "top_n: user range outside the model");
+    const std::int64_t held_users = m.n_factors > 0 ? static_cast<std::int64_t>(m.U.size()) / m.n_factors : m.n_users;
+    if (u0 < m.rows.user_begin || u1 > m.rows.user_begin + held_users || m.rows.item_begin != 0 ||
+        m.V.size() != static_cast<std::size_t>(m.n_items * m.n_factors))
+        DISTCF_THROW(InternalError, "top_n: the model does not hold these users' rows and every item");
+    if (seen.row0 != u0 || seen.rows() != u1 - u0) DISTCF_THROW(InputError, "top_n: seen items do not cover the users");
 }
 
 // The n best of a full score vector (popularity, or a scorer's ranking), skipping `skip`.
@@ -119,40 +134,120 @@ std::vector<Scored> best_of(const std::vector<double>& s, const std::int32_t* sk
     return best.sorted();
 }
 
-// Model-score top n for the users [b0, b1) of one block (rows of `out` from u0).
-void top_n_block(const FactorModel& m, const std::vector<double>& vt, std::int64_t b0, std::int64_t b1, std::int64_t u0,
-                 const SeenItems& seen, int n, std::vector<std::vector<Scored>>& out, std::vector<double>& tile) {
-    const int k = m.n_factors;
-    const auto nb = b1 - b0;
-    std::vector<BestN> best(static_cast<std::size_t>(nb), BestN(n));
-    std::vector<std::int64_t> q(static_cast<std::size_t>(nb), 0);
-    // a: per group of kMR users, k x kMR (see score_tile)
-    std::vector<double> a(static_cast<std::size_t>((nb + kMR - 1) / kMR * kMR * k)), base(static_cast<std::size_t>(nb));
-    for (std::int64_t r = 0; r < nb; ++r) {
-        const auto u = b0 + r - m.rows.user_begin;  // the held row
-        base[r] = m.mu + (m.user_bias.empty() ? 0.0 : m.user_bias[static_cast<std::size_t>(u)]);
-        for (int c = 0; c < k; ++c)
-            a[(r / kMR) * kMR * k + c * kMR + r % kMR] = m.factor_scale * m.U[static_cast<std::size_t>(u * k + c)];
-    }
-    tile.resize(static_cast<std::size_t>(nb * kItemTile));
-    const double* ib = m.item_bias.empty() ? nullptr : m.item_bias.data();
-    for (std::int64_t t0 = 0; t0 < m.n_items; t0 += kItemTile) {
-        const auto ni = std::min(kItemTile, m.n_items - t0);
-        for (std::int64_t r = 0; r < nb; r += kMR) {
-            const int mr = static_cast<int>(std::min<std::int64_t>(kMR, nb - r));
-            score_tile(k, mr, a.data() + r * k, base.data() + r, vt.data(), m.n_items, ib, t0, ni, tile.data() + r * kItemTile,
-                       kItemTile);
-        }
+}  // namespace
+
+// The model-score top n of one block of users against an ItemIndex (a friend of it).
+struct TopNKernel {
+    // Users [b0, b1) (rows of `out` from u0); tile: scratch of the calling thread.
+    static void block(const FactorModel& m, const ItemIndex& ix, std::int64_t b0, std::int64_t b1, std::int64_t u0,
+                      const SeenItems& seen, int n, std::vector<std::vector<Scored>>& out, std::vector<double>& tile,
+                      TopNCounts& counts) {
+        const int k = m.n_factors;
+        const auto nb = b1 - b0;
+        const auto n_items = ix.n_items();
+        std::vector<BestN> best(static_cast<std::size_t>(nb), BestN(n));
+        // a: per group of kMR users, k x kMR (see score_tile); norm: ||a||; slack: what rounding
+        // may add to a computed score beyond the exact one ((k + 2) unit roundoffs of the sum of
+        // the magnitudes, with room to spare), so that a pruned item is never one that would
+        // have entered.
+        std::vector<double> a(static_cast<std::size_t>((nb + kMR - 1) / kMR * kMR * k)), base(static_cast<std::size_t>(nb)),
+            norm(base.size()), slack(base.size());
+        const double max_norm = ix.norm_max_.empty() ? 0.0 : ix.norm_max_.front();
         for (std::int64_t r = 0; r < nb; ++r) {
-            const auto s = b0 + r - u0;
-            offer_range(best[r], tile.data() + r * kItemTile, t0, t0 + ni, seen.items.data() + seen.ptr[s],
-                        seen.ptr[s + 1] - seen.ptr[s], q[r]);
+            const auto u = b0 + r - m.rows.user_begin;  // the held row
+            base[r] = m.mu + (m.user_bias.empty() ? 0.0 : m.user_bias[static_cast<std::size_t>(u)]);
+            double q = 0;
+            for (int c = 0; c < k; ++c) {
+                const double x = m.factor_scale * m.U[static_cast<std::size_t>(u * k + c)];
+                a[(r / kMR) * kMR * k + c * kMR + r % kMR] = x;
+                q += x * x;
+            }
+            norm[r] = std::sqrt(q);
+            slack[r] = 1e-9 * (std::abs(base[r]) + ix.max_abs_bias_ + norm[r] * max_norm) + 1e-300;
         }
+        const std::int64_t groups = (nb + kMR - 1) / kMR;
+        std::vector<char> live(static_cast<std::size_t>(groups), 1);
+        tile.resize(static_cast<std::size_t>(nb * kItemTile));
+        const double* ib = ix.bias_.empty() ? nullptr : ix.bias_.data();
+        counts.pairs += nb * n_items;
+        for (std::int64_t t = 0, p0 = 0; p0 < n_items; ++t, p0 += kItemTile) {
+            const auto ni = std::min(kItemTile, n_items - p0);
+            // A group of users stops for good when none of them can take an item from here on:
+            // the bound only falls with t, and the n-th best only rises.
+            bool any = false;
+            for (std::int64_t g = 0; g < groups; ++g) {
+                if (!live[g]) continue;
+                bool need = false;
+                for (std::int64_t r = g * kMR; r < std::min(nb, (g + 1) * kMR) && !need; ++r) {
+                    const double bound = base[r] + ix.key_max_[t] + std::max(0.0, norm[r] - ix.c_) * ix.norm_max_[t] + slack[r];
+                    need = !best[r].full() || !(best[r].bar() > bound);
+                }
+                live[g] = need;
+                any = any || need;
+            }
+            if (!any) break;
+            for (std::int64_t g = 0; g < groups; ++g) {
+                if (!live[g]) continue;
+                const auto r0 = g * kMR;
+                const int mr = static_cast<int>(std::min<std::int64_t>(kMR, nb - r0));
+                score_tile(k, mr, a.data() + r0 * k, base.data() + r0, ix.vt_.data(), n_items, ib, p0, ni,
+                           tile.data() + r0 * kItemTile, kItemTile);
+                counts.scored += mr * ni;
+                for (std::int64_t r = r0; r < r0 + mr; ++r) {
+                    const auto s = b0 + r - u0;
+                    offer_ordered(best[r], tile.data() + r * kItemTile, p0, ni, ix.order_.data(),
+                                  seen.items.data() + seen.ptr[s], seen.ptr[s + 1] - seen.ptr[s]);
+                }
+            }
+        }
+        for (std::int64_t r = 0; r < nb; ++r) out[static_cast<std::size_t>(b0 + r - u0)] = best[r].sorted();
     }
-    for (std::int64_t r = 0; r < nb; ++r) out[static_cast<std::size_t>(b0 + r - u0)] = best[r].sorted();
+};
+
+ItemIndex::ItemIndex(const FactorModel& m, bool prune) : k_(m.n_factors) {
+    const auto n = m.n_items;
+    if (m.rows.item_begin != 0 || m.V.size() != static_cast<std::size_t>(n * k_))
+        DISTCF_THROW(InternalError, "ItemIndex: the model does not hold every item's row");
+    std::vector<double> norm(static_cast<std::size_t>(n)), key(norm.size());
+    for (std::int64_t i = 0; i < n; ++i) {
+        double q = 0;
+        for (int c = 0; c < k_; ++c) q += m.V[static_cast<std::size_t>(i * k_ + c)] * m.V[static_cast<std::size_t>(i * k_ + c)];
+        norm[i] = std::sqrt(q);
+    }
+    const std::int64_t held = k_ > 0 ? static_cast<std::int64_t>(m.U.size()) / k_ : 0;
+    double sum = 0;
+    for (std::int64_t u = 0; u < held; ++u) {
+        double q = 0;
+        for (int c = 0; c < k_; ++c) q += m.U[static_cast<std::size_t>(u * k_ + c)] * m.U[static_cast<std::size_t>(u * k_ + c)];
+        sum += std::sqrt(q);
+    }
+    c_ = held > 0 ? std::abs(m.factor_scale) * sum / static_cast<double>(held) : 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double b = m.item_bias.empty() ? 0.0 : m.item_bias[static_cast<std::size_t>(i)];
+        key[i] = b + c_ * norm[i];
+        max_abs_bias_ = std::max(max_abs_bias_, std::abs(b));
+    }
+    order_.resize(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) order_[i] = static_cast<std::int32_t>(i);
+    std::sort(order_.begin(), order_.end(), [&key](std::int32_t x, std::int32_t y) { return key[x] > key[y] || (key[x] == key[y] && x < y); });
+    vt_.resize(static_cast<std::size_t>(k_ * n));
+    for (std::int64_t p = 0; p < n; ++p)
+        for (int c = 0; c < k_; ++c) vt_[static_cast<std::size_t>(c * n + p)] = m.V[static_cast<std::size_t>(order_[p] * std::int64_t{k_} + c)];
+    if (!m.item_bias.empty())
+        for (const auto i : order_) bias_.push_back(m.item_bias[static_cast<std::size_t>(i)]);
+    const std::int64_t tiles = (n + kItemTile - 1) / kItemTile;
+    key_max_.assign(static_cast<std::size_t>(tiles), -std::numeric_limits<double>::infinity());
+    norm_max_.assign(static_cast<std::size_t>(tiles), 0.0);
+    for (std::int64_t p = n - 1; p >= 0; --p) {
+        const auto t = p / kItemTile;
+        const auto next = t + 1 < tiles ? t + 1 : t;  // the maxima from the next tile on
+        const double kp = key[order_[p]], np = norm[order_[p]];
+        key_max_[t] = std::max({key_max_[t], kp, next != t ? key_max_[next] : kp});
+        norm_max_[t] = std::max({norm_max_[t], np, next != t ? norm_max_[next] : np});
+    }
+    if (!prune) key_max_.assign(key_max_.size(), std::numeric_limits<double>::infinity());
 }
 
-}  // namespace
 
 std::vector<Scored> best_items(const std::vector<double>& scores, const std::vector<std::int32_t>& skip, int n) {
     if (n < 1) DISTCF_THROW(ParameterError, "top: must be >= 1, got " + std::to_string(n));
@@ -162,12 +257,7 @@ std::vector<Scored> best_items(const std::vector<double>& scores, const std::vec
 std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, std::int64_t u1, const SeenItems& seen,
                                        int n, const std::vector<double>* popularity, const UserScorer* scorer) {
     if (n < 1) DISTCF_THROW(ParameterError, "top: must be >= 1, got " + std::to_string(n));
-    if (u0 < 0 || u1 > m.n_users || u0 > u1) DISTCF_THROW(InputError, "top_n: user range outside the model");
-    const std::int64_t held_users = m.n_factors > 0 ? static_cast<std::int64_t>(m.U.size()) / m.n_factors : m.n_users;
-    if (u0 < m.rows.user_begin || u1 > m.rows.user_begin + held_users || m.rows.item_begin != 0 ||
-        m.V.size() != static_cast<std::size_t>(m.n_items * m.n_factors))
-        DISTCF_THROW(InternalError, "top_n: the model does not hold these users' rows and every item");
-    if (seen.row0 != u0 || seen.rows() != u1 - u0) DISTCF_THROW(InputError, "top_n: seen items do not cover the users");
+    check_users(m, u0, u1, seen);
     std::vector<std::vector<Scored>> out(static_cast<std::size_t>(u1 - u0));
     if (popularity || scorer) {
 #pragma omp parallel
@@ -183,14 +273,33 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, st
         }
         return out;
     }
-    const std::vector<double> vt = transpose_items(m);
+    return top_n(m, ItemIndex(m), u0, u1, seen, n);
+}
+
+std::vector<std::vector<Scored>> top_n(const FactorModel& m, const ItemIndex& items, std::int64_t u0, std::int64_t u1,
+                                       const SeenItems& seen, int n, TopNCounts* counts) {
+    if (n < 1) DISTCF_THROW(ParameterError, "top: must be >= 1, got " + std::to_string(n));
+    check_users(m, u0, u1, seen);
+    if (items.n_items() != m.n_items) DISTCF_THROW(InternalError, "top_n: the item index is of another model");
+    std::vector<std::vector<Scored>> out(static_cast<std::size_t>(u1 - u0));
     const std::int64_t blocks = (u1 - u0 + kUserBlock - 1) / kUserBlock;
+    TopNCounts total;
 #pragma omp parallel if (blocks > 1)
     {
         std::vector<double> tile;
+        TopNCounts mine;
 #pragma omp for schedule(dynamic, 1)
         for (std::int64_t b = 0; b < blocks; ++b)
-            top_n_block(m, vt, u0 + b * kUserBlock, std::min(u1, u0 + (b + 1) * kUserBlock), u0, seen, n, out, tile);
+            TopNKernel::block(m, items, u0 + b * kUserBlock, std::min(u1, u0 + (b + 1) * kUserBlock), u0, seen, n, out, tile, mine);
+#pragma omp critical(distcf_top_n_counts)
+        {
+            total.scored += mine.scored;
+            total.pairs += mine.pairs;
+        }
+    }
+    if (counts) {
+        counts->scored += total.scored;
+        counts->pairs += total.pairs;
     }
     return out;
 }
@@ -238,9 +347,12 @@ RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, cons
     {
         constexpr std::int64_t kChunk = 16384;
         Progress progress(popularity ? "ranking: popularity" : "ranking", u1 - u0, "users");
+        const std::optional<ItemIndex> items = popularity || scorer ? std::nullopt : std::optional<ItemIndex>(m);
         for (std::int64_t c0 = u0; c0 < u1; c0 += kChunk) {
             const std::int64_t c1 = std::min(u1, c0 + kChunk);
-            for (auto& list : top_n(m, c0, c1, seen_part(seen, c0, c1), n, popularity, scorer)) top.push_back(std::move(list));
+            const SeenItems part = seen_part(seen, c0, c1);
+            for (auto& list : items ? top_n(m, *items, c0, c1, part, n) : top_n(m, c0, c1, part, n, popularity, scorer))
+                top.push_back(std::move(list));
             progress.add(c1 - c0);
         }
     }

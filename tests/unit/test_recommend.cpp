@@ -182,3 +182,73 @@ TEST(Recommend, TopNOfAUserWhoRatedAlmostEverythingListsWhatIsLeft) {
         EXPECT_GE(list[0].score, list[1].score);
     }
 }
+
+TEST(Recommend, AnItemOfferedLaterWithAnEqualScoreAndASmallerIndexTakesThePlace) {
+    // k = 1; users a = 1 and a = 3 (the index's c = 2). For user 0 item 0 (b = 1, v = 0) and
+    // item 1 (b = 0, v = 1) both score mu + 1, but item 1's key (0 + 2 x 1) is above item 0's
+    // (1 + 0), so the index offers item 1 first: the tie must still go to item 0.
+    FactorModel m;
+    m.method = "als";
+    m.n_factors = 1;
+    m.n_users = 2;
+    m.n_items = 3;
+    m.mu = 3.0;
+    m.user_bias = {0.0, 0.0};
+    m.item_bias = {1.0, 0.0, -5.0};
+    m.U = {1.0, 3.0};
+    m.V = {0.0, 1.0, 0.0};
+    m.user_counts = {1, 1};
+    m.item_counts = {1, 1, 1};
+    const ItemIndex items(m);
+    const auto top = top_n(m, items, 0, 1, seen_rows({{}}), 1);
+    ASSERT_EQ(top[0].size(), 1u);
+    EXPECT_EQ(top[0][0].item, 0);
+    EXPECT_EQ(top[0][0].score, 4.0);
+}
+
+TEST(Recommend, PrunedTopNIsTheExhaustiveTopNAndSkipsMostPairs) {
+    // Item norms and biases falling off as a power of a shuffled rank (as a trained model's do
+    // with item popularity), so that most tiles cannot reach any user's list.
+    const std::int64_t users = 150, items = 6000;  // 2 user blocks + 22, 5 item tiles + 880
+    const int k = 8, n = 10;
+    FactorModel m = random_model(users, items, k, 19);
+    for (std::int64_t i = 0; i < items; ++i) {
+        const double r = static_cast<double>((i * 2654435761LL) % items);  // a shuffled rank
+        const double scale = 1.0 / (1.0 + r / 30.0);
+        for (int c = 0; c < k; ++c) m.V[i * k + c] *= scale;
+        m.item_bias[i] *= scale;
+    }
+    SeenItems seen;  // each user skips some of the strongest items
+    for (std::int64_t u = 0; u < users; ++u) {
+        for (std::int64_t i = u % 3; i < items; i += 3 + u % 4) seen.items.push_back(static_cast<std::int32_t>(i));
+        seen.ptr.push_back(static_cast<std::int64_t>(seen.items.size()));
+    }
+    const ItemIndex index(m);
+    TopNCounts counts;
+    const auto all = top_n(m, index, 0, users, seen, n, &counts);
+    EXPECT_EQ(counts.pairs, users * items);
+    EXPECT_LT(counts.scored, counts.pairs / 3) << "the bound pruned too little";
+    for (std::int64_t u = 0; u < users; ++u) {
+        std::vector<Scored> ref;
+        const auto b = seen.items.begin() + seen.ptr[u], e = seen.items.begin() + seen.ptr[u + 1];
+        for (std::int64_t i = 0; i < items; ++i) {
+            if (std::binary_search(b, e, static_cast<std::int32_t>(i))) continue;
+            double s = m.mu + m.user_bias[u] + m.item_bias[i];
+            for (int c = 0; c < k; ++c) s += m.U[u * k + c] * m.V[i * k + c];
+            ref.push_back({static_cast<std::int32_t>(i), s});
+        }
+        std::sort(ref.begin(), ref.end(), [](const Scored& x, const Scored& y) { return x.score > y.score; });
+        ASSERT_EQ(all[u].size(), static_cast<std::size_t>(n));
+        for (int r = 0; r < n; ++r) {
+            EXPECT_EQ(all[u][r].item, ref[r].item) << "user " << u << " rank " << r;
+            EXPECT_NEAR(all[u][r].score, ref[r].score, 1e-12);
+        }
+    }
+    // The same lists, bit for bit, from the call that builds its own index.
+    const auto again = top_n(m, 0, users, seen, n);
+    for (std::int64_t u = 0; u < users; ++u)
+        for (int r = 0; r < n; ++r) {
+            EXPECT_EQ(again[u][r].item, all[u][r].item);
+            EXPECT_EQ(again[u][r].score, all[u][r].score);
+        }
+}

@@ -37,6 +37,9 @@ struct AllUsersReport {
     int top = 0;
     double seconds = 0.0;
     bool has_seen = true;
+    /// User-item pairs scored over all pairs: what the item index's bound left to score (1 when
+    /// a Bayesian lower bound ranks, which scores every item).
+    double scored_fraction = 1.0;
 };
 /// What recommend --all-users writes: the HDF5 recommendations file (docs/FORMAT.md), or a
 /// table of the data's IDs as TSV or CSV.

@@ -26,6 +26,41 @@ struct Scored {
 /// items in `skip` (ascending).
 std::vector<Scored> best_items(const std::vector<double>& scores, const std::vector<std::int32_t>& skip, int n);
 
+/// A model's items arranged for top-N scoring, built once and shared by every block of users
+/// (and threads): V transposed (k x items) with its columns in descending order of an upper bound
+/// of what the item can add to a score, key_i = b_i + c ||v_i|| (c: the mean norm of the held
+/// users' factors), and per tile of that order the largest key and item norm from the tile on.
+/// By Cauchy-Schwarz b_i + a.v_i <= b_i + ||a|| ||v_i|| <= key_max + max(0, ||a|| - c) norm_max,
+/// so a block of users can stop at the first tile where no later item can beat any of its
+/// users' n-th best (the exact pruning of norm-ordered maximum-inner-product search; LEMP,
+/// Teflioudi et al. 2015): the lists and their scores are those of scoring every item.
+class ItemIndex {
+  public:
+    /// `prune` false: the same order and scores, every item scored (the yardstick of the bound).
+    explicit ItemIndex(const FactorModel& m, bool prune = true);
+    std::int64_t n_items() const { return static_cast<std::int64_t>(order_.size()); }
+
+  private:
+    friend struct TopNKernel;
+    int k_ = 0;
+    double c_ = 0.0;              // the user norm the keys were made with
+    double max_abs_bias_ = 0.0;   // over every item: the margin for rounding
+    std::vector<std::int32_t> order_;  // position -> item
+    std::vector<double> vt_;           // k x items, columns in `order_`
+    std::vector<double> bias_;         // item biases in `order_` (empty: none)
+    std::vector<double> key_max_, norm_max_;  // per tile t: max over positions >= t x tile
+};
+
+/// How much scoring the pruning saved: user-item pairs scored, of all pairs.
+struct TopNCounts {
+    std::int64_t scored = 0, pairs = 0;
+};
+
+/// The top n items by model score for each user of [u0, u1) with a prebuilt index of the items
+/// (several calls, one index); `counts`, when given, is added to.
+std::vector<std::vector<Scored>> top_n(const FactorModel& m, const ItemIndex& items, std::int64_t u0, std::int64_t u1,
+                                       const SeenItems& seen, int n, TopNCounts* counts = nullptr);
+
 /// Every item's ranking score for user u (larger first), when a ranking is not by the model's
 /// score (a Bayesian model's lower confidence bound). Called from several threads at once.
 using UserScorer = std::function<void(std::int64_t u, std::vector<double>& scores)>;
