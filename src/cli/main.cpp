@@ -61,8 +61,9 @@ void choose_thread_count() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Threads that sleep when they wait: spinning ones collapse on a node shared with other work.
-    distcf::reexec_with_passive_wait(argc, argv);
+    // Threads that sleep when they wait (spinning ones collapse on a node shared with other work),
+    // huge pages, and OpenBLAS kernels for the CPU it runs on (util/threads.hpp).
+    distcf::reexec_with_process_settings(argc, argv);
     // Started without mpirun/srun, the process is a singleton that talks to nobody: skip the UCX
     // transport's start-up (0.2 s of a 0.3 s MPI_Init here). Launched jobs keep their settings.
     // Nor does it ever spawn: no supporting daemon (another 0.15 s; 0.05 s is left of MPI_Init).
@@ -100,7 +101,9 @@ int main(int argc, char** argv) {
 
         CLI::App app{"distcf: collaborative filtering on one machine or many (MPI): predict ratings and recommend items with a bias\n"
                      "baseline, SVD (ScaLAPACK), ALS, implicit-feedback ALS or Bayesian MF (posterior uncertainty)"};
-        app.set_version_flag("--version", std::string("distcf ") + distcf::kVersion);
+        // The BLAS core says which kernels run (the settings the program gave itself: util/threads.hpp).
+        const std::string core = distcf::blas_core_name();
+        app.set_version_flag("--version", std::string("distcf ") + distcf::kVersion + (core.empty() ? "" : " (OpenBLAS core " + core + ")"));
         app.require_subcommand(1);
         bool verbose = false;
         app.add_flag("--verbose", verbose, "with an error, also the source location that raised it");

@@ -1,10 +1,12 @@
-// What the program sets for itself before it starts (passive OpenMP waits, malloc huge pages),
+// What the program sets for itself before it starts (passive OpenMP waits, malloc huge pages,
+// OpenBLAS kernels for the CPU),
 // and the threads a rank takes by default.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
 #include "distcf/util/threads.hpp"
+#include "helpers.hpp"
 
 using namespace distcf;
 
@@ -35,4 +37,36 @@ TEST(DefaultThreads, SlurmsCpusPerTaskWinsAndTheCountIsNeverBelowOne) {
     unsetenv("SLURM_CPUS_PER_TASK");
     EXPECT_GE(default_thread_count(1000), 1);
     if (old) setenv("SLURM_CPUS_PER_TASK", saved.c_str(), 1);
+}
+
+TEST(ProcessSettings, OpenBlasFallingBackToAPreAvxCoreGetsTheKernelsTheCpuRuns) {
+    const char* w = "passive";
+    const char* t = "glibc.malloc.hugetlb=1";
+    EXPECT_EQ(process_settings(w, t, nullptr, "Prescott", {true, true}), (Settings{{"OPENBLAS_CORETYPE", "SkylakeX"}}));
+    EXPECT_EQ(process_settings(w, t, nullptr, "Prescott", {true, false}), (Settings{{"OPENBLAS_CORETYPE", "Haswell"}}));
+    EXPECT_EQ(process_settings(w, t, nullptr, "Barcelona", {true, false}), (Settings{{"OPENBLAS_CORETYPE", "Haswell"}}));
+    // A CPU without AVX2: the fallback is what it can run.
+    EXPECT_EQ(process_settings(w, t, nullptr, "Prescott", {false, false}), Settings{});
+}
+
+TEST(ProcessSettings, AKnownCoreTheUsersCoreTypeOrAnotherBlasIsLeftAlone) {
+    const char* w = "passive";
+    const char* t = "glibc.malloc.hugetlb=1";
+    EXPECT_EQ(process_settings(w, t, nullptr, "SkylakeX", {true, true}), Settings{});
+    EXPECT_EQ(process_settings(w, t, nullptr, "Zen", {true, false}), Settings{});
+    EXPECT_EQ(process_settings(w, t, "Prescott", "Prescott", {true, true}), Settings{});  // the user's choice
+    EXPECT_EQ(process_settings(w, t, nullptr, "", {true, true}), Settings{});             // not OpenBLAS
+}
+
+TEST(ProcessSettings, TheProgramRunsOpenBlasKernelsForThisCpu) {
+    // What the program reports of itself: never a pre-AVX fallback on a CPU with AVX2 (this test
+    // failed on a 2-core AVX-512 Xeon VM, "Intel(R) Xeon(R) Processor", before the setting).
+    // As a user starts it: without the settings this test process has (and passes to children).
+    const auto r = test::run("env -u DISTCF_NO_REEXEC -u OPENBLAS_CORETYPE " + test::program() + " --version");
+    ASSERT_EQ(r.code, 0) << r.err;
+    if (r.out.find("OpenBLAS core") == std::string::npos) GTEST_SKIP() << "the BLAS is not OpenBLAS: " << r.out;
+    if (!CpuVector::detect().avx2_fma)
+        GTEST_SKIP() << "no AVX2 on this CPU: OpenBLAS's own choice stands";
+    for (const char* fallback : {"Prescott", "Core2", "Penryn", "Nehalem", "Barcelona"})
+        EXPECT_EQ(r.out.find(std::string("core ") + fallback + ")"), std::string::npos) << r.out;
 }

@@ -20,17 +20,35 @@ constexpr double kMinParallelWork = 2e5;
 
 inline bool worth_threads(double work) { return work >= kMinParallelWork; }
 
-/// Before anything else in main (before MPI_Init): libgomp reads its wait policy and glibc its
-/// malloc tunables when the program loads, so when OMP_WAIT_POLICY is unset the program sets it to
-/// passive, when GLIBC_TUNABLES does not name glibc.malloc.hugetlb it adds `=1` (transparent huge
-/// pages for large blocks), and executes itself again (once; `OMP_WAIT_POLICY=active` keeps
-/// spinning, for nodes a job has to itself; DISTCF_NO_REEXEC=1 skips it all). Returns only when no
-/// re-execution was needed or it failed.
-void reexec_with_passive_wait(int argc, char** argv);
+/// What the CPU offers OpenBLAS's kernels (cpuid, with the OS's support for the registers).
+struct CpuVector {
+    bool avx2_fma = false;  ///< AVX2 and FMA: OpenBLAS's Haswell kernels
+    bool avx512 = false;    ///< AVX-512 F, CD, BW, DQ and VL: its SkylakeX kernels
+    static CpuVector detect();
+};
 
-/// The variables (name, value) that re-execution sets, given OMP_WAIT_POLICY's and GLIBC_TUNABLES'
-/// current values (nullptr: unset); empty when none is needed.
-std::vector<std::pair<std::string, std::string>> process_settings(const char* wait_policy, const char* tunables);
+/// Before anything else in main (before MPI_Init): libgomp reads its wait policy, glibc its malloc
+/// tunables and OpenBLAS its core type when the program loads, so the program sets what is missing
+/// and executes itself again (once; DISTCF_NO_REEXEC=1 skips it all):
+/// - OMP_WAIT_POLICY unset: passive (`OMP_WAIT_POLICY=active` keeps spinning, for nodes a job has
+///   to itself);
+/// - GLIBC_TUNABLES not naming glibc.malloc.hugetlb: `=1` added (transparent huge pages for large
+///   blocks);
+/// - OPENBLAS_CORETYPE unset and OpenBLAS fell back to a pre-AVX core for a CPU it does not know
+///   (Debian 12's 0.3.21 takes a current Xeon or EPYC for a Prescott, SSE3 kernels): the core the
+///   CPU's vector units match (SkylakeX or Haswell).
+/// Returns only when no re-execution was needed or it failed.
+void reexec_with_process_settings(int argc, char** argv);
+
+/// The variables (name, value) that re-execution sets, given OMP_WAIT_POLICY's, GLIBC_TUNABLES'
+/// and OPENBLAS_CORETYPE's current values (nullptr: unset), the core OpenBLAS chose (empty: not
+/// OpenBLAS) and the CPU's vector units; empty when none is needed.
+std::vector<std::pair<std::string, std::string>> process_settings(const char* wait_policy, const char* tunables,
+                                                                  const char* blas_coretype = nullptr,
+                                                                  const std::string& blas_core = "", CpuVector cpu = {});
+
+/// The core OpenBLAS runs its kernels for in this process ("" when the BLAS is not OpenBLAS).
+std::string blas_core_name();
 
 /// The threads a rank should use when OMP_NUM_THREADS is not set: SLURM's SLURM_CPUS_PER_TASK,
 /// else the cores this process may run on (its affinity mask, which mpirun and srun bindings
