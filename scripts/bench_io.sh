@@ -35,16 +35,22 @@ done
 # Loading's peak memory: a generated store with a stored 10% test split, loaded by train (k = 1,
 # one iteration: the factors are negligible) on 1 and 2 ranks; the process's own baseline (the same
 # command on a 3000-rating store) is subtracted, and the rest divided by the ratings a rank holds.
+# The same without a stored split, held out at load time by --test-fraction 0.1.
 "$bin" generate --users $(( n / 100 )) --items 20000 --density 0.0058 --test-fraction 0.1 --out "$dir/gen.h5" -q > /dev/null
 "$bin" generate --users 100 --items 100 --density 0.3 --test-fraction 0.1 --out "$dir/tiny.h5" -q > /dev/null
+"$bin" generate --users $(( n / 100 )) --items 20000 --density 0.0058 --out "$dir/gen0.h5" -q > /dev/null
+"$bin" generate --users 100 --items 100 --density 0.3 --out "$dir/tiny0.h5" -q > /dev/null
 total=$("$bin" --json info "$dir/gen.h5" | sed -nE 's/^ *"ratings": *([0-9]+).*/\1/p' | head -1)
-peak() { mpirun -n "$1" --oversubscribe --bind-to none "$bin" train --train "$2" --out "$dir/k1.h5" --factors 1 --iters 1 --solver cholesky 2>&1 |
+peak() { mpirun -n "$1" --oversubscribe --bind-to none "$bin" train --train "$2" --out "$dir/k1.h5" --factors 1 --iters 1 --solver cholesky "${@:3}" 2>&1 |
   sed -nE 's/.*peak RSS per rank \(max\) ([0-9.]+) MiB.*/\1/p'; }
-for np in 1 2; do
-  p=$(peak "$np" "$dir/gen.h5"); b=$(peak "$np" "$dir/tiny.h5")
-  awk -v np="$np" -v p="$p" -v b="$b" -v t="$total" 'BEGIN {
-    printf "loading %d ratings on %d rank(s): peak RSS %.0f MiB per rank, baseline %.0f MiB: %.1f B per rating per rank (target <= 32)\n",
-      t, np, p, b, (p - b) * 1048576 / (t / np) }'
+for how in stored load; do
+  for np in 1 2; do
+    if [ "$how" = stored ]; then p=$(peak "$np" "$dir/gen.h5"); b=$(peak "$np" "$dir/tiny.h5")
+    else p=$(peak "$np" "$dir/gen0.h5" --test-fraction 0.1); b=$(peak "$np" "$dir/tiny0.h5" --test-fraction 0.1); fi
+    awk -v np="$np" -v p="$p" -v b="$b" -v t="$total" -v how="$how" 'BEGIN {
+      printf "loading %d ratings on %d rank(s), %s split: peak RSS %.0f MiB per rank, baseline %.0f MiB: %.1f B per rating per rank (target <= 32)\n",
+        t, np, how == "stored" ? "stored" : "--test-fraction", p, b, (p - b) * 1048576 / (t / np) }'
+  done
 done
 [ -z "${DISTCF_BENCH_DIR:-}" ] && rm -rf "$dir"
 exit 0

@@ -24,10 +24,14 @@ repeats=${DISTCF_BENCH_REPEATS:-3}
 threads=${OMP_NUM_THREADS:-2}
 sections=${DISTCF_BENCH_SECTIONS:-u1 explicit implicit}
 export OMP_NUM_THREADS=$threads
+# The OpenBLAS kernels distcf picks for this CPU (it sets OPENBLAS_CORETYPE where OpenBLAS falls
+# back to a pre-AVX core), for the peers that call OpenBLAS too (the implicit library, numpy).
+core=$("$bin" --version | sed -n 's/.*OpenBLAS core \([A-Za-z0-9]*\)).*/\1/p')
+[ -n "$core" ] && [ -z "${OPENBLAS_CORETYPE:-}" ] && export OPENBLAS_CORETYPE=$core
 py=/usr/bin/python3
 dir=$(mktemp -d "${TMPDIR:-/tmp}/distcf-bench-peers.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-echo "bench_peers: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $threads threads each, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "bench_peers: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $threads threads each, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), OpenBLAS core ${OPENBLAS_CORETYPE:-its own choice}"
 seconds() { /usr/bin/time -f %e "$@" 2>&1 > /dev/null | tail -1; }
 median() { printf "%s\n" "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 libmf() {  # builds LIBMF once; false (with a message) when its source is absent

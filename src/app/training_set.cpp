@@ -42,9 +42,13 @@ TrainingSet load_training_set(const std::string& path, const TrainingSetOptions&
         SplitOptions so;
         so.test_fraction = o.test_fraction;
         so.rng_seed = o.split_seed;
-        const RatingSlice all = read_user_aligned_slice(path, comm, Subset::All, &info);
-        const auto flags = choose_test(all, so, comm);
-        for (std::int64_t k = 0; k < all.size(); ++k) (flags[k] ? test : train).push(all.user[k], all.item[k], all.value[k]);
+        // The held-out ratings moved out and the rest compacted in place: the read slice becomes
+        // the training slice (16 B a rating once, not a second copy: 36-44 B a rating at the
+        // peak before, on 11.6M ratings).
+        train = read_user_aligned_slice(path, comm, Subset::All, &info);
+        train.time = {};  // the training set has no use for times or stored flags
+        train.is_test = {};
+        test = split_off(train, choose_test(train, so, comm));
         t.test_source = "--test-fraction";
     } else {
         info = read_store_info(path, comm);

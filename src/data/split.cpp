@@ -91,6 +91,40 @@ std::vector<std::uint8_t> choose_test(const std::vector<std::int32_t>& user, con
     return is_test;
 }
 
+RatingSlice split_off(RatingSlice& s, const std::vector<std::uint8_t>& flags) {
+    const auto n = s.size();
+    if (static_cast<std::int64_t>(flags.size()) != n) DISTCF_THROW(InputError, "split_off: one flag per rating is needed");
+    const bool times = !s.time.empty(), tests = !s.is_test.empty();
+    if ((times && s.time.size() != s.value.size()) || (tests && s.is_test.size() != s.value.size()))
+        DISTCF_THROW(InputError, "split_off: the slice's fields differ in length");
+    const auto out_count = static_cast<std::size_t>(std::count(flags.begin(), flags.end(), std::uint8_t{1}));
+    RatingSlice out;
+    out.reserve(out_count);  // exactly: no doubling slack on top of the held ratings
+    if (times) out.time.reserve(out_count);
+    if (tests) out.is_test.reserve(out_count);
+    std::size_t w = 0;
+    for (std::size_t k = 0; k < static_cast<std::size_t>(n); ++k) {
+        if (flags[k]) {
+            out.push(s.user[k], s.item[k], s.value[k]);
+            if (times) out.time.push_back(s.time[k]);
+            if (tests) out.is_test.push_back(s.is_test[k]);
+            continue;
+        }
+        s.user[w] = s.user[k];
+        s.item[w] = s.item[k];
+        s.value[w] = s.value[k];
+        if (times) s.time[w] = s.time[k];
+        if (tests) s.is_test[w] = s.is_test[k];
+        ++w;
+    }
+    s.user.resize(w);
+    s.item.resize(w);
+    s.value.resize(w);
+    if (times) s.time.resize(w);
+    if (tests) s.is_test.resize(w);
+    return out;
+}
+
 }  // namespace distcf
 
 namespace distcf {

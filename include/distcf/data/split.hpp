@@ -29,6 +29,11 @@ std::vector<std::uint8_t> choose_test(const RatingSlice& slice, const SplitOptio
 std::vector<std::uint8_t> choose_test(const std::vector<std::int32_t>& user, const std::vector<std::int32_t>& item,
                                       const SplitOptions& options, const Comm& comm);
 
+/// Moves the flagged ratings of `slice` out into the returned slice and closes the gaps in place
+/// (both keep the slice's order; times and test flags go along where the slice has them): a
+/// split at load time then holds the ratings once, not twice.
+RatingSlice split_off(RatingSlice& slice, const std::vector<std::uint8_t>& flags);
+
 /// Assigns each rating of this rank's slice to one of `folds` validation folds (0 .. folds-1) of
 /// sizes floor or ceil of nnz / folds: rating keys from (seed, user, item) on their own stream,
 /// cut at the exact quantiles (radix_select), so folds depend neither on the rank count nor on the
