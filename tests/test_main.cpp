@@ -5,8 +5,6 @@
 
 #include <iostream>
 
-#include "distcf/util/threads.hpp"
-
 namespace {
 
 class RankFailurePrinter : public ::testing::EmptyTestEventListener {
@@ -25,9 +23,6 @@ private:
 }  // namespace
 
 int main(int argc, char** argv) {
-    // The settings the program gives itself (passive waits, huge pages, OpenBLAS kernels for this
-    // CPU), so that the suites compute as `distcf` does.
-    distcf::reexec_with_process_settings(argc, argv);
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     ::testing::InitGoogleTest(&argc, argv);

@@ -13,6 +13,7 @@
 #include "distcf/app/model_file.hpp"
 #include "distcf/app/training_set.hpp"
 #include "distcf/data/distribute.hpp"
+#include "distcf/data/rng.hpp"
 #include "distcf/error.hpp"
 #include "distcf/io/atomic.hpp"
 #include "distcf/io/delimited.hpp"
@@ -233,8 +234,23 @@ RatingEvaluation evaluate_ratings(const LoadedModel& lm, const RatingSlice& s, c
     return r;
 }
 
-RankingEvaluation evaluate_ranking(const LoadedModel& lm, const RatingSlice& s, int top, double relevant_from,
-                                   const Comm& comm, const RankBy& by) {
+void RankingOptions::validate() const {
+    if (top < 1) DISTCF_THROW(ParameterError, "top: must be >= 1, got " + std::to_string(top));
+    if (!(sample_users > 0.0 && sample_users <= 1.0))
+        DISTCF_THROW(ParameterError, "sample-users: must be in (0, 1], got " + std::to_string(sample_users));
+}
+
+RankingEvaluation evaluate_ranking(const LoadedModel& lm, const RatingSlice& s, const RankingOptions& o, const Comm& comm,
+                                   const RankBy& by) {
+    o.validate();
+    const int top = o.top;
+    const double relevant_from = o.relevant;
+    // A user is in the sample when its key falls below the share of 2^64 (every user at 1).
+    const auto cut = static_cast<long double>(o.sample_users) * 18446744073709551616.0L;
+    const auto sampled = [&](std::int32_t u) {
+        return o.sample_users >= 1.0 ||
+               static_cast<long double>(random_word(o.sample_seed, Stream::RankingSample, static_cast<std::uint64_t>(u), 0)) < cut;
+    };
     const FactorModel& m = lm.model;
     const BlockPartition part = BlockPartition::balanced(m.user_counts, comm.size());
     const h5::File f = h5::File::open(lm.path, comm);
@@ -243,7 +259,8 @@ RankingEvaluation evaluate_ranking(const LoadedModel& lm, const RatingSlice& s, 
     const SeenItems seen = read_seen(f, part.begin(comm.rank()), part.end(comm.rank()), m.n_items);
     RatingSlice rel;
     for (std::int64_t k = 0; k < s.size(); ++k)
-        if (s.user[k] >= 0 && s.item[k] >= 0 && s.value[k] >= relevant_from) rel.push(s.user[k], s.item[k], s.value[k]);
+        if (s.user[k] >= 0 && s.item[k] >= 0 && s.value[k] >= relevant_from && sampled(s.user[k]))
+            rel.push(s.user[k], s.item[k], s.value[k]);
     const Csr relevant = route_rows(rel.user, rel.item, rel.value, part, comm);
     std::vector<double> popularity(m.item_counts.begin(), m.item_counts.end());
     const std::optional<UserScorer> scorer = ranking_scorer(lm, by);

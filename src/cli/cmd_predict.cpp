@@ -48,8 +48,7 @@ struct EvaluateArgs {
     std::string model, test;
     int k = 0;
     bool ranking = false;
-    int top = 10;
-    double relevant = 4.0;
+    RankingOptions rank;
     std::string rank_by = "mean";
     double z = 1.0;
     ColdStart cold;
@@ -58,19 +57,22 @@ struct EvaluateArgs {
 void print_ranking(const EvaluateArgs& a, const RankingEvaluation& r, Context& ctx) {
     if (!r.excluded_seen && ctx.comm.is_root())
         std::cerr << "evaluate --ranking: " << a.model << " keeps no training items (/seen); nothing is excluded from the rankings\n";
-    const std::string at = "@" + std::to_string(a.top);
+    const std::string at = "@" + std::to_string(a.rank.top);
     if (ctx.json) {
         auto obj = [&](const RankingMetrics& m) {
             return nlohmann::json{{"precision" + at, m.precision}, {"recall" + at, m.recall}, {"ndcg" + at, m.ndcg},
                                   {"map" + at, m.map}, {"users", m.users}};
         };
-        ctx.result = nlohmann::json{{"model", obj(r.model)}, {"popularity", obj(r.popularity)}, {"relevant_threshold", a.relevant},
-                                    {"top", a.top}, {"test", a.test}, {"training_items_excluded", r.excluded_seen}};
+        ctx.result = nlohmann::json{{"model", obj(r.model)}, {"popularity", obj(r.popularity)}, {"relevant_threshold", a.rank.relevant},
+                                    {"top", a.rank.top}, {"test", a.test}, {"training_items_excluded", r.excluded_seen},
+                                    {"sample_users", a.rank.sample_users}};
         return;
     }
     char line[200];
-    ctx.out << "ranking on " << a.test << ": top " << a.top << ", relevant = rating >= " << a.relevant << ", "
-            << r.model.users << " users with a relevant test item, training items excluded\n";
+    ctx.out << "ranking on " << a.test << ": top " << a.rank.top << ", relevant = rating >= " << a.rank.relevant << ", "
+            << r.model.users << " users with a relevant test item"
+            << (a.rank.sample_users < 1.0 ? " (a sample of " + std::to_string(a.rank.sample_users) + " of the users)" : std::string())
+            << ", training items excluded\n";
     std::snprintf(line, sizeof line, "%-12s %12s %12s %12s %12s\n", "", ("precision" + at).c_str(), ("recall" + at).c_str(),
                   ("NDCG" + at).c_str(), ("MAP" + at).c_str());
     ctx.out << line;
@@ -87,7 +89,7 @@ void run_evaluate(const EvaluateArgs& a, Context& ctx) {
     note_if_checkpoint(a.model, m.model, ctx.comm);
     const RatingSlice test = read_test_ratings(m, a.test, ctx.comm);
     if (a.ranking) {
-        print_ranking(a, evaluate_ranking(m, test, a.top, a.relevant, ctx.comm, RankBy{a.rank_by == "lcb", a.z}), ctx);
+        print_ranking(a, evaluate_ranking(m, test, a.rank, ctx.comm, RankBy{a.rank_by == "lcb", a.z}), ctx);
         return;
     }
     const RatingEvaluation r = evaluate_ratings(m, test, a.cold, ctx.comm);
@@ -184,8 +186,12 @@ void add_evaluate(CLI::App& app, Context& ctx, Registry& reg) {
     s->add_option("--test", a->test, "test ratings: a store (.h5; its test side if it has a split) or a text file")->required();
     s->add_option("--k", a->k, "use the first k factors (SVD models; default: the model's chosen k)");
     s->add_flag("--ranking", a->ranking, "precision, recall, NDCG and MAP at --top beside a popularity ranking");
-    s->add_option("--top", a->top, "N of the ranking metrics")->capture_default_str();
-    s->add_option("--relevant", a->relevant, "a test rating at least this is relevant")->capture_default_str();
+    s->add_option("--top", a->rank.top, "N of the ranking metrics")->capture_default_str();
+    s->add_option("--relevant", a->rank.relevant, "a test rating at least this is relevant")->capture_default_str();
+    s->add_option("--sample-users", a->rank.sample_users,
+                  "rank this share of the users (a keyed hash of the user: the same on any number of ranks); the metrics are means over them")
+        ->capture_default_str();
+    s->add_option("--sample-seed", a->rank.sample_seed, "seed of the user sample")->capture_default_str();
     add_rank_by_options(s, a->rank_by, a->z);
     add_cold_options(s, a->cold);
     reg.push_back({s, [a, &ctx] { run_evaluate(*a, ctx); }});

@@ -117,6 +117,25 @@ DISTCF_CLONES void score_tile(int k, int mr, const double* a, const double* base
     }
 }
 
+// Items by a ranking that is the same for every user (popularity), best first, ties to the
+// smaller item: sorted once, a user's n best are the first n not seen -- O(n + seen) a user
+// instead of O(items), with the lists best_of gives.
+std::vector<std::int32_t> ranking_order(const std::vector<double>& score) {
+    std::vector<std::int32_t> order(score.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i);
+    std::sort(order.begin(), order.end(), [&score](std::int32_t a, std::int32_t b) { return better({a, score[a]}, {b, score[b]}); });
+    return order;
+}
+
+std::vector<Scored> best_in_order(const std::vector<std::int32_t>& order, const std::vector<double>& score,
+                                  const std::int32_t* skip, std::int64_t n_skip, int n) {
+    std::vector<Scored> out;
+    out.reserve(static_cast<std::size_t>(n));
+    for (auto it = order.begin(); it != order.end() && static_cast<int>(out.size()) < n; ++it)
+        if (!(n_skip > 0 && std::binary_search(skip, skip + n_skip, *it))) out.push_back({*it, score[static_cast<std::size_t>(*it)]});
+    return out;
+}
+
 void check_users(const FactorModel& m, std::int64_t u0, std::int64_t u1, const SeenItems& seen) {
     if (u0 < 0 || u1 > m.n_users || u0 > u1) DISTCF_THROW(InputError, "top_n: user range outside the model");
     const std::int64_t held_users = m.n_factors > 0 ? static_cast<std::int64_t>(m.U.size()) / m.n_factors : m.n_users;
@@ -138,12 +157,12 @@ std::vector<Scored> best_of(const std::vector<double>& s, const std::int32_t* sk
 
 // The model-score top n of one block of users against an ItemIndex (a friend of it).
 struct TopNKernel {
-    // Users [b0, b1) (rows of `out` from u0); tile: scratch of the calling thread.
-    static void block(const FactorModel& m, const ItemIndex& ix, std::int64_t b0, std::int64_t b1, std::int64_t u0,
+    // The users of rows[0, nb) (rows of `seen` and of `out`, user seen.row0 + row); tile: scratch
+    // of the calling thread.
+    static void block(const FactorModel& m, const ItemIndex& ix, const std::int64_t* rows, std::int64_t nb,
                       const SeenItems& seen, int n, std::vector<std::vector<Scored>>& out, std::vector<double>& tile,
                       TopNCounts& counts) {
         const int k = m.n_factors;
-        const auto nb = b1 - b0;
         const auto n_items = ix.n_items();
         std::vector<BestN> best(static_cast<std::size_t>(nb), BestN(n));
         // a: per group of kMR users, k x kMR (see score_tile); norm: ||a||; slack: what rounding
@@ -154,7 +173,7 @@ struct TopNKernel {
             norm(base.size()), slack(base.size());
         const double max_norm = ix.norm_max_.empty() ? 0.0 : ix.norm_max_.front();
         for (std::int64_t r = 0; r < nb; ++r) {
-            const auto u = b0 + r - m.rows.user_begin;  // the held row
+            const auto u = seen.row0 + rows[r] - m.rows.user_begin;  // the held row
             base[r] = m.mu + (m.user_bias.empty() ? 0.0 : m.user_bias[static_cast<std::size_t>(u)]);
             double q = 0;
             for (int c = 0; c < k; ++c) {
@@ -194,13 +213,38 @@ struct TopNKernel {
                            tile.data() + r0 * kItemTile, kItemTile);
                 counts.scored += mr * ni;
                 for (std::int64_t r = r0; r < r0 + mr; ++r) {
-                    const auto s = b0 + r - u0;
+                    const auto s = rows[r];
                     offer_ordered(best[r], tile.data() + r * kItemTile, p0, ni, ix.order_.data(),
                                   seen.items.data() + seen.ptr[s], seen.ptr[s + 1] - seen.ptr[s]);
                 }
             }
         }
-        for (std::int64_t r = 0; r < nb; ++r) out[static_cast<std::size_t>(b0 + r - u0)] = best[r].sorted();
+        for (std::int64_t r = 0; r < nb; ++r) out[static_cast<std::size_t>(rows[r])] = best[r].sorted();
+    }
+
+    // The listed rows of `seen` (ascending), blocked and threaded; out has a list per seen row.
+    static void rows(const FactorModel& m, const ItemIndex& ix, const std::vector<std::int64_t>& rows, const SeenItems& seen,
+                     int n, std::vector<std::vector<Scored>>& out, TopNCounts* counts) {
+        const auto listed = static_cast<std::int64_t>(rows.size());
+        const std::int64_t blocks = (listed + kUserBlock - 1) / kUserBlock;
+        TopNCounts total;
+#pragma omp parallel if (blocks > 1)
+        {
+            std::vector<double> tile;
+            TopNCounts mine;
+#pragma omp for schedule(dynamic, 1)
+            for (std::int64_t b = 0; b < blocks; ++b)
+                block(m, ix, rows.data() + b * kUserBlock, std::min(kUserBlock, listed - b * kUserBlock), seen, n, out, tile, mine);
+#pragma omp critical(distcf_top_n_counts)
+            {
+                total.scored += mine.scored;
+                total.pairs += mine.pairs;
+            }
+        }
+        if (counts) {
+            counts->scored += total.scored;
+            counts->pairs += total.pairs;
+        }
     }
 };
 
@@ -260,15 +304,21 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, st
     check_users(m, u0, u1, seen);
     std::vector<std::vector<Scored>> out(static_cast<std::size_t>(u1 - u0));
     if (popularity || scorer) {
+        const std::vector<std::int32_t> order = popularity ? ranking_order(*popularity) : std::vector<std::int32_t>{};
 #pragma omp parallel
         {
             std::vector<double> s;
 #pragma omp for schedule(dynamic, 16)
             for (std::int64_t u = u0; u < u1; ++u) {
-                if (popularity) s = *popularity;
-                else (*scorer)(u, s);
                 const auto r = u - u0;
-                out[static_cast<std::size_t>(r)] = best_of(s, seen.items.data() + seen.ptr[r], seen.ptr[r + 1] - seen.ptr[r], n);
+                const std::int32_t* skip = seen.items.data() + seen.ptr[r];
+                const auto n_skip = seen.ptr[r + 1] - seen.ptr[r];
+                if (popularity) {
+                    out[static_cast<std::size_t>(r)] = best_in_order(order, *popularity, skip, n_skip, n);
+                } else {
+                    (*scorer)(u, s);
+                    out[static_cast<std::size_t>(r)] = best_of(s, skip, n_skip, n);
+                }
             }
         }
         return out;
@@ -282,25 +332,9 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, const ItemIndex& it
     check_users(m, u0, u1, seen);
     if (items.n_items() != m.n_items) DISTCF_THROW(InternalError, "top_n: the item index is of another model");
     std::vector<std::vector<Scored>> out(static_cast<std::size_t>(u1 - u0));
-    const std::int64_t blocks = (u1 - u0 + kUserBlock - 1) / kUserBlock;
-    TopNCounts total;
-#pragma omp parallel if (blocks > 1)
-    {
-        std::vector<double> tile;
-        TopNCounts mine;
-#pragma omp for schedule(dynamic, 1)
-        for (std::int64_t b = 0; b < blocks; ++b)
-            TopNKernel::block(m, items, u0 + b * kUserBlock, std::min(u1, u0 + (b + 1) * kUserBlock), u0, seen, n, out, tile, mine);
-#pragma omp critical(distcf_top_n_counts)
-        {
-            total.scored += mine.scored;
-            total.pairs += mine.pairs;
-        }
-    }
-    if (counts) {
-        counts->scored += total.scored;
-        counts->pairs += total.pairs;
-    }
+    std::vector<std::int64_t> rows(out.size());
+    for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = static_cast<std::int64_t>(r);
+    TopNKernel::rows(m, items, rows, seen, n, out, counts);
     return out;
 }
 
@@ -341,19 +375,44 @@ RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, cons
                                const UserScorer* scorer) {
     const auto u0 = seen.row0, u1 = seen.row0 + seen.rows();
     if (relevant.row0 != u0 || relevant.rows() != u1 - u0) DISTCF_THROW(InputError, "ranking_metrics: test rows do not match");
-    // Users in chunks, so that a long ranking shows its progress (the lists are the same).
-    std::vector<std::vector<Scored>> top;
-    top.reserve(static_cast<std::size_t>(u1 - u0));
+    check_users(m, u0, u1, seen);
+    if (n < 1) DISTCF_THROW(ParameterError, "top: must be >= 1, got " + std::to_string(n));
+    // Only users with a relevant test item count, so only they are ranked (the others were once
+    // ranked and then skipped: at 10^6 items most of the work); in chunks, for progress.
+    std::vector<std::int64_t> who;
+    for (std::int64_t q = 0; q < u1 - u0; ++q)
+        if (relevant.ptr[q + 1] > relevant.ptr[q]) who.push_back(q);
+    std::vector<std::vector<Scored>> top(static_cast<std::size_t>(u1 - u0));
     {
         constexpr std::int64_t kChunk = 16384;
-        Progress progress(popularity ? "ranking: popularity" : "ranking", u1 - u0, "users");
+        Progress progress(popularity ? "ranking: popularity" : "ranking", static_cast<std::int64_t>(who.size()), "users");
         const std::optional<ItemIndex> items = popularity || scorer ? std::nullopt : std::optional<ItemIndex>(m);
-        for (std::int64_t c0 = u0; c0 < u1; c0 += kChunk) {
-            const std::int64_t c1 = std::min(u1, c0 + kChunk);
-            const SeenItems part = seen_part(seen, c0, c1);
-            for (auto& list : items ? top_n(m, *items, c0, c1, part, n) : top_n(m, c0, c1, part, n, popularity, scorer))
-                top.push_back(std::move(list));
-            progress.add(c1 - c0);
+        const std::vector<std::int32_t> order = popularity ? ranking_order(*popularity) : std::vector<std::int32_t>{};
+        for (std::size_t c0 = 0; c0 < who.size(); c0 += kChunk) {
+            const std::vector<std::int64_t> chunk(who.begin() + static_cast<std::ptrdiff_t>(c0),
+                                                  who.begin() + static_cast<std::ptrdiff_t>(std::min(who.size(), c0 + kChunk)));
+            const auto listed = static_cast<std::int64_t>(chunk.size());
+            if (items) {
+                TopNKernel::rows(m, *items, chunk, seen, n, top, nullptr);
+            } else {
+#pragma omp parallel if (listed > 1)
+                {
+                    std::vector<double> s;
+#pragma omp for schedule(dynamic, 16)
+                    for (std::int64_t j = 0; j < listed; ++j) {
+                        const auto q = chunk[static_cast<std::size_t>(j)];
+                        const std::int32_t* skip = seen.items.data() + seen.ptr[q];
+                        const auto n_skip = seen.ptr[q + 1] - seen.ptr[q];
+                        if (popularity) {
+                            top[static_cast<std::size_t>(q)] = best_in_order(order, *popularity, skip, n_skip, n);
+                        } else {
+                            (*scorer)(u0 + q, s);
+                            top[static_cast<std::size_t>(q)] = best_of(s, skip, n_skip, n);
+                        }
+                    }
+                }
+            }
+            progress.add(listed);
         }
     }
     std::vector<double> p(static_cast<std::size_t>(u1 - u0), 0.0), r(p.size(), 0.0), g(p.size(), 0.0), a(p.size(), 0.0),

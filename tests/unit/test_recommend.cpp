@@ -252,3 +252,28 @@ TEST(Recommend, PrunedTopNIsTheExhaustiveTopNAndSkipsMostPairs) {
             EXPECT_EQ(again[u][r].score, all[u][r].score);
         }
 }
+
+TEST(Recommend, PopularityTopNWalksOneSortedOrderAndGivesTheListsOfEveryItemScored) {
+    // Popularity with ties (counts repeat), users skipping some of the most popular items: the
+    // lists from the order sorted once are those of scoring every item for each user.
+    const std::int64_t users = 40, items = 300;
+    const int n = 12;
+    const FactorModel m = random_model(users, items, 3, 23);
+    std::vector<double> popularity(static_cast<std::size_t>(items));
+    for (std::int64_t i = 0; i < items; ++i) popularity[i] = static_cast<double>((i * 37) % 50);  // 6 items per count
+    SeenItems seen;
+    for (std::int64_t u = 0; u < users; ++u) {
+        for (std::int64_t i = u % 5; i < items; i += 4 + u % 3) seen.items.push_back(static_cast<std::int32_t>(i));
+        seen.ptr.push_back(static_cast<std::int64_t>(seen.items.size()));
+    }
+    const auto top = top_n(m, 0, users, seen, n, &popularity);
+    for (std::int64_t u = 0; u < users; ++u) {
+        const std::vector<std::int32_t> skip(seen.items.begin() + seen.ptr[u], seen.items.begin() + seen.ptr[u + 1]);
+        const auto ref = best_items(popularity, skip, n);
+        ASSERT_EQ(top[u].size(), ref.size());
+        for (std::size_t r = 0; r < ref.size(); ++r) {
+            EXPECT_EQ(top[u][r].item, ref[r].item) << "user " << u << " rank " << r;
+            EXPECT_EQ(top[u][r].score, ref[r].score);
+        }
+    }
+}

@@ -95,6 +95,31 @@ TEST(RecommendCli, SimilarAndRankingMetrics) {
     EXPECT_NE(run(program() + " similar --model " + d.file("m.h5") + " --item no-such-item").code, 0);
 }
 
+TEST(RecommendCli, RankingOnASampleOfUsersIsTheSameSampleOnAnyNumberOfRanks) {
+    test::TempDir d;
+    ASSERT_EQ(run(program() + " generate --profile movielens --users 600 --items 200 --density 0.1 --test-fraction 0.2 --out " +
+                  d.file("g.h5")).code, 0);
+    ASSERT_EQ(run(program() + " train --rank 5 --iters 4 --train " + d.file("g.h5") + " --out " + d.file("m.h5")).code, 0);
+    const std::string ranking = " evaluate --json --ranking --top 5 --relevant 4 --model " + d.file("m.h5") + " --test " + d.file("g.h5");
+    const auto all = run(program() + ranking);
+    const auto one = run(program() + ranking + " --sample-users 0.3");
+    const auto three = run(program(3) + ranking + " --sample-users 0.3");
+    ASSERT_EQ(all.code, 0) << all.err;
+    ASSERT_EQ(one.code, 0) << one.err;
+    const auto everyone = nlohmann::json::parse(all.out)["model"]["users"].get<double>();
+    const auto j = nlohmann::json::parse(one.out);
+    const auto sampled = j["model"]["users"].get<double>();
+    EXPECT_GT(sampled, 0.2 * everyone);  // about 30% of the users with a relevant item
+    EXPECT_LT(sampled, 0.4 * everyone);
+    EXPECT_EQ(j["popularity"]["users"].get<double>(), sampled);  // both rankings over the same users
+    EXPECT_EQ(j, nlohmann::json::parse(three.out));             // the same users and metrics, to the bit
+    // Another seed, another sample; a share outside (0, 1] is refused, naming the option.
+    EXPECT_NE(nlohmann::json::parse(run(program() + ranking + " --sample-users 0.3 --sample-seed 7").out)["model"], j["model"]);
+    const auto bad = run(program() + ranking + " --sample-users 0");
+    EXPECT_NE(bad.code, 0);
+    EXPECT_NE(bad.err.find("sample-users"), std::string::npos) << bad.err;
+}
+
 TEST(RecommendCli, ImplicitAlsBeatsPopularityOnGeneratedInteractions) {
     test::TempDir d;
     // A lower count rate than the default: fewer candidates become interactions, and those that do

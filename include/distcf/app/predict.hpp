@@ -74,10 +74,24 @@ struct RankingEvaluation {
     RankingMetrics model, popularity;
     bool excluded_seen = true;  ///< false: the model file keeps no training items to exclude
 };
-/// Ranking quality at `top` of the model beside a popularity ranking, relevant = rating >=
-/// `relevant`, each user's training items excluded. Collective.
-RankingEvaluation evaluate_ranking(const LoadedModel& m, const RatingSlice& test, int top, double relevant, const Comm& comm,
-                                   const RankBy& by = {});
+/// What a ranking evaluation ranks and counts.
+struct RankingOptions {
+    int top = 10;             ///< N of precision@N etc.
+    double relevant = 4.0;    ///< a test rating at least this is relevant
+    /// The share of users ranked, chosen by a keyed hash of (seed, user): the same users on any
+    /// number of ranks. 1 ranks every user with a relevant test item; below 1 the metrics are
+    /// means over a uniform sample of them (at 10^7 users x 10^6 items ranking everyone is
+    /// hours of scoring; a 1% sample is 100,000 users).
+    double sample_users = 1.0;
+    std::uint64_t sample_seed = 42;
+    void validate() const;
+};
+
+/// Ranking quality of the model beside a popularity ranking, each user's training items
+/// excluded, over the users with a relevant test item (a sample of them, `sample_users` < 1).
+/// Collective.
+RankingEvaluation evaluate_ranking(const LoadedModel& m, const RatingSlice& test, const RankingOptions& options,
+                                   const Comm& comm, const RankBy& by = {});
 
 struct FoldInReport {
     std::int64_t users = 0, added = 0, ratings = 0, unknown_items = 0;

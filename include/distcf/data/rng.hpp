@@ -29,6 +29,7 @@ enum class Stream : std::uint64_t {
     Gibbs = 15,   ///< row draws of Bayesian MF, epoch = 2 sweep + side
     Hyper = 16,   ///< hyperparameter draws of Bayesian MF, row = side (2: noise precision), epoch = sweep
     Reference = 17,  ///< the generator's reference sample of (user, item) pairs (--profile movielens)
+    RankingSample = 18,  ///< the users evaluate --ranking --sample-users ranks, row = user
 };
 
 /// One 64-bit random word for (seed, stream, a, b): a keyed hash, used for ordering and selection.
