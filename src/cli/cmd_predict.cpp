@@ -54,6 +54,12 @@ struct EvaluateArgs {
     ColdStart cold;
 };
 
+std::string share(double f) {  // 0.01 -> "1%"
+    char b[32];
+    std::snprintf(b, sizeof b, "%g%%", 100.0 * f);
+    return b;
+}
+
 void print_ranking(const EvaluateArgs& a, const RankingEvaluation& r, Context& ctx) {
     if (!r.excluded_seen && ctx.comm.is_root())
         std::cerr << "evaluate --ranking: " << a.model << " keeps no training items (/seen); nothing is excluded from the rankings\n";
@@ -71,7 +77,7 @@ void print_ranking(const EvaluateArgs& a, const RankingEvaluation& r, Context& c
     char line[200];
     ctx.out << "ranking on " << a.test << ": top " << a.rank.top << ", relevant = rating >= " << a.rank.relevant << ", "
             << r.model.users << " users with a relevant test item"
-            << (a.rank.sample_users < 1.0 ? " (a sample of " + std::to_string(a.rank.sample_users) + " of the users)" : std::string())
+            << (a.rank.sample_users < 1.0 ? " (a sample of " + share(a.rank.sample_users) + " of the users)" : std::string())
             << ", training items excluded\n";
     std::snprintf(line, sizeof line, "%-12s %12s %12s %12s %12s\n", "", ("precision" + at).c_str(), ("recall" + at).c_str(),
                   ("NDCG" + at).c_str(), ("MAP" + at).c_str());
