@@ -97,7 +97,7 @@ RatingSlice split_off(RatingSlice& s, const std::vector<std::uint8_t>& flags) {
     const bool times = !s.time.empty(), tests = !s.is_test.empty();
     if ((times && s.time.size() != s.value.size()) || (tests && s.is_test.size() != s.value.size()))
         DISTCF_THROW(InputError, "split_off: the slice's fields differ in length");
-    const auto out_count = static_cast<std::size_t>(std::count(flags.begin(), flags.end(), std::uint8_t{1}));
+    const auto out_count = static_cast<std::size_t>(std::count_if(flags.begin(), flags.end(), [](std::uint8_t f) { return f != 0; }));
     RatingSlice out;
     out.reserve(out_count);  // exactly: no doubling slack on top of the held ratings
     if (times) out.time.reserve(out_count);

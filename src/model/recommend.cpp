@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <optional>
 
 #include "distcf/error.hpp"
@@ -153,6 +154,35 @@ std::vector<Scored> best_of(const std::vector<double>& s, const std::int32_t* sk
     return best.sorted();
 }
 
+std::vector<std::int64_t> every_row(std::int64_t n) {
+    std::vector<std::int64_t> rows(static_cast<std::size_t>(n));
+    std::iota(rows.begin(), rows.end(), std::int64_t{0});
+    return rows;
+}
+
+// The n best of each listed row of `seen` (user seen.row0 + row) by a ranking other than the
+// model's score: popularity (its order sorted once: `order`) or a scorer's per-user scores.
+void rank_rows_by(const std::vector<std::int64_t>& rows, const SeenItems& seen, int n, const std::vector<double>* popularity,
+                  const std::vector<std::int32_t>& order, const UserScorer* scorer, std::vector<std::vector<Scored>>& out) {
+    const auto listed = static_cast<std::int64_t>(rows.size());
+#pragma omp parallel if (listed > 1)
+    {
+        std::vector<double> s;
+#pragma omp for schedule(dynamic, 16)
+        for (std::int64_t j = 0; j < listed; ++j) {
+            const auto q = rows[static_cast<std::size_t>(j)];
+            const std::int32_t* skip = seen.items.data() + seen.ptr[q];
+            const auto n_skip = seen.ptr[q + 1] - seen.ptr[q];
+            if (popularity) {
+                out[static_cast<std::size_t>(q)] = best_in_order(order, *popularity, skip, n_skip, n);
+            } else {
+                (*scorer)(seen.row0 + q, s);
+                out[static_cast<std::size_t>(q)] = best_of(s, skip, n_skip, n);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 // The model-score top n of one block of users against an ItemIndex (a friend of it).
@@ -248,46 +278,47 @@ struct TopNKernel {
     }
 };
 
-ItemIndex::ItemIndex(const FactorModel& m, bool prune) : k_(m.n_factors) {
+ItemIndex::ItemIndex(const FactorModel& m, bool prune) {
     const auto n = m.n_items;
-    if (m.rows.item_begin != 0 || m.V.size() != static_cast<std::size_t>(n * k_))
+    const int k = m.n_factors;
+    if (m.rows.item_begin != 0 || m.V.size() != static_cast<std::size_t>(n * k))
         DISTCF_THROW(InternalError, "ItemIndex: the model does not hold every item's row");
+    const auto row_norm = [k](const std::vector<double>& X, std::int64_t r) {
+        double q = 0;
+        for (int c = 0; c < k; ++c) q += X[static_cast<std::size_t>(r * k + c)] * X[static_cast<std::size_t>(r * k + c)];
+        return std::sqrt(q);
+    };
+    const std::int64_t held = k > 0 ? static_cast<std::int64_t>(m.U.size()) / k : 0;
+    double sum = 0;
+    for (std::int64_t u = 0; u < held; ++u) sum += row_norm(m.U, u);
+    c_ = held > 0 ? std::abs(m.factor_scale) * sum / static_cast<double>(held) : 0.0;
     std::vector<double> norm(static_cast<std::size_t>(n)), key(norm.size());
     for (std::int64_t i = 0; i < n; ++i) {
-        double q = 0;
-        for (int c = 0; c < k_; ++c) q += m.V[static_cast<std::size_t>(i * k_ + c)] * m.V[static_cast<std::size_t>(i * k_ + c)];
-        norm[i] = std::sqrt(q);
-    }
-    const std::int64_t held = k_ > 0 ? static_cast<std::int64_t>(m.U.size()) / k_ : 0;
-    double sum = 0;
-    for (std::int64_t u = 0; u < held; ++u) {
-        double q = 0;
-        for (int c = 0; c < k_; ++c) q += m.U[static_cast<std::size_t>(u * k_ + c)] * m.U[static_cast<std::size_t>(u * k_ + c)];
-        sum += std::sqrt(q);
-    }
-    c_ = held > 0 ? std::abs(m.factor_scale) * sum / static_cast<double>(held) : 0.0;
-    for (std::int64_t i = 0; i < n; ++i) {
         const double b = m.item_bias.empty() ? 0.0 : m.item_bias[static_cast<std::size_t>(i)];
+        norm[i] = row_norm(m.V, i);
         key[i] = b + c_ * norm[i];
         max_abs_bias_ = std::max(max_abs_bias_, std::abs(b));
     }
     order_.resize(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) order_[i] = static_cast<std::int32_t>(i);
     std::sort(order_.begin(), order_.end(), [&key](std::int32_t x, std::int32_t y) { return key[x] > key[y] || (key[x] == key[y] && x < y); });
-    vt_.resize(static_cast<std::size_t>(k_ * n));
+    vt_.resize(static_cast<std::size_t>(k * n));
     for (std::int64_t p = 0; p < n; ++p)
-        for (int c = 0; c < k_; ++c) vt_[static_cast<std::size_t>(c * n + p)] = m.V[static_cast<std::size_t>(order_[p] * std::int64_t{k_} + c)];
+        for (int c = 0; c < k; ++c) vt_[static_cast<std::size_t>(c * n + p)] = m.V[static_cast<std::size_t>(order_[p] * std::int64_t{k} + c)];
     if (!m.item_bias.empty())
         for (const auto i : order_) bias_.push_back(m.item_bias[static_cast<std::size_t>(i)]);
+    // Each tile's maxima, then carried back from the last tile: the maxima from the tile on.
     const std::int64_t tiles = (n + kItemTile - 1) / kItemTile;
     key_max_.assign(static_cast<std::size_t>(tiles), -std::numeric_limits<double>::infinity());
     norm_max_.assign(static_cast<std::size_t>(tiles), 0.0);
-    for (std::int64_t p = n - 1; p >= 0; --p) {
-        const auto t = p / kItemTile;
-        const auto next = t + 1 < tiles ? t + 1 : t;  // the maxima from the next tile on
-        const double kp = key[order_[p]], np = norm[order_[p]];
-        key_max_[t] = std::max({key_max_[t], kp, next != t ? key_max_[next] : kp});
-        norm_max_[t] = std::max({norm_max_[t], np, next != t ? norm_max_[next] : np});
+    for (std::int64_t p = 0; p < n; ++p) {
+        const auto t = static_cast<std::size_t>(p / kItemTile);
+        key_max_[t] = std::max(key_max_[t], key[order_[p]]);
+        norm_max_[t] = std::max(norm_max_[t], norm[order_[p]]);
+    }
+    for (std::int64_t t = tiles - 2; t >= 0; --t) {
+        key_max_[t] = std::max(key_max_[t], key_max_[t + 1]);
+        norm_max_[t] = std::max(norm_max_[t], norm_max_[t + 1]);
     }
     if (!prune) key_max_.assign(key_max_.size(), std::numeric_limits<double>::infinity());
 }
@@ -304,23 +335,7 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, std::int64_t u0, st
     check_users(m, u0, u1, seen);
     std::vector<std::vector<Scored>> out(static_cast<std::size_t>(u1 - u0));
     if (popularity || scorer) {
-        const std::vector<std::int32_t> order = popularity ? ranking_order(*popularity) : std::vector<std::int32_t>{};
-#pragma omp parallel
-        {
-            std::vector<double> s;
-#pragma omp for schedule(dynamic, 16)
-            for (std::int64_t u = u0; u < u1; ++u) {
-                const auto r = u - u0;
-                const std::int32_t* skip = seen.items.data() + seen.ptr[r];
-                const auto n_skip = seen.ptr[r + 1] - seen.ptr[r];
-                if (popularity) {
-                    out[static_cast<std::size_t>(r)] = best_in_order(order, *popularity, skip, n_skip, n);
-                } else {
-                    (*scorer)(u, s);
-                    out[static_cast<std::size_t>(r)] = best_of(s, skip, n_skip, n);
-                }
-            }
-        }
+        rank_rows_by(every_row(u1 - u0), seen, n, popularity, popularity ? ranking_order(*popularity) : std::vector<std::int32_t>{}, scorer, out);
         return out;
     }
     return top_n(m, ItemIndex(m), u0, u1, seen, n);
@@ -332,9 +347,7 @@ std::vector<std::vector<Scored>> top_n(const FactorModel& m, const ItemIndex& it
     check_users(m, u0, u1, seen);
     if (items.n_items() != m.n_items) DISTCF_THROW(InternalError, "top_n: the item index is of another model");
     std::vector<std::vector<Scored>> out(static_cast<std::size_t>(u1 - u0));
-    std::vector<std::int64_t> rows(out.size());
-    for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = static_cast<std::int64_t>(r);
-    TopNKernel::rows(m, items, rows, seen, n, out, counts);
+    TopNKernel::rows(m, items, every_row(u1 - u0), seen, n, out, counts);
     return out;
 }
 
@@ -392,26 +405,8 @@ RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, cons
             const std::vector<std::int64_t> chunk(who.begin() + static_cast<std::ptrdiff_t>(c0),
                                                   who.begin() + static_cast<std::ptrdiff_t>(std::min(who.size(), c0 + kChunk)));
             const auto listed = static_cast<std::int64_t>(chunk.size());
-            if (items) {
-                TopNKernel::rows(m, *items, chunk, seen, n, top, nullptr);
-            } else {
-#pragma omp parallel if (listed > 1)
-                {
-                    std::vector<double> s;
-#pragma omp for schedule(dynamic, 16)
-                    for (std::int64_t j = 0; j < listed; ++j) {
-                        const auto q = chunk[static_cast<std::size_t>(j)];
-                        const std::int32_t* skip = seen.items.data() + seen.ptr[q];
-                        const auto n_skip = seen.ptr[q + 1] - seen.ptr[q];
-                        if (popularity) {
-                            top[static_cast<std::size_t>(q)] = best_in_order(order, *popularity, skip, n_skip, n);
-                        } else {
-                            (*scorer)(u0 + q, s);
-                            top[static_cast<std::size_t>(q)] = best_of(s, skip, n_skip, n);
-                        }
-                    }
-                }
-            }
+            if (items) TopNKernel::rows(m, *items, chunk, seen, n, top, nullptr);
+            else rank_rows_by(chunk, seen, n, popularity, order, scorer, top);
             progress.add(listed);
         }
     }

@@ -125,6 +125,30 @@ FactorModel random_model(std::int64_t users, std::int64_t items, int k, std::uin
     m.item_counts.assign(static_cast<std::size_t>(items), 1);
     return m;
 }
+
+// The reference: every unseen item's score for user u, best first.
+std::vector<Scored> every_score(const FactorModel& m, const SeenItems& seen, std::int64_t u) {
+    const int k = m.n_factors;
+    std::vector<Scored> ref;
+    const auto b = seen.items.begin() + seen.ptr[u], e = seen.items.begin() + seen.ptr[u + 1];
+    for (std::int64_t i = 0; i < m.n_items; ++i) {
+        if (std::binary_search(b, e, static_cast<std::int32_t>(i))) continue;
+        double s = m.mu + m.user_bias[u] + m.item_bias[i];
+        for (int c = 0; c < k; ++c) s += m.U[u * k + c] * m.V[i * k + c];
+        ref.push_back({static_cast<std::int32_t>(i), s});
+    }
+    std::sort(ref.begin(), ref.end(), [](const Scored& x, const Scored& y) { return x.score > y.score; });
+    return ref;
+}
+
+// The kernel may fuse multiply-adds: items equal, scores to 1e-12.
+void expect_reference_top(const std::vector<Scored>& got, const std::vector<Scored>& ref, int n, std::int64_t u) {
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r) {
+        EXPECT_EQ(got[r].item, ref[r].item) << "user " << u << " rank " << r;
+        EXPECT_NEAR(got[r].score, ref[r].score, 1e-12);
+    }
+}
 }  // namespace
 
 TEST(Recommend, BlockedTopNMatchesEveryScoreComputedOneByOne) {
@@ -139,21 +163,8 @@ TEST(Recommend, BlockedTopNMatchesEveryScoreComputedOneByOne) {
     }
     const auto all = top_n(m, 0, users, seen, n);
     for (std::int64_t u = 0; u < users; ++u) {
-        // Reference: every score, sorted; the kernel may fuse multiply-adds, so compare to 1e-12.
-        std::vector<Scored> ref;
+        expect_reference_top(all[u], every_score(m, seen, u), n, u);
         const auto b = seen.items.begin() + seen.ptr[u], e = seen.items.begin() + seen.ptr[u + 1];
-        for (std::int64_t i = 0; i < items; ++i) {
-            if (std::binary_search(b, e, static_cast<std::int32_t>(i))) continue;
-            double s = m.mu + m.user_bias[u] + m.item_bias[i];
-            for (int c = 0; c < k; ++c) s += m.U[u * k + c] * m.V[i * k + c];
-            ref.push_back({static_cast<std::int32_t>(i), s});
-        }
-        std::sort(ref.begin(), ref.end(), [](const Scored& x, const Scored& y) { return x.score > y.score; });
-        ASSERT_EQ(all[u].size(), static_cast<std::size_t>(n));
-        for (int r = 0; r < n; ++r) {
-            EXPECT_EQ(all[u][r].item, ref[r].item) << "user " << u << " rank " << r;
-            EXPECT_NEAR(all[u][r].score, ref[r].score, 1e-12);
-        }
         // The same user alone (as `recommend --user` scores it): the same bits.
         SeenItems one;
         one.row0 = u;
@@ -228,22 +239,7 @@ TEST(Recommend, PrunedTopNIsTheExhaustiveTopNAndSkipsMostPairs) {
     const auto all = top_n(m, index, 0, users, seen, n, &counts);
     EXPECT_EQ(counts.pairs, users * items);
     EXPECT_LT(counts.scored, counts.pairs / 3) << "the bound pruned too little";
-    for (std::int64_t u = 0; u < users; ++u) {
-        std::vector<Scored> ref;
-        const auto b = seen.items.begin() + seen.ptr[u], e = seen.items.begin() + seen.ptr[u + 1];
-        for (std::int64_t i = 0; i < items; ++i) {
-            if (std::binary_search(b, e, static_cast<std::int32_t>(i))) continue;
-            double s = m.mu + m.user_bias[u] + m.item_bias[i];
-            for (int c = 0; c < k; ++c) s += m.U[u * k + c] * m.V[i * k + c];
-            ref.push_back({static_cast<std::int32_t>(i), s});
-        }
-        std::sort(ref.begin(), ref.end(), [](const Scored& x, const Scored& y) { return x.score > y.score; });
-        ASSERT_EQ(all[u].size(), static_cast<std::size_t>(n));
-        for (int r = 0; r < n; ++r) {
-            EXPECT_EQ(all[u][r].item, ref[r].item) << "user " << u << " rank " << r;
-            EXPECT_NEAR(all[u][r].score, ref[r].score, 1e-12);
-        }
-    }
+    for (std::int64_t u = 0; u < users; ++u) expect_reference_top(all[u], every_score(m, seen, u), n, u);
     // The same lists, bit for bit, from the call that builds its own index.
     const auto again = top_n(m, 0, users, seen, n);
     for (std::int64_t u = 0; u < users; ++u)

@@ -59,8 +59,9 @@ TEST(ProcessSettings, AKnownCoreTheUsersCoreTypeOrAnotherBlasIsLeftAlone) {
 }
 
 TEST(ProcessSettings, TheProgramRunsOpenBlasKernelsForThisCpu) {
-    // What the program reports of itself: never a pre-AVX fallback on a CPU with AVX2 (this test
-    // failed on a 2-core AVX-512 Xeon VM, "Intel(R) Xeon(R) Processor", before the setting).
+    // What the program reports of itself: never a pre-AVX fallback on a CPU with AVX2 (without the
+    // setting, `DISTCF_NO_REEXEC=1 distcf --version` reports "Prescott" on a 2-core AVX-512 VM,
+    // "Intel(R) Xeon(R) Processor").
     // As a user starts it: without the settings this test process has (and passes to children).
     const auto r = test::run("env -u DISTCF_NO_REEXEC -u OPENBLAS_CORETYPE " + test::program() + " --version");
     ASSERT_EQ(r.code, 0) << r.err;

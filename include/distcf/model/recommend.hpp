@@ -42,7 +42,6 @@ class ItemIndex {
 
   private:
     friend struct TopNKernel;
-    int k_ = 0;
     double c_ = 0.0;              // the user norm the keys were made with
     double max_abs_bias_ = 0.0;   // over every item: the margin for rounding
     std::vector<std::int32_t> order_;  // position -> item
