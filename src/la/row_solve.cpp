@@ -280,8 +280,13 @@ void assemble_implicit(const Csr& rows, std::int64_t r, const std::vector<double
 
 // `steps` conjugate-gradient steps on A x = b from the x given (warm start); `apply(v, out)`
 // computes out = A v; res, dir and ad are n-value scratch. Stops early at a zero residual.
+// __restrict: without it GCC versions these loops on a run-time overlap test of the buffers'
+// addresses, and its scalar fallback contracts `rr += res * res` into an FMA where the vector path
+// multiplies and then adds -- so the bits depended on where the heap put x (a 2-rank run differed
+// from the 1-rank one about 1 run in 25; SinglePrecision.AlsGivesTheSameBits...).
 template <class T, class Apply>
-[[gnu::always_inline]] inline void cg_steps(int n, int steps, T* x, const T* b, T* res, T* dir, T* ad, const Apply& apply) {
+[[gnu::always_inline]] inline void cg_steps(int n, int steps, T* __restrict x, const T* __restrict b, T* __restrict res,
+                                            T* __restrict dir, T* __restrict ad, const Apply& apply) {
     apply(x, ad);
     T rr = 0;
     for (int i = 0; i < n; ++i) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <list>
 
 #include "distcf/app/train.hpp"
 #include "distcf/app/training_set.hpp"
@@ -173,5 +174,49 @@ TEST(SinglePrecision, RepeatedRunsGiveTheSameBits) {
         int differing = 0;
         for (int i = 0; i < 20; ++i) differing += train("als", one, p, Comm::self()).model.U != ref.model.U;
         EXPECT_EQ(differing, 0) << precision;
+    }
+}
+
+TEST(SinglePrecision, CgRowsGiveTheSameBitsWhereverTheHeapPutsTheirBuffers) {
+    // The CG kernel's loops were versioned by GCC on a run-time overlap test of the row's buffers,
+    // and the scalar fallback rounded differently (an FMA where the vector path multiplies, then
+    // adds): the bits depended on where malloc put them (a 2-rank run differed from the 1-rank
+    // one about 1 run in 25). Here the heap is shifted before every solve; rows of 1 to 40 ratings.
+    std::vector<std::int32_t> users, items;
+    std::vector<double> values;
+    for (int u = 0; u < 40; ++u)
+        for (int e = 0; e <= u; ++e) {
+            users.push_back(u);
+            items.push_back((u * 7 + e * 13) % 50);
+            values.push_back(1.0 + (u * 3 + e) % 5);
+        }
+    const Csr rows = build_csr(0, 40, users, items, values);
+    const auto same_bits_everywhere = [&](auto zero, int k) {  // zero: 0.0f or 0.0, the precision
+        using T = decltype(zero);
+        std::vector<T> Y(static_cast<std::size_t>(50 * k)), item_bias(50, T(0.1));
+        for (std::size_t i = 0; i < Y.size(); ++i) Y[i] = T(0.01) * static_cast<T>((i * 37) % 41) - T(0.2);
+        NormalEquations eq;
+        eq.factors = k;
+        eq.lambda = 0.1;
+        eq.learn_bias = true;
+        RowSolver how;
+        how.cg_steps = 3;
+        const std::vector<T> start(static_cast<std::size_t>(40 * k), T(0.05)), start_bias(40, zero);
+        std::vector<T> ref = start, ref_bias = start_bias;
+        solve_rows(rows, Y, item_bias, eq, how, ref, ref_bias);
+        std::list<std::vector<char>> shift;  // kept alive and freed in turn: malloc's free lists move
+        int differing = 0;
+        for (int i = 0; i < 400; ++i) {
+            shift.emplace_back(static_cast<std::size_t>(8 + (i * 24) % 520));
+            if (i % 3 == 0) shift.pop_front();
+            std::vector<T> f = start, b = start_bias;
+            solve_rows(rows, Y, item_bias, eq, how, f, b);
+            differing += f != ref || b != ref_bias;
+        }
+        return differing;
+    };
+    for (int k : {7, 15, 16}) {
+        EXPECT_EQ(same_bits_everywhere(0.0f, k), 0) << "single, k = " << k;
+        EXPECT_EQ(same_bits_everywhere(0.0, k), 0) << "double, k = " << k;
     }
 }
