@@ -100,7 +100,6 @@ public:
             return 2.0 * static_cast<double>(t.nnz) * (k + 1) * (2.0 + 4.0 * p_.cg_steps);
         return als_sweep_flops(t.nnz, t.n_users, t.n_items, k);
     }
-    bool evaluation_optional() const override { return true; }
     Precision precision() const override { return p_.precision; }
 
 private:

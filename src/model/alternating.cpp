@@ -120,11 +120,11 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
             half_step(Side::Items, train.by_item, train.items, m.U, m.user_bias, problem.equations(Side::Items, m, train, comm),
                       problem.solver(Side::Items, m), exchange, comm, m.V, m.item_bias, items);
         }
+        problem.record_sweep(m, train, comm);  // part of the sweep: a sampler keeps its sample
         comm.barrier();
         const double seconds = Comm::wtime() - t0;
         const std::int64_t done = m.iterations_done + 1;
-        const bool evaluate = !problem.evaluation_optional() || loop.eval_every <= 1 || done % loop.eval_every == 0 ||
-                              done == loop.iters;
+        const bool evaluate = loop.eval_every <= 1 || done % loop.eval_every == 0 || done == loop.iters;
         SweepFigures fig{-1.0, -1.0, -1.0};
         double validation_rmse = -1.0;
         if (evaluate) {

@@ -21,6 +21,7 @@ void BpmfParams::validate() const {
     if (!(noise_precision > 0) || !std::isfinite(noise_precision)) DISTCF_THROW(ParameterError, "noise_precision: must be > 0");
     if (!(beta0 > 0) || !std::isfinite(beta0)) DISTCF_THROW(ParameterError, "beta0: must be > 0");
     if (!(init_sd > 0)) DISTCF_THROW(ParameterError, "init_sd: must be > 0");
+    if (eval_every < 1) DISTCF_THROW(ParameterError, "eval_every: must be >= 1");
 }
 
 int BpmfParams::kept_after(std::int64_t sweeps) const {
@@ -153,61 +154,53 @@ public:
         return how;
     }
 
-    SweepFigures after_sweep(FactorModel& m, const RatingBlocks& t, const Csr& test, const Comm& comm) override {
+    void record_sweep(FactorModel& m, const RatingBlocks& t, const Comm& comm) override {
         const std::int64_t sweep = m.iterations_done;  // 0-based, not yet counted
-        // Training fit of the current sample.
-        std::vector<double> sq(static_cast<std::size_t>(t.by_user.rows()), 0.0), sq_clipped(sq.size(), 0.0);
-#pragma omp parallel for schedule(dynamic, 64) if (worth_threads(static_cast<double>(t.by_user.nnz()) * (m.n_factors + 4)))
-        for (std::int64_t r = 0; r < t.by_user.rows(); ++r)
-            for (auto q = t.by_user.ptr[r]; q < t.by_user.ptr[r + 1]; ++q) {
-                const double s = m.score(t.by_user.row0 + r, t.by_user.col[q]), v = t.by_user.val[q];
-                sq[r] += (v - s) * (v - s);
-                const double c = std::clamp(s, m.rating_min, m.rating_max) - v;
-                sq_clipped[r] += c * c;
-            }
-        SweepFigures f;
-        f.objective = ordered_sum(sq, t.users, comm);
-        f.train_rmse = t.nnz ? std::sqrt(ordered_sum(sq_clipped, t.users, comm) / static_cast<double>(t.nnz)) : 0.0;
         if (p_.sample_noise) {  // alpha | ... ~ Gamma(1 + N / 2, rate 1 + SSE / 2)
             RowRng g(p_.rng_seed, Stream::Hyper, 2, static_cast<std::uint64_t>(sweep));
-            m.state[kAlpha] = {g.gamma(1.0 + 0.5 * static_cast<double>(t.nnz), 1.0 / (1.0 + 0.5 * f.objective))};
+            const double sse = training_errors(m, t, comm).objective;
+            m.state[kAlpha] = {g.gamma(1.0 + 0.5 * static_cast<double>(t.nnz), 1.0 / (1.0 + 0.5 * sse))};
         }
         // Keep the sample (and the user hyperparameters it was drawn under).
         const std::int64_t after = sweep + 1;
-        const bool kept = after > p_.burnin && (after - p_.burnin) % p_.thin == 0;
-        if (kept) {
-            auto& ku = m.state[kKeptUser];
-            auto& ki = m.state[kKeptItem];
-            auto& kmu = m.state[kKeptMu];
-            auto& kpr = m.state[kKeptPrecision];
-            // Room for every sample this run keeps, once: a growing vector would copy them all.
-            const auto total = static_cast<std::size_t>(p_.kept_after(p_.iters()) + 1);
-            if (ku.capacity() < total * m.U.size()) {
-                ku.reserve(total * m.U.size());
-                ki.reserve(total * m.V.size());
-            }
-            ku.insert(ku.end(), m.U.begin(), m.U.end());
-            ki.insert(ki.end(), m.V.begin(), m.V.end());
-            kmu.insert(kmu.end(), hyper_[0].mu.begin(), hyper_[0].mu.end());
-            kpr.insert(kpr.end(), hyper_[0].precision.begin(), hyper_[0].precision.end());
-            if (p_.keep_samples > 0 && static_cast<int>(kmu.size() / p_.factors) > p_.keep_samples) {  // drop the oldest
-                const auto k = static_cast<std::size_t>(p_.factors);
-                ku.erase(ku.begin(), ku.begin() + static_cast<std::ptrdiff_t>(m.U.size()));
-                ki.erase(ki.begin(), ki.begin() + static_cast<std::ptrdiff_t>(m.V.size()));
-                kmu.erase(kmu.begin(), kmu.begin() + static_cast<std::ptrdiff_t>(k));
-                kpr.erase(kpr.begin(), kpr.begin() + static_cast<std::ptrdiff_t>(k * k));
-            }
+        if (after <= p_.burnin || (after - p_.burnin) % p_.thin != 0) return;
+        auto& ku = m.state[kKeptUser];
+        auto& ki = m.state[kKeptItem];
+        auto& kmu = m.state[kKeptMu];
+        auto& kpr = m.state[kKeptPrecision];
+        // Room for every sample this run keeps, once: a growing vector would copy them all.
+        const auto total = static_cast<std::size_t>(p_.kept_after(p_.iters()) + 1);
+        if (ku.capacity() < total * m.U.size()) {
+            ku.reserve(total * m.U.size());
+            ki.reserve(total * m.V.size());
         }
+        ku.insert(ku.end(), m.U.begin(), m.U.end());
+        ki.insert(ki.end(), m.V.begin(), m.V.end());
+        kmu.insert(kmu.end(), hyper_[0].mu.begin(), hyper_[0].mu.end());
+        kpr.insert(kpr.end(), hyper_[0].precision.begin(), hyper_[0].precision.end());
+        if (p_.keep_samples > 0 && static_cast<int>(kmu.size() / p_.factors) > p_.keep_samples) {  // drop the oldest
+            const auto k = static_cast<std::size_t>(p_.factors);
+            ku.erase(ku.begin(), ku.begin() + static_cast<std::ptrdiff_t>(m.U.size()));
+            ki.erase(ki.begin(), ki.begin() + static_cast<std::ptrdiff_t>(m.V.size()));
+            kmu.erase(kmu.begin(), kmu.begin() + static_cast<std::ptrdiff_t>(k));
+            kpr.erase(kpr.begin(), kpr.begin() + static_cast<std::ptrdiff_t>(k * k));
+            window_moved_ = true;
+        }
+    }
+
+    SweepFigures after_sweep(FactorModel& m, const RatingBlocks& t, const Csr& test, const Comm& comm) override {
+        SweepFigures f = training_errors(m, t, comm);  // the training fit of the current sample
         // Test RMSE of the posterior mean so far (of the current sample during the burn-in). The
-        // test scores of the kept samples are summed as they come, in sample order -- the order a
-        // resumed run re-adds them in, so its sums have the same bits; a window that drops old
-        // samples re-adds the ones it keeps.
+        // test scores of the kept samples are summed in sample order -- the order a resumed run
+        // re-adds them in, so its sums have the same bits; once a window has dropped old samples
+        // the ones it keeps are re-added.
         if (have_test_) {
             const auto it = m.state.find(kKeptUser);
             const int S = it == m.state.end() ? 0 : static_cast<int>(it->second.size() / m.U.size());
-            if (S != summed_ + (kept ? 1 : 0) || (kept && p_.keep_samples > 0 && S == p_.keep_samples)) {
+            if (S < summed_ || window_moved_) {
                 test_sum_.assign(static_cast<std::size_t>(test.nnz()), 0.0);
                 summed_ = 0;
+                window_moved_ = false;
             }
             for (int s = summed_; s < S; ++s) add_sample_scores(m, it->second, m.state.at(kKeptItem), s, test);
             summed_ = S;
@@ -229,6 +222,22 @@ public:
     double sweep_flops(const RatingBlocks& t, int k) const override { return als_sweep_flops_like(t, k); }
 
 private:
+    // The current sample's training SSE (objective) and RMSE of its clipped predictions.
+    static SweepFigures training_errors(const FactorModel& m, const RatingBlocks& t, const Comm& comm) {
+        std::vector<double> sq(static_cast<std::size_t>(t.by_user.rows()), 0.0), sq_clipped(sq.size(), 0.0);
+#pragma omp parallel for schedule(dynamic, 64) if (worth_threads(static_cast<double>(t.by_user.nnz()) * (m.n_factors + 4)))
+        for (std::int64_t r = 0; r < t.by_user.rows(); ++r)
+            for (auto q = t.by_user.ptr[r]; q < t.by_user.ptr[r + 1]; ++q) {
+                const double s = m.score(t.by_user.row0 + r, t.by_user.col[q]), v = t.by_user.val[q];
+                sq[r] += (v - s) * (v - s);
+                const double c = std::clamp(s, m.rating_min, m.rating_max) - v;
+                sq_clipped[r] += c * c;
+            }
+        SweepFigures f;
+        f.objective = ordered_sum(sq, t.users, comm);
+        f.train_rmse = t.nnz ? std::sqrt(ordered_sum(sq_clipped, t.users, comm) / static_cast<double>(t.nnz)) : 0.0;
+        return f;
+    }
     // Adds kept sample s's scores of the test ratings to their sums.
     void add_sample_scores(const FactorModel& m, const std::vector<double>& ku, const std::vector<double>& ki, int s,
                            const Csr& test) {
@@ -256,6 +265,7 @@ private:
     std::vector<double> shift_;
     std::vector<double> test_sum_;  // per test rating: the sum of the kept samples' scores
     int summed_ = 0;                // kept samples in test_sum_
+    bool window_moved_ = false;     // keep_samples dropped a sample since test_sum_ was made
 };
 
 }  // namespace
@@ -266,6 +276,7 @@ void run_bpmf(FactorModel& chain, const RatingBlocks& train, const Csr& test, co
     GibbsSampler sampler(p, test, comm);
     LoopControl loop;
     loop.iters = p.iters();
+    loop.eval_every = p.eval_every;
     loop.exchange = exchange.options;
     loop.tell_exchange = exchange.tell;
     loop.whole_result = exchange.whole_result;
@@ -276,18 +287,25 @@ int bpmf_samples(const FactorModel& m, int factors) {
     return m.n_factors > 0 && m.n_factors % factors == 0 ? m.n_factors / factors : 0;
 }
 
-FactorModel bpmf_posterior(const FactorModel& chain, const BpmfParams& p) {
-    FactorModel m = chain;
+FactorModel bpmf_posterior(FactorModel chain, const BpmfParams& p) {
+    // Built in the chain's own storage (callers that keep the chain pass a copy): the kept samples
+    // are the bulk of it (S k (users + items) doubles), moved out once and laid side by side once.
     const int k = p.factors;
-    const auto it = chain.state.find(kKeptUser);
-    const int S = it == chain.state.end() ? 0 : static_cast<int>(it->second.size() / chain.U.size());
-    m.state.clear();
-    m.state[kAlpha] = {alpha_of(chain)};
-    m.state[kChainUser] = chain.U;
-    m.state[kChainItem] = chain.V;
-    if (S == 0) return m;  // still burning in: the current sample predicts
-    m.state[kKeptMu] = chain.state.at(kKeptMu);
-    m.state[kKeptPrecision] = chain.state.at(kKeptPrecision);
+    const auto take = [&](const char* key) {
+        std::vector<double> v;
+        if (const auto it = chain.state.find(key); it != chain.state.end()) v = std::move(it->second);
+        return v;
+    };
+    std::vector<double> ku = take(kKeptUser), ki = take(kKeptItem), kmu = take(kKeptMu), kpr = take(kKeptPrecision);
+    const int S = chain.U.empty() ? 0 : static_cast<int>(ku.size() / chain.U.size());
+    const double alpha = alpha_of(chain);
+    chain.state.clear();
+    chain.state[kAlpha] = {alpha};
+    chain.state[kChainUser] = chain.U;
+    chain.state[kChainItem] = chain.V;
+    if (S == 0) return chain;  // still burning in: the current sample predicts
+    chain.state[kKeptMu] = std::move(kmu);
+    chain.state[kKeptPrecision] = std::move(kpr);
     // Side by side: row r is [sample 0 (k), sample 1 (k), ...].
     const auto side_by_side = [&](const std::vector<double>& kept, std::int64_t rows) {
         std::vector<double> out(static_cast<std::size_t>(rows) * S * k);
@@ -297,11 +315,11 @@ FactorModel bpmf_posterior(const FactorModel& chain, const BpmfParams& p) {
                             out.begin() + (r * S + s) * k);
         return out;
     };
-    m.U = side_by_side(it->second, chain.n_users);
-    m.V = side_by_side(chain.state.at(kKeptItem), chain.n_items);
-    m.n_factors = S * k;
-    m.factor_scale = 1.0 / S;
-    return m;
+    chain.U = side_by_side(ku, chain.n_users);
+    chain.V = side_by_side(ki, chain.n_items);
+    chain.n_factors = S * k;
+    chain.factor_scale = 1.0 / S;
+    return chain;
 }
 
 FactorModel bpmf_chain(const FactorModel& post, const BpmfParams& p) {

@@ -87,7 +87,6 @@ public:
         f.objective = ials_loss(m, train, p_, comm);
         return f;
     }
-    bool evaluation_optional() const override { return true; }
     Precision precision() const override { return p_.precision; }
     double sweep_flops(const RatingBlocks& t, int factors) const override {
         if (uses_cg(p_.solver, p_.factors, p_.precision)) return 0.0;  // the CG path does other work

@@ -34,18 +34,28 @@ std::string blas_core_name() {
     return name ? name : "";
 }
 
-std::vector<std::pair<std::string, std::string>> process_settings(const char* wait_policy, const char* tunables,
-                                                                  const char* blas_coretype, const std::string& blas_core,
-                                                                  CpuVector cpu) {
+ProcessEnvironment ProcessEnvironment::current() {
+    ProcessEnvironment e;
+    e.wait_policy = std::getenv("OMP_WAIT_POLICY");
+    e.tunables = std::getenv("GLIBC_TUNABLES");
+    e.blas_coretype = std::getenv("OPENBLAS_CORETYPE");
+    e.blas_thread_timeout = std::getenv("OPENBLAS_THREAD_TIMEOUT");
+    e.blas_core = blas_core_name();
+    e.cpu = CpuVector::detect();
+    return e;
+}
+
+std::vector<std::pair<std::string, std::string>> process_settings(const ProcessEnvironment& env) {
     std::vector<std::pair<std::string, std::string>> add;
-    if (wait_policy == nullptr) add.emplace_back("OMP_WAIT_POLICY", "passive");
+    if (env.wait_policy == nullptr) add.emplace_back("OMP_WAIT_POLICY", "passive");
     // Transparent huge pages for malloc's large blocks (glibc >= 2.35; older ones ignore the
     // name): a page fault per 2 MiB instead of per 4 KiB. Loading 9.5M ratings spent 60% of its
     // time faulting in fresh pages on a VM (1.6-1.8 s); with huge pages 0.5-0.7 s. A tunable the
     // user set (hugetlb=0 included) is kept.
-    const std::string t = tunables ? tunables : "";
+    const std::string t = env.tunables ? env.tunables : "";
     if (t.find("glibc.malloc.hugetlb") == std::string::npos)
         add.emplace_back("GLIBC_TUNABLES", (t.empty() ? std::string() : t + ":") + "glibc.malloc.hugetlb=1");
+    if (env.blas_core.empty()) return add;  // not OpenBLAS
     // OpenBLAS (DYNAMIC_ARCH) picks its kernels by the CPU's family and model, and one it does not
     // know gets the generic fallback: Debian 12's 0.3.21 ran SSE3 (Prescott) kernels on a 2-core
     // AVX-512 Xeon VM, and ALS on MovieLens u1 took 0.81 s instead of 0.41 s, BPMF 2.1 s instead of
@@ -55,18 +65,23 @@ std::vector<std::pair<std::string, std::string>> process_settings(const char* wa
                                              "Katmai", "Coppermine", "Northwood", "Banias", "Opteron", "Barcelona",
                                              "Athlon", "Bobcat"};
     const bool fallback = std::any_of(std::begin(kFallbacks), std::end(kFallbacks),
-                                      [&blas_core](const char* f) { return blas_core == f; });
-    if (blas_coretype == nullptr && fallback) {
-        if (cpu.avx512) add.emplace_back("OPENBLAS_CORETYPE", "SkylakeX");
-        else if (cpu.avx2_fma) add.emplace_back("OPENBLAS_CORETYPE", "Haswell");
+                                      [&env](const char* f) { return env.blas_core == f; });
+    if (env.blas_coretype == nullptr && fallback) {
+        if (env.cpu.avx512) add.emplace_back("OPENBLAS_CORETYPE", "SkylakeX");
+        else if (env.cpu.avx2_fma) add.emplace_back("OPENBLAS_CORETYPE", "Haswell");
     }
+    // OpenBLAS's worker threads spin on sched_yield for 2^28 cycles (0.1 s) after start-up and
+    // after every threaded call before they sleep: in `distcf --version` on 2 cores that was 32 of
+    // its 64 ms of CPU time (44 ms of wall time; 35 ms with 2^4), and in a training run the
+    // spinner takes a core from the OpenMP threads (distcf calls OpenBLAS single-threaded inside
+    // its parallel regions, so the workers seldom have anything to do). As OMP_WAIT_POLICY.
+    if (env.blas_thread_timeout == nullptr) add.emplace_back("OPENBLAS_THREAD_TIMEOUT", "4");
     return add;
 }
 
 void reexec_with_process_settings(int /*argc*/, char** argv) {
     if (std::getenv("DISTCF_NO_REEXEC") != nullptr) return;
-    const auto add = process_settings(std::getenv("OMP_WAIT_POLICY"), std::getenv("GLIBC_TUNABLES"),
-                                      std::getenv("OPENBLAS_CORETYPE"), blas_core_name(), CpuVector::detect());
+    const auto add = process_settings(ProcessEnvironment::current());
     if (add.empty()) return;
     for (const auto& [name, value] : add) setenv(name.c_str(), value.c_str(), 1);
     // The marker stops a second round even if a setting were unset again in between.

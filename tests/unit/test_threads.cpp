@@ -12,21 +12,48 @@ using namespace distcf;
 
 namespace {
 using Settings = std::vector<std::pair<std::string, std::string>>;
+
+ProcessEnvironment env(const char* wait_policy, const char* tunables) {
+    ProcessEnvironment e;
+    e.wait_policy = wait_policy;
+    e.tunables = tunables;
+    return e;
 }
+// An OpenBLAS process with wait policy, tunables and thread timeout set: only the core is in play.
+ProcessEnvironment blas(const char* coretype, const std::string& core, CpuVector cpu) {
+    ProcessEnvironment e = env("passive", "glibc.malloc.hugetlb=1");
+    e.blas_thread_timeout = "20";
+    e.blas_coretype = coretype;
+    e.blas_core = core;
+    e.cpu = cpu;
+    return e;
+}
+}  // namespace
 
 TEST(ProcessSettings, UnsetVariablesGetPassiveWaitsAndHugePages) {
-    EXPECT_EQ(process_settings(nullptr, nullptr),
+    EXPECT_EQ(process_settings(env(nullptr, nullptr)),
               (Settings{{"OMP_WAIT_POLICY", "passive"}, {"GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"}}));
 }
 
 TEST(ProcessSettings, TheUsersChoicesAreKept) {
     // A wait policy the user chose is theirs; so is a huge-page tunable, even one turning it off.
-    EXPECT_EQ(process_settings("active", "glibc.malloc.hugetlb=0"), Settings{});
-    EXPECT_EQ(process_settings("active", "glibc.malloc.hugetlb=1"), Settings{});
+    EXPECT_EQ(process_settings(env("active", "glibc.malloc.hugetlb=0")), Settings{});
+    EXPECT_EQ(process_settings(env("active", "glibc.malloc.hugetlb=1")), Settings{});
     // Other tunables stay, the huge pages are added after them.
-    EXPECT_EQ(process_settings("passive", "glibc.malloc.arena_max=2"),
+    EXPECT_EQ(process_settings(env("passive", "glibc.malloc.arena_max=2")),
               (Settings{{"GLIBC_TUNABLES", "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"}}));
-    EXPECT_EQ(process_settings(nullptr, "glibc.malloc.hugetlb=1"), (Settings{{"OMP_WAIT_POLICY", "passive"}}));
+    EXPECT_EQ(process_settings(env(nullptr, "glibc.malloc.hugetlb=1")), (Settings{{"OMP_WAIT_POLICY", "passive"}}));
+}
+
+TEST(ProcessSettings, OpenBlasWorkersSleepAtOnceUnlessTheUserSaidOtherwise) {
+    ProcessEnvironment e = blas(nullptr, "SkylakeX", {true, true});
+    e.blas_thread_timeout = nullptr;
+    EXPECT_EQ(process_settings(e), (Settings{{"OPENBLAS_THREAD_TIMEOUT", "4"}}));
+    e.blas_thread_timeout = "28";  // the user's
+    EXPECT_EQ(process_settings(e), Settings{});
+    e.blas_thread_timeout = nullptr;
+    e.blas_core = "";  // not OpenBLAS
+    EXPECT_EQ(process_settings(e), Settings{});
 }
 
 TEST(DefaultThreads, SlurmsCpusPerTaskWinsAndTheCountIsNeverBelowOne) {
@@ -40,22 +67,18 @@ TEST(DefaultThreads, SlurmsCpusPerTaskWinsAndTheCountIsNeverBelowOne) {
 }
 
 TEST(ProcessSettings, OpenBlasFallingBackToAPreAvxCoreGetsTheKernelsTheCpuRuns) {
-    const char* w = "passive";
-    const char* t = "glibc.malloc.hugetlb=1";
-    EXPECT_EQ(process_settings(w, t, nullptr, "Prescott", {true, true}), (Settings{{"OPENBLAS_CORETYPE", "SkylakeX"}}));
-    EXPECT_EQ(process_settings(w, t, nullptr, "Prescott", {true, false}), (Settings{{"OPENBLAS_CORETYPE", "Haswell"}}));
-    EXPECT_EQ(process_settings(w, t, nullptr, "Barcelona", {true, false}), (Settings{{"OPENBLAS_CORETYPE", "Haswell"}}));
+    EXPECT_EQ(process_settings(blas(nullptr, "Prescott", {true, true})), (Settings{{"OPENBLAS_CORETYPE", "SkylakeX"}}));
+    EXPECT_EQ(process_settings(blas(nullptr, "Prescott", {true, false})), (Settings{{"OPENBLAS_CORETYPE", "Haswell"}}));
+    EXPECT_EQ(process_settings(blas(nullptr, "Barcelona", {true, false})), (Settings{{"OPENBLAS_CORETYPE", "Haswell"}}));
     // A CPU without AVX2: the fallback is what it can run.
-    EXPECT_EQ(process_settings(w, t, nullptr, "Prescott", {false, false}), Settings{});
+    EXPECT_EQ(process_settings(blas(nullptr, "Prescott", {false, false})), Settings{});
 }
 
 TEST(ProcessSettings, AKnownCoreTheUsersCoreTypeOrAnotherBlasIsLeftAlone) {
-    const char* w = "passive";
-    const char* t = "glibc.malloc.hugetlb=1";
-    EXPECT_EQ(process_settings(w, t, nullptr, "SkylakeX", {true, true}), Settings{});
-    EXPECT_EQ(process_settings(w, t, nullptr, "Zen", {true, false}), Settings{});
-    EXPECT_EQ(process_settings(w, t, "Prescott", "Prescott", {true, true}), Settings{});  // the user's choice
-    EXPECT_EQ(process_settings(w, t, nullptr, "", {true, true}), Settings{});             // not OpenBLAS
+    EXPECT_EQ(process_settings(blas(nullptr, "SkylakeX", {true, true})), Settings{});
+    EXPECT_EQ(process_settings(blas(nullptr, "Zen", {true, false})), Settings{});
+    EXPECT_EQ(process_settings(blas("Prescott", "Prescott", {true, true})), Settings{});  // the user's choice
+    EXPECT_EQ(process_settings(blas(nullptr, "", {true, true})), Settings{});             // not OpenBLAS
 }
 
 TEST(ProcessSettings, TheProgramRunsOpenBlasKernelsForThisCpu) {

@@ -58,15 +58,15 @@ public:
     /// How the rows of `side` are solved in this half-step (a sampler draws afresh in each:
     /// m.iterations_done is the 0-based sweep under way).
     virtual RowSolver solver(Side side, const FactorModel& m) const = 0;
-    /// Objective and fit after a sweep; a method may record per-sweep state in `m` (a Gibbs
-    /// sampler keeps its samples in m.state). Called before m.iterations_done counts the sweep.
-    /// Collective; rank-count invariant.
+    /// What a method does after every sweep besides measuring it (a Gibbs sampler keeps its
+    /// sample in m.state and may draw its noise precision). Called before m.iterations_done counts
+    /// the sweep. Collective; rank-count invariant.
+    virtual void record_sweep(FactorModel& m, const RatingBlocks& train, const Comm& comm) {}
+    /// Objective and fit after a sweep, after record_sweep; it only measures, so the loop skips it
+    /// between evaluations (LoopControl::eval_every). Collective; rank-count invariant.
     virtual SweepFigures after_sweep(FactorModel& m, const RatingBlocks& train, const Csr& test, const Comm& comm) = 0;
     /// Floating-point operations of one sweep, for the GFLOP/s figure (0: no figure).
     virtual double sweep_flops(const RatingBlocks& train, int factors) const = 0;
-    /// True when after_sweep only measures (it may then be skipped between evaluations); false
-    /// when it also advances the method (a sampler collecting its samples).
-    virtual bool evaluation_optional() const { return false; }
     /// The sweeps' arithmetic: single runs the solves and the exchange on float copies of the
     /// factors (the model keeps their values, exactly, as doubles).
     virtual Precision precision() const { return Precision::Double; }
@@ -78,7 +78,7 @@ struct LoopControl {
     int iters = 0;
     double tol = 0.0;
     /// Figures (objective, RMSEs, validation) every this many sweeps and at the last; between
-    /// them the history holds -1 (methods whose after_sweep only measures).
+    /// them the history holds -1.
     int eval_every = 1;
     /// Ratings held out of training (CSR by user under train.users) whose RMSE is measured at
     /// each evaluation; with patience > 0 the loop stops after `patience` evaluations without a

@@ -36,16 +36,28 @@ struct CpuVector {
 ///   blocks);
 /// - OPENBLAS_CORETYPE unset and OpenBLAS fell back to a pre-AVX core for a CPU it does not know
 ///   (Debian 12's 0.3.21 takes a current Xeon or EPYC for a Prescott, SSE3 kernels): the core the
-///   CPU's vector units match (SkylakeX or Haswell).
+///   CPU's vector units match (SkylakeX or Haswell);
+/// - OPENBLAS_THREAD_TIMEOUT unset (OpenBLAS): 4, so that OpenBLAS's idle worker threads sleep
+///   at once instead of spinning on sched_yield for 2^28 cycles after start-up and after every
+///   threaded call, beside the OpenMP threads doing the work.
 /// Returns only when no re-execution was needed or it failed.
 void reexec_with_process_settings(int argc, char** argv);
 
-/// The variables (name, value) that re-execution sets, given OMP_WAIT_POLICY's, GLIBC_TUNABLES'
-/// and OPENBLAS_CORETYPE's current values (nullptr: unset), the core OpenBLAS chose (empty: not
-/// OpenBLAS) and the CPU's vector units; empty when none is needed.
-std::vector<std::pair<std::string, std::string>> process_settings(const char* wait_policy, const char* tunables,
-                                                                  const char* blas_coretype = nullptr,
-                                                                  const std::string& blas_core = "", CpuVector cpu = {});
+/// What the process found at start-up: the variables' values (nullptr: unset), the core OpenBLAS
+/// chose ("" when the BLAS is not OpenBLAS) and the CPU's vector units.
+struct ProcessEnvironment {
+    const char* wait_policy = nullptr;          ///< OMP_WAIT_POLICY
+    const char* tunables = nullptr;             ///< GLIBC_TUNABLES
+    const char* blas_coretype = nullptr;        ///< OPENBLAS_CORETYPE
+    const char* blas_thread_timeout = nullptr;  ///< OPENBLAS_THREAD_TIMEOUT
+    std::string blas_core;
+    CpuVector cpu;
+    static ProcessEnvironment current();
+};
+
+/// The variables (name, value) that re-execution sets in that environment; empty when none is
+/// needed.
+std::vector<std::pair<std::string, std::string>> process_settings(const ProcessEnvironment& env);
 
 /// The core OpenBLAS runs its kernels for in this process ("" when the BLAS is not OpenBLAS).
 std::string blas_core_name();

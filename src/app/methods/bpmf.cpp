@@ -1,5 +1,6 @@
 // Bayesian MF by Gibbs sampling as a registered method.
 #include <string>
+#include <utility>
 
 #include "distcf/app/method.hpp"
 #include "distcf/model/bpmf.hpp"
@@ -36,7 +37,7 @@ protected:
         // Checkpoints hold the model as it predicts, with the chain in /state.
         run_bpmf(chain, data.train, data.test, p, comm,
                  iteration_hooks(hooks, p.iters(), [&p](const FactorModel& c) { return bpmf_posterior(c, p); }), hooks.exchange);
-        r.model = bpmf_posterior(chain, p);
+        r.model = bpmf_posterior(std::move(chain), p);
         r.label = "bpmf (k=" + std::to_string(p.factors) + ", " + std::to_string(bpmf_samples(r.model, p.factors)) + " samples)";
         return r;
     }
