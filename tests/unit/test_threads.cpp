@@ -1,4 +1,4 @@
-// What the program sets for itself before it starts (passive OpenMP waits, malloc huge pages,
+// What the program sets for itself before it starts (a bounded OpenMP spin, malloc huge pages,
 // OpenBLAS kernels for the CPU),
 // and the threads a rank takes by default.
 #include <gtest/gtest.h>
@@ -30,9 +30,9 @@ ProcessEnvironment blas(const char* coretype, const std::string& core, CpuVector
 }
 }  // namespace
 
-TEST(ProcessSettings, UnsetVariablesGetPassiveWaitsAndHugePages) {
+TEST(ProcessSettings, UnsetVariablesGetABoundedSpinAndHugePages) {
     EXPECT_EQ(process_settings(env(nullptr, nullptr)),
-              (Settings{{"OMP_WAIT_POLICY", "passive"}, {"GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"}}));
+              (Settings{{"GOMP_SPINCOUNT", "10000"}, {"GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"}}));
 }
 
 TEST(ProcessSettings, TheUsersChoicesAreKept) {
@@ -42,7 +42,11 @@ TEST(ProcessSettings, TheUsersChoicesAreKept) {
     // Other tunables stay, the huge pages are added after them.
     EXPECT_EQ(process_settings(env("passive", "glibc.malloc.arena_max=2")),
               (Settings{{"GLIBC_TUNABLES", "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"}}));
-    EXPECT_EQ(process_settings(env(nullptr, "glibc.malloc.hugetlb=1")), (Settings{{"OMP_WAIT_POLICY", "passive"}}));
+    EXPECT_EQ(process_settings(env(nullptr, "glibc.malloc.hugetlb=1")), (Settings{{"GOMP_SPINCOUNT", "10000"}}));
+    // A spin count of the user's, with or without a policy, is theirs too.
+    ProcessEnvironment e = env(nullptr, "glibc.malloc.hugetlb=1");
+    e.spin_count = "0";
+    EXPECT_EQ(process_settings(e), Settings{});
 }
 
 TEST(ProcessSettings, OpenBlasWorkersSleepAtOnceUnlessTheUserSaidOtherwise) {
