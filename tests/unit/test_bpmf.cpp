@@ -128,6 +128,34 @@ TEST(Bpmf, ChainIsBitIdenticalForOneAndTwoThreads) {
     EXPECT_EQ(back.state, one.state);
 }
 
+TEST(Bpmf, FiguresEveryNSweepsLeaveTheChainAndTheLastFiguresAlone) {
+    // The samples are kept every sweep whether or not the figures are computed; the test RMSE of
+    // the posterior mean sums the kept samples in order, also when a window (keep_samples) has
+    // dropped some since the last figures.
+    const RatingBlocks b = test::generated_blocks(Comm::self(), 60, 40, 0.3);
+    for (int window : {0, 2}) {
+        BpmfParams p;
+        p.factors = 4;
+        p.burnin = 2;
+        p.samples = 6;
+        p.keep_samples = window;
+        p.eval_every = 1;
+        FactorModel every = init_bpmf(b, p);
+        run_bpmf(every, b, b.by_user, p, Comm::self());
+        p.eval_every = 3;
+        FactorModel some = init_bpmf(b, p);
+        run_bpmf(some, b, b.by_user, p, Comm::self());
+        EXPECT_EQ(some.U, every.U) << window;
+        EXPECT_EQ(some.V, every.V) << window;
+        EXPECT_EQ(some.state, every.state) << window;
+        ASSERT_EQ(some.history.size(), 8u);
+        EXPECT_EQ(some.history.test_rmse.back(), every.history.test_rmse.back()) << window;
+        EXPECT_EQ(some.history.test_rmse[5], every.history.test_rmse[5]) << window;  // sweep 6
+        EXPECT_EQ(some.history.test_rmse[0], -1.0);  // sweep 1: not measured
+        EXPECT_GT(every.history.test_rmse[0], 0.0);
+    }
+}
+
 TEST(Bpmf, CheckpointAndResumeEqualOneRun) {
     test::TempDir d;
     ASSERT_EQ(run(program() + " generate --users 80 --items 50 --density 0.25 --test-fraction 0.2 --out " + d.file("g.h5")).code, 0);
