@@ -306,50 +306,68 @@ FactorModel bpmf_posterior(FactorModel chain, const BpmfParams& p) {
     if (S == 0) return chain;  // still burning in: the current sample predicts
     chain.state[kKeptMu] = std::move(kmu);
     chain.state[kKeptPrecision] = std::move(kpr);
-    // Side by side: row r is [sample 0 (k), sample 1 (k), ...].
-    const auto side_by_side = [&](const std::vector<double>& kept, std::int64_t rows) {
-        std::vector<double> out(static_cast<std::size_t>(rows) * S * k);
-        for (int s = 0; s < S; ++s)
-            for (std::int64_t r = 0; r < rows; ++r)
-                std::copy_n(kept.begin() + (static_cast<std::ptrdiff_t>(s) * rows + r) * k, k,
-                            out.begin() + (r * S + s) * k);
-        return out;
-    };
-    chain.U = side_by_side(ku, chain.n_users);
-    chain.V = side_by_side(ki, chain.n_items);
+    // Side by side: row r is [sample 0 (k), sample 1 (k), ...] -- the kept samples transposed in
+    // their own storage, never held twice.
+    transpose_blocks(ku, S, chain.n_users, k);
+    transpose_blocks(ki, S, chain.n_items, k);
+    chain.U = std::move(ku);
+    chain.V = std::move(ki);
     chain.n_factors = S * k;
     chain.factor_scale = 1.0 / S;
     return chain;
 }
 
-FactorModel bpmf_chain(const FactorModel& post, const BpmfParams& p) {
-    FactorModel c = post;
+FactorModel bpmf_chain(FactorModel post, const BpmfParams& p) {
     const int k = p.factors;
     if (!post.state.count(kChainUser) || !post.state.count(kChainItem))
         DISTCF_THROW(InputError, "bpmf: the model keeps no chain state (/state) to resume from");
-    c.U = post.state.at(kChainUser);
-    c.V = post.state.at(kChainItem);
-    if (c.U.size() != static_cast<std::size_t>(post.n_users * k) || c.V.size() != static_cast<std::size_t>(post.n_items * k))
+    std::vector<double> U = std::move(post.state.at(kChainUser)), V = std::move(post.state.at(kChainItem));
+    if (U.size() != static_cast<std::size_t>(post.n_users * k) || V.size() != static_cast<std::size_t>(post.n_items * k))
         DISTCF_THROW(InputError, "bpmf: the chain state does not match the model's shape");
-    c.n_factors = k;
-    c.factor_scale = 1.0;
-    c.state.clear();
-    c.state[kAlpha] = {alpha_of(post)};
+    const double alpha = alpha_of(post);
     const int S = post.state.count(kKeptMu) ? static_cast<int>(post.state.at(kKeptMu).size() / k) : 0;
+    std::vector<double> kmu, kpr;
     if (S > 0) {
-        c.state[kKeptMu] = post.state.at(kKeptMu);
-        c.state[kKeptPrecision] = post.state.at(kKeptPrecision);
-        const auto sample_major = [&](const std::vector<double>& side, std::int64_t rows) {
-            std::vector<double> out(static_cast<std::size_t>(rows) * S * k);
-            for (int s = 0; s < S; ++s)
-                for (std::int64_t r = 0; r < rows; ++r)
-                    std::copy_n(side.begin() + (r * S + s) * k, k, out.begin() + (static_cast<std::ptrdiff_t>(s) * rows + r) * k);
-            return out;
-        };
-        c.state[kKeptUser] = sample_major(post.U, post.n_users);
-        c.state[kKeptItem] = sample_major(post.V, post.n_items);
+        kmu = std::move(post.state.at(kKeptMu));
+        kpr = std::move(post.state.at(kKeptPrecision));
     }
-    return c;
+    post.state.clear();
+    post.state[kAlpha] = {alpha};
+    if (S > 0) {
+        post.state[kKeptMu] = std::move(kmu);
+        post.state[kKeptPrecision] = std::move(kpr);
+        // Back to sample-major blocks, in place (bpmf_posterior's transposition undone).
+        transpose_blocks(post.U, post.n_users, S, k);
+        transpose_blocks(post.V, post.n_items, S, k);
+        post.state[kKeptUser] = std::move(post.U);
+        post.state[kKeptItem] = std::move(post.V);
+    }
+    post.U = std::move(U);
+    post.V = std::move(V);
+    post.n_factors = k;
+    post.factor_scale = 1.0;
+    return post;
+}
+
+void transpose_blocks(std::vector<double>& v, std::int64_t rows, std::int64_t cols, int k) {
+    const std::int64_t n = rows * cols;
+    if (v.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(k))
+        DISTCF_THROW(InternalError, "transpose_blocks: the vector does not hold rows x cols blocks of k");
+    // Block (a, b) at a cols + b goes to b rows + a. Each cycle of that permutation is followed
+    // with one block in hand; `done` marks the positions already holding their final block.
+    std::vector<bool> done(static_cast<std::size_t>(n), false);
+    std::vector<double> hand(static_cast<std::size_t>(k));
+    for (std::int64_t start = 0; start < n; ++start) {
+        if (done[static_cast<std::size_t>(start)]) continue;
+        std::copy_n(v.begin() + start * k, k, hand.begin());
+        std::int64_t p = start;
+        do {
+            const std::int64_t q = (p % cols) * rows + p / cols;  // where the block in hand goes
+            std::swap_ranges(hand.begin(), hand.end(), v.begin() + q * k);
+            done[static_cast<std::size_t>(q)] = true;
+            p = q;
+        } while (p != start);
+    }
 }
 
 namespace {

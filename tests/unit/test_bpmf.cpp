@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -154,6 +155,27 @@ TEST(Bpmf, FiguresEveryNSweepsLeaveTheChainAndTheLastFiguresAlone) {
         EXPECT_EQ(some.history.test_rmse[0], -1.0);  // sweep 1: not measured
         EXPECT_GT(every.history.test_rmse[0], 0.0);
     }
+}
+
+TEST(Bpmf, BlocksAreTransposedInPlaceAsByACopy) {
+    // The kept samples go from sample-major to side by side (and back on resume) in their own
+    // storage; every shape against the copy it replaces, and there and back is the identity.
+    for (const auto& [rows, cols, k] : std::vector<std::tuple<int, int, int>>{{1, 1, 3}, {1, 5, 2}, {4, 1, 2}, {3, 3, 1},
+                                                                            {2, 7, 3}, {7, 2, 3}, {6, 10, 4}}) {
+        std::vector<double> v(static_cast<std::size_t>(rows * cols * k));
+        for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(i);
+        std::vector<double> want(v.size());
+        for (int a = 0; a < rows; ++a)
+            for (int b = 0; b < cols; ++b)
+                for (int c = 0; c < k; ++c) want[static_cast<std::size_t>((b * rows + a) * k + c)] = v[static_cast<std::size_t>((a * cols + b) * k + c)];
+        const std::vector<double> original = v;
+        transpose_blocks(v, rows, cols, k);
+        EXPECT_EQ(v, want) << rows << " x " << cols << " x " << k;
+        transpose_blocks(v, cols, rows, k);
+        EXPECT_EQ(v, original) << rows << " x " << cols << " x " << k;
+    }
+    std::vector<double> wrong(5);
+    EXPECT_THROW(transpose_blocks(wrong, 2, 2, 1), InternalError);
 }
 
 TEST(Bpmf, CheckpointAndResumeEqualOneRun) {

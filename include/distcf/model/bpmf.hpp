@@ -90,7 +90,13 @@ void run_bpmf(FactorModel& chain, const RatingBlocks& train, const Csr& test, co
 /// what resuming needs (the chain's current sample, the kept users' hyperparameters, alpha).
 FactorModel bpmf_posterior(FactorModel chain, const BpmfParams& p);
 /// The chain a posterior model was made from (for --resume): bit-identical to the one it left.
-FactorModel bpmf_chain(const FactorModel& posterior, const BpmfParams& p);
+/// Built in the posterior's storage (callers that keep it pass a copy).
+FactorModel bpmf_chain(FactorModel posterior, const BpmfParams& p);
+
+/// A row-major rows x cols matrix of blocks of k values transposed in place (block (a, b) moves to
+/// (b, a)), with one block of extra memory and a bit per block: how the kept samples go from the
+/// chain's sample-major layout to the model's side-by-side one and back without a second copy.
+void transpose_blocks(std::vector<double>& v, std::int64_t rows, std::int64_t cols, int k);
 
 /// Samples kept in a posterior model.
 int bpmf_samples(const FactorModel& posterior, int factors);

@@ -32,7 +32,7 @@ protected:
     TrainResult fit_typed(const TrainingSet& data, const BpmfParams& p, const Comm& comm, const TrainHooks& hooks) const override {
         TrainResult r;
         FactorModel chain = starting_model(hooks, [&] { return init_bpmf(data.train, p); }, comm);
-        if (hooks.resume) chain = bpmf_chain(chain, p);
+        if (hooks.resume) chain = bpmf_chain(std::move(chain), p);
         chain.params = to_record(p);
         // Checkpoints hold the model as it predicts, with the chain in /state.
         run_bpmf(chain, data.train, data.test, p, comm,
