@@ -9,8 +9,9 @@
 /// one thread (`#pragma omp parallel for if (worth_threads(work))`). The default is a bounded spin
 /// between the two (GOMP_SPINCOUNT=10000): threads that wait briefly catch the next region without
 /// a wake-up (a Bayesian MF sweep on MovieLens u1, 6 regions: 2.0 ms against 2.3 ms passive; 1.97
-/// ms spinning), and sleep soon enough to leave a shared core alone (beside the hog: train 1.9-2.3x
-/// its quiet time, study 1.5x -- passive: 2.0-2.6x and 1.2-1.6x).
+/// ms spinning), and sleep soon enough to leave a shared core alone (beside the hog, medians of
+/// scripts/bench_busy.sh: train 2.2x its quiet time, study 1.7x; passive 2.2x and 1.6x; spinning
+/// 2.6x and 2.2x).
 
 #include <cstdint>
 #include <string>
