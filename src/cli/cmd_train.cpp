@@ -2,6 +2,7 @@
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <filesystem>
 #include <algorithm>
 #include <map>
@@ -159,8 +160,10 @@ double mib(std::int64_t bytes) { return static_cast<double>(bytes) / 1048576.0; 
 // train --plan: what each rank would hold and receive under each exchange, before any work; the
 // peak expected is what the process holds now (the data loaded) plus the exchange's factors and
 // buffers.
-void print_plan(std::ostream& o, const TrainingSet& data, const std::string& method, const ParamRecord& params,
+void print_plan(std::ostream& o, const TrainingSet& data, const Method& m, const ParamRecord& params,
                 const ExchangeOptions& asked, const Comm& comm, nlohmann::json& j) {
+    const std::string method = m.name();
+    const Method::StateBytes state = m.state_bytes(data.train.n_users, data.train.n_items, params);
     const int k = static_cast<int>(params.integer("factors"));
     const bool biased = params.has("formulation") && to_string(params.at("formulation")) == "biased";
     const std::int64_t width = k + (biased ? 1 : 0);
@@ -179,8 +182,8 @@ void print_plan(std::ostream& o, const TrainingSet& data, const std::string& met
     // biases while they start. A targeted run makes only its held rows and writes its own (no warm
     // start: --init reads whole factors).
     const std::int64_t model_rows = (data.train.n_users + data.train.n_items) * 8 * (biased ? 2 : 1);
-    const std::int64_t expected =
-        std::max(peak, now + model_rows + (is_targeted ? f.targeted_factors + f.targeted_buffers : f.allgather_factors));
+    const std::int64_t expected = std::max(
+        peak, now + model_rows + (is_targeted ? f.targeted_factors + f.targeted_buffers : f.allgather_factors) + state.bytes);
     const std::vector<std::int64_t> row{f.ratings, f.allgather_factors, f.allgather_received, f.targeted_factors, f.targeted_buffers,
                                         f.targeted_received, f.held_users, f.held_items, now, expected};
     // Every rank's row, on rank 0.
@@ -204,7 +207,34 @@ void print_plan(std::ostream& o, const TrainingSet& data, const std::string& met
     }
     o << said << "\n";
     if (!local_layout) o << "(" << method << " shares factors by allgather only: its sampler reads every row)\n";
-    j["plan"] = {{"method", method}, {"factors", k}, {"width", width}, {"exchange", is_targeted ? "targeted" : "allgather"}, {"ranks", ranks}};
+    if (state.bytes > 0) {
+        std::snprintf(line, sizeof line, "%s also holds %.1f MiB per rank by the end (in the expected peak): ", method.c_str(),
+                      mib(state.bytes));
+        o << line << state.what << "\n";
+    }
+    j["plan"] = {{"method", method}, {"factors", k}, {"width", width}, {"exchange", is_targeted ? "targeted" : "allgather"},
+                 {"state_bytes", state.bytes}, {"ranks", ranks}};
+}
+
+// What a method holds beyond its factors (Bayesian MF's kept samples, on every rank) is known
+// before the first sweep: a run whose state alone exceeds a rank's memory -- the budget asked
+// for, else the memory available on the node shared by its ranks -- stops now, not when the
+// kernel kills it hours in. Every rank agrees (the smallest budget).
+void refuse_state_beyond_memory(const Method& m, const ParamRecord& params, const TrainingSet& data,
+                                const ExchangeOptions& exchange, const Comm& comm) {
+    const Method::StateBytes state = m.state_bytes(data.train.n_users, data.train.n_items, params);
+    if (state.bytes == 0) return;
+    std::int64_t budget = exchange.memory_budget;
+    if (budget == 0) {
+        const std::int64_t available = available_memory_bytes();
+        budget = available > 0 ? available / comm.ranks_on_node() : std::numeric_limits<std::int64_t>::max();
+    }
+    budget = comm.min(budget);
+    if (state.bytes <= budget) return;
+    char line[200];
+    std::snprintf(line, sizeof line, ": %.1f MiB per rank, beyond the %.1f MiB a rank has (%s)", mib(state.bytes), mib(budget),
+                  exchange.memory_budget > 0 ? "--memory-budget" : "the memory available on the node, shared by its ranks");
+    DISTCF_THROW(ParameterError, state.field + ": " + m.name() + " would hold " + state.what + line);
 }
 
 // The default of the parameter `o` sets, for each method that has one.
@@ -335,9 +365,10 @@ void run_train(TrainArgs& a, Context& ctx) {
     exchange.kind = parse_enum<ExchangeKind>("exchange", a.exchange);
     exchange.memory_budget = parse_bytes(a.memory_budget, "--memory-budget");
     if (a.plan) {
-        print_plan(o, data, method.name(), params, exchange, comm, ctx.result);
+        print_plan(o, data, method, params, exchange, comm, ctx.result);
         return;
     }
+    refuse_state_beyond_memory(method, params, data, exchange, comm);
     if (a.out.empty()) DISTCF_THROW(InputError, "train: --out is required (the model file to write)");
 
     TrainHooks hooks;

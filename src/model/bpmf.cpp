@@ -24,6 +24,11 @@ void BpmfParams::validate() const {
     if (eval_every < 1) DISTCF_THROW(ParameterError, "eval_every: must be >= 1");
 }
 
+std::int64_t bpmf_kept_bytes(const BpmfParams& p, std::int64_t users, std::int64_t items) {
+    const std::int64_t S = p.kept_after(p.iters()), k = p.factors;
+    return 8 * ((S + 1) * k * (users + items) + S * (k + k * k));
+}
+
 int BpmfParams::kept_after(std::int64_t sweeps) const {
     const std::int64_t thinned = sweeps > burnin ? (sweeps - burnin) / thin : 0;
     return static_cast<int>(keep_samples > 0 ? std::min<std::int64_t>(thinned, keep_samples) : thinned);

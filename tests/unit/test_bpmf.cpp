@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <tuple>
 
@@ -176,6 +177,31 @@ TEST(Bpmf, BlocksAreTransposedInPlaceAsByACopy) {
     }
     std::vector<double> wrong(5);
     EXPECT_THROW(transpose_blocks(wrong, 2, 2, 1), InternalError);
+}
+
+TEST(Bpmf, ThePlanCountsTheKeptSamplesAndTrainRefusesThemBeyondTheBudget) {
+    // Every rank holds every kept sample: S k (users + items) doubles, the chain's own sample and
+    // each sample's user hyperparameters (k + k^2). 80 x 50, k = 5, 4 samples:
+    // 8 ((4 + 1) 5 130 + 4 (5 + 25)) = 26,960 bytes.
+    test::TempDir d;
+    ASSERT_EQ(run(program() + " generate --users 80 --items 50 --density 0.3 --out " + d.file("g.h5")).code, 0);
+    const std::string base = " train --method bpmf --train " + d.file("g.h5") + " --factors 5 --burnin 3 --samples 4 --out " + d.file("b.h5");
+    const auto plan = run(program() + " --json" + base + " --plan");
+    ASSERT_EQ(plan.code, 0) << plan.err;
+    const auto j = nlohmann::json::parse(plan.out);
+    EXPECT_EQ(j["plan"]["state_bytes"].get<std::int64_t>(), 26960);
+    const auto text = run(program() + base + " --plan");
+    EXPECT_NE(text.out.find("bpmf also holds 0.0 MiB per rank by the end (in the expected peak): 4 kept samples of 5 factors"),
+              std::string::npos) << text.out;
+    // Beyond the budget: one line naming the parameter, exit 2, no model written.
+    const auto refused = run(program() + base + " --memory-budget 16K");
+    EXPECT_EQ(refused.code, 2);
+    EXPECT_NE(refused.err.find("distcf: error: keep_samples: bpmf would hold 4 kept samples"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("beyond the 0.0 MiB a rank has (--memory-budget)"), std::string::npos) << refused.err;
+    EXPECT_FALSE(std::filesystem::exists(d.file("b.h5")));
+    // One kept sample fits (8 (2 5 130 + 30) = 10,640 bytes).
+    const auto one = run(program() + base + " --memory-budget 16K --keep-samples 1");
+    EXPECT_EQ(one.code, 0) << one.err;
 }
 
 TEST(Bpmf, CheckpointAndResumeEqualOneRun) {

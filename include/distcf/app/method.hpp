@@ -97,6 +97,16 @@ public:
     virtual bool predicts_ratings() const { return true; }
     /// Whether new users can be folded into a trained model.
     virtual bool can_fold_in() const { return false; }
+    /// Bytes a rank holds while training beside the factors and the ratings, for `users` x `items`
+    /// with validated `params`, and what holds them (Bayesian MF: its kept samples, on every
+    /// rank); {0, ""}: nothing that grows beyond the factors. `train --plan` counts them, and
+    /// `train` refuses to start when they alone exceed a rank's memory.
+    struct StateBytes {
+        std::int64_t bytes = 0;
+        std::string what;   ///< what they are, for messages
+        std::string field;  ///< the parameter that bounds them, named when they do not fit
+    };
+    virtual StateBytes state_bytes(std::int64_t users, std::int64_t items, const ParamRecord& params) const { return {}; }
     /// Factors (rows x k) and biases for users given only their ratings (CSR rows over the
     /// model's item indices), the item side fixed. Throws InputError when the method cannot.
     virtual void fold_in(const FactorModel& m, const Csr& rows, std::vector<double>& factors,

@@ -98,6 +98,11 @@ FactorModel bpmf_chain(FactorModel posterior, const BpmfParams& p);
 /// chain's sample-major layout to the model's side-by-side one and back without a second copy.
 void transpose_blocks(std::vector<double>& v, std::int64_t rows, std::int64_t cols, int k);
 
+/// Bytes the kept samples take on every rank by the end of a run of p.iters() sweeps (S k
+/// factors a row of each side, the user hyperparameters of each sample), with the chain's own
+/// sample that the posterior model keeps beside them.
+std::int64_t bpmf_kept_bytes(const BpmfParams& p, std::int64_t users, std::int64_t items);
+
 /// Samples kept in a posterior model.
 int bpmf_samples(const FactorModel& posterior, int factors);
 /// Posterior standard deviation of the score of (u, i) over the kept samples; with the noise

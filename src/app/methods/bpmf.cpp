@@ -19,6 +19,13 @@ public:
     // More samples continue the same chain; everything else would change what it is.
     std::vector<std::string> resumable_differences() const override { return {"samples"}; }
     bool can_fold_in() const override { return true; }
+    StateBytes state_bytes(std::int64_t users, std::int64_t items, const ParamRecord& params) const override {
+        const BpmfParams p = typed(params);
+        return {bpmf_kept_bytes(p, users, items),
+                std::to_string(p.kept_after(p.iters())) + " kept samples of " + std::to_string(p.factors) +
+                    " factors a row (--keep-samples or --thin bound them)",
+                "keep_samples"};
+    }
     double predictive_sd(const FactorModel& m, std::int64_t u, std::int64_t i, bool with_noise) const override {
         // Called for every pair: k alone is read, not the whole record.
         return bpmf_predictive_sd(m, static_cast<int>(m.params.integer("factors")), u, i, with_noise);
