@@ -13,6 +13,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <string>
 #include <thread>
 
 #include "cli.hpp"
@@ -22,6 +23,15 @@
 #include "distcf/version.hpp"
 
 namespace {
+
+// A directory of this process's own for Open MPI's session files, removed when main returns
+// (after MPI_Finalize, which empties it). Empty path: none was made.
+struct PrivateSessionDir {
+    std::string path;
+    ~PrivateSessionDir() {
+        if (!path.empty()) rmdir(path.c_str());
+    }
+};
 
 class NullBuffer : public std::streambuf {
 protected:
@@ -69,10 +79,24 @@ int main(int argc, char** argv) {
     // Nor does it ever spawn: no supporting daemon (another 0.15 s; 0.05 s is left of MPI_Init).
     // Nor does it need the machine's I/O devices, which hwloc finds by reading every PCI device's
     // configuration space: 12 of the 21 ms left of MPI_Init on a 2-core VM.
+    // And every isolated singleton names its session directory alike (<tmp>/ompi.<host>.<uid>/
+    // jf.0/1/0) and removes the whole chain at exit: two started together (ctest -j, a job
+    // array's tasks on one node) can remove it from under each other, and one then fails to start
+    // ("orte_session_dir failed", seen in a test run). Each takes a directory of its own.
+    PrivateSessionDir session;
     if (!std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMIX_RANK")) {
         if (!std::getenv("OMPI_MCA_pml")) setenv("OMPI_MCA_pml", "ob1", 0);
         setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
         setenv("HWLOC_COMPONENTS", "-pci,-linuxio", 0);
+        if (!std::getenv("OMPI_MCA_orte_tmpdir_base")) {
+            const char* tmp = std::getenv("TMPDIR");
+            // (The pid names whose it was: a killed process leaves its empty tree, as Open MPI does.)
+            std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/distcf-mpi." + std::to_string(getpid()) + ".XXXXXX";
+            if (mkdtemp(dir.data()) != nullptr) {
+                session.path = dir;
+                setenv("OMPI_MCA_orte_tmpdir_base", dir.c_str(), 1);
+            }
+        }
     }
 
     int provided = 0;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
 
@@ -369,7 +370,9 @@ TEST(Hardening, AKilledRunResumesToTheSameModel) {
     const std::string base = program() + " train --train " + d.file("g.h5") + " --factors 24 --iters 25 --lambda 0.1";
     ASSERT_EQ(run(base + " --out " + d.file("full.h5")).code, 0);
     const std::string ck = d.file("ck.h5");
-    const auto killed = run("bash -c '" + base + " --checkpoint-every 1 --out " + ck + " > /dev/null & pid=$!; " +
+    // Its temporary directory inside d: a killed process leaves its (empty) MPI session tree.
+    fs::create_directories(d.file("tmp"));
+    const auto killed = run("TMPDIR=" + d.file("tmp") + " bash -c '" + base + " --checkpoint-every 1 --out " + ck + " > /dev/null & pid=$!; " +
                             "for i in $(seq 2000); do [ -f " + ck + " ] && break; sleep 0.01; done; kill -9 $pid; wait $pid; " +
                             "echo killed'");
     EXPECT_NE(killed.out.find("killed"), std::string::npos);
@@ -455,4 +458,25 @@ TEST(Hardening, InfoOnCountsBinsByPowersOfTwoAndGivesNoOracle) {
     ASSERT_GE(edges.size(), 3u);
     EXPECT_EQ(edges[1], 1.0);
     EXPECT_EQ(edges[2], 2.0);
+}
+
+TEST(Hardening, ASingletonKeepsItsOpenMpiSessionFilesToItself) {
+    // Open MPI names every isolated singleton's session directory alike, <tmp>/ompi.<host>.<uid>/
+    // jf.0/1/0, and removes the chain at exit, so two started together could pull it from under
+    // each other ("orte_session_dir failed"). Here that shared path is blocked outright -- a file
+    // where a directory must go -- and the program starts anyway, and leaves nothing behind.
+    test::TempDir d;
+    char host[256] = {};
+    ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+    const std::string full = host, shortname = full.substr(0, full.find('.'));
+    for (const std::string& h : {full, shortname}) {
+        const std::filesystem::path jf = d.path() / ("ompi." + h + "." + std::to_string(getuid())) / "jf.0";
+        std::filesystem::create_directories(jf);
+        test::write_text((jf / "1").string(), "");
+    }
+    const auto before = std::distance(std::filesystem::directory_iterator(d.path()), std::filesystem::directory_iterator{});
+    const auto r = run("env -u OMPI_MCA_orte_tmpdir_base TMPDIR=" + d.path().string() + " " + program() + " --version");
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("distcf "), std::string::npos) << r.out;
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(d.path()), std::filesystem::directory_iterator{}), before);
 }
