@@ -501,9 +501,9 @@ void add_train(CLI::App& app, Context& ctx, Registry& reg) {
         ->check(CLI::IsMember({"allgather", "targeted", "auto"}))
         ->capture_default_str();
     s->add_option("--memory-budget", a->memory_budget,
-                  "bytes of factors per rank auto lets allgather hold (K, M, G suffixes; 0: the node's available memory over its ranks)")
+                  "bytes per rank: what auto lets allgather's factors take, and the most a method's state may (Bayesian MF's kept samples: train refuses beyond it) (K, M, G suffixes; 0: the node's available memory over its ranks)")
         ->capture_default_str();
-    s->add_flag("--plan", a->plan, "print the bytes per rank (ratings, factors and buffers of each exchange, received per sweep) and stop");
+    s->add_flag("--plan", a->plan, "print the bytes per rank (ratings, factors and buffers of each exchange, received per sweep, a method's state) and stop");
     reg.push_back({s, [a, &ctx] { run_train(*a, ctx); }});
 }
 
