@@ -2,7 +2,6 @@
 #include <charconv>
 #include <cstdio>
 #include <iostream>
-#include <limits>
 #include <filesystem>
 #include <algorithm>
 #include <map>
@@ -224,12 +223,7 @@ void refuse_state_beyond_memory(const Method& m, const ParamRecord& params, cons
                                 const ExchangeOptions& exchange, const Comm& comm) {
     const Method::StateBytes state = m.state_bytes(data.train.n_users, data.train.n_items, params);
     if (state.bytes == 0) return;
-    std::int64_t budget = exchange.memory_budget;
-    if (budget == 0) {
-        const std::int64_t available = available_memory_bytes();
-        budget = available > 0 ? available / comm.ranks_on_node() : std::numeric_limits<std::int64_t>::max();
-    }
-    budget = comm.min(budget);
+    const std::int64_t budget = memory_budget_per_rank(exchange.memory_budget, comm);
     if (state.bytes <= budget) return;
     char line[200];
     std::snprintf(line, sizeof line, ": %.1f MiB per rank, beyond the %.1f MiB a rank has (%s)", mib(state.bytes), mib(budget),

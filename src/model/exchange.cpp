@@ -168,18 +168,22 @@ ExchangeKind choose_exchange(const ExchangeOptions& o, const RatingBlocks& train
         return ExchangeKind::Targeted;
     }
     // Auto: the budget is the smallest any rank has, so that every rank picks the same.
-    std::int64_t budget = o.memory_budget;
-    if (budget == 0) {
-        const std::int64_t available = available_memory_bytes();
-        budget = available > 0 ? available / comm.ranks_on_node() : std::numeric_limits<std::int64_t>::max();
-    }
-    budget = comm.min(budget);
+    const std::int64_t budget = memory_budget_per_rank(o.memory_budget, comm);
     const bool fits = allgather <= budget;
     std::snprintf(line, sizeof line, "exchange: auto picked %s (allgather's factors %.1f MiB per rank %s the budget %.1f MiB%s)",
                   fits ? "allgather" : "targeted", mib(allgather), fits ? "fit" : "exceed", mib(budget),
                   fits ? "" : (", targeted holds " + std::to_string(static_cast<long long>(mib(held) + 0.5)) + " MiB").c_str());
     if (said) *said = line;
     return fits ? ExchangeKind::Allgather : ExchangeKind::Targeted;
+}
+
+std::int64_t memory_budget_per_rank(std::int64_t asked, const Comm& comm) {
+    std::int64_t budget = asked;
+    if (budget <= 0) {
+        const std::int64_t available = available_memory_bytes();
+        budget = available > 0 ? available / comm.ranks_on_node() : std::numeric_limits<std::int64_t>::max();
+    }
+    return comm.min(budget);
 }
 
 std::unique_ptr<FactorExchange> make_exchange(const ExchangeOptions& o, const RatingBlocks& train, const ExchangeReads& reads,

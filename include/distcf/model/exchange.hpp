@@ -35,6 +35,10 @@ struct ExchangeOptions {
     void validate() const;
 };
 
+/// The bytes a rank may take: `asked` (> 0), else the memory available on the node shared by the
+/// ranks on it; the smallest over the ranks, so that every rank decides alike. Collective.
+std::int64_t memory_budget_per_rank(std::int64_t asked, const Comm& comm);
+
 /// The rows of one side that this rank holds under a targeted exchange, and how their values
 /// arrive. Rows are held in ascending global order ("local" indices), the rank's own block
 /// contiguous among them.
