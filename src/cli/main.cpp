@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
     // transport's start-up (0.2 s of a 0.3 s MPI_Init here). Launched jobs keep their settings.
     // Nor does it ever spawn: no supporting daemon (another 0.15 s; 0.05 s is left of MPI_Init).
     // Nor does it need the machine's I/O devices, which hwloc finds by reading every PCI device's
-    // configuration space: 12 of the 21 ms left of MPI_Init on a 2-core VM.
+    // configuration space (12 of the 21 ms left of MPI_Init on a 2-core VM) and by asking the GPU
+    // libraries and the X display (its GL plugin connects to the X server).
     // And every isolated singleton names its session directory alike (<tmp>/ompi.<host>.<uid>/
     // jf.0/1/0) and removes the whole chain at exit: two started together (ctest -j, a job
     // array's tasks on one node) can remove it from under each other, and one then fails to start
@@ -87,7 +88,7 @@ int main(int argc, char** argv) {
     if (!std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMIX_RANK")) {
         if (!std::getenv("OMPI_MCA_pml")) setenv("OMPI_MCA_pml", "ob1", 0);
         setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
-        setenv("HWLOC_COMPONENTS", "-pci,-linuxio", 0);
+        setenv("HWLOC_COMPONENTS", "-pci,-linuxio,-gl,-opencl,-cuda,-nvml,-rsmi,-levelzero", 0);
         if (!std::getenv("OMPI_MCA_orte_tmpdir_base")) {
             const char* tmp = std::getenv("TMPDIR");
             // (The pid names whose it was: a killed process leaves its empty tree, as Open MPI does.)
