@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <optional>
+#include <map>
 
 #include "distcf/error.hpp"
 #include "distcf/la/row_solve.hpp"
@@ -161,10 +164,11 @@ public:
 
     void record_sweep(FactorModel& m, const RatingBlocks& t, const Comm& comm) override {
         const std::int64_t sweep = m.iterations_done;  // 0-based, not yet counted
+        fit_.reset();
         if (p_.sample_noise) {  // alpha | ... ~ Gamma(1 + N / 2, rate 1 + SSE / 2)
             RowRng g(p_.rng_seed, Stream::Hyper, 2, static_cast<std::uint64_t>(sweep));
-            const double sse = training_errors(m, t, comm).objective;
-            m.state[kAlpha] = {g.gamma(1.0 + 0.5 * static_cast<double>(t.nnz), 1.0 / (1.0 + 0.5 * sse))};
+            fit_ = training_errors(m, t, comm);  // the sweep's figures, if they are due, reuse it
+            m.state[kAlpha] = {g.gamma(1.0 + 0.5 * static_cast<double>(t.nnz), 1.0 / (1.0 + 0.5 * fit_->objective))};
         }
         // Keep the sample (and the user hyperparameters it was drawn under).
         const std::int64_t after = sweep + 1;
@@ -194,7 +198,7 @@ public:
     }
 
     SweepFigures after_sweep(FactorModel& m, const RatingBlocks& t, const Csr& test, const Comm& comm) override {
-        SweepFigures f = training_errors(m, t, comm);  // the training fit of the current sample
+        SweepFigures f = fit_ ? *fit_ : training_errors(m, t, comm);  // the training fit of the current sample
         // Test RMSE of the posterior mean so far (of the current sample during the burn-in). The
         // test scores of the kept samples are summed in sample order -- the order a resumed run
         // re-adds them in, so its sums have the same bits; once a window has dropped old samples
@@ -202,7 +206,7 @@ public:
         if (have_test_) {
             const auto it = m.state.find(kKeptUser);
             const int S = it == m.state.end() ? 0 : static_cast<int>(it->second.size() / m.U.size());
-            if (S < summed_ || window_moved_) {
+            if (window_moved_) {
                 test_sum_.assign(static_cast<std::size_t>(test.nnz()), 0.0);
                 summed_ = 0;
                 window_moved_ = false;
@@ -271,6 +275,7 @@ private:
     std::vector<double> test_sum_;  // per test rating: the sum of the kept samples' scores
     int summed_ = 0;                // kept samples in test_sum_
     bool window_moved_ = false;     // keep_samples dropped a sample since test_sum_ was made
+    std::optional<SweepFigures> fit_;  // this sweep's training fit, when record_sweep needed it
 };
 
 }  // namespace
@@ -296,27 +301,27 @@ FactorModel bpmf_posterior(FactorModel chain, const BpmfParams& p) {
     // Built in the chain's own storage (callers that keep the chain pass a copy): the kept samples
     // are the bulk of it (S k (users + items) doubles), moved out once and laid side by side once.
     const int k = p.factors;
-    const auto take = [&](const char* key) {
-        std::vector<double> v;
-        if (const auto it = chain.state.find(key); it != chain.state.end()) v = std::move(it->second);
-        return v;
-    };
-    std::vector<double> ku = take(kKeptUser), ki = take(kKeptItem), kmu = take(kKeptMu), kpr = take(kKeptPrecision);
-    const int S = chain.U.empty() ? 0 : static_cast<int>(ku.size() / chain.U.size());
-    const double alpha = alpha_of(chain);
-    chain.state.clear();
-    chain.state[kAlpha] = {alpha};
-    chain.state[kChainUser] = chain.U;
-    chain.state[kChainItem] = chain.V;
-    if (S == 0) return chain;  // still burning in: the current sample predicts
-    chain.state[kKeptMu] = std::move(kmu);
-    chain.state[kKeptPrecision] = std::move(kpr);
+    std::map<std::string, std::vector<double>> state;
+    state[kAlpha] = {alpha_of(chain)};
+    const auto kept = chain.state.find(kKeptUser);
+    const int S = kept == chain.state.end() || chain.U.empty() ? 0 : static_cast<int>(kept->second.size() / chain.U.size());
+    if (S == 0) {  // still burning in: the current sample predicts
+        state[kChainUser] = chain.U;
+        state[kChainItem] = chain.V;
+        chain.state = std::move(state);
+        return chain;
+    }
+    state[kKeptMu] = std::move(chain.state.at(kKeptMu));
+    state[kKeptPrecision] = std::move(chain.state.at(kKeptPrecision));
+    state[kChainUser] = std::move(chain.U);
+    state[kChainItem] = std::move(chain.V);
     // Side by side: row r is [sample 0 (k), sample 1 (k), ...] -- the kept samples transposed in
     // their own storage, never held twice.
-    transpose_blocks(ku, S, chain.n_users, k);
-    transpose_blocks(ki, S, chain.n_items, k);
-    chain.U = std::move(ku);
-    chain.V = std::move(ki);
+    chain.U = std::move(kept->second);
+    chain.V = std::move(chain.state.at(kKeptItem));
+    transpose_blocks(chain.U, S, chain.n_users, k);
+    transpose_blocks(chain.V, S, chain.n_items, k);
+    chain.state = std::move(state);
     chain.n_factors = S * k;
     chain.factor_scale = 1.0 / S;
     return chain;
@@ -326,29 +331,24 @@ FactorModel bpmf_chain(FactorModel post, const BpmfParams& p) {
     const int k = p.factors;
     if (!post.state.count(kChainUser) || !post.state.count(kChainItem))
         DISTCF_THROW(InputError, "bpmf: the model keeps no chain state (/state) to resume from");
-    std::vector<double> U = std::move(post.state.at(kChainUser)), V = std::move(post.state.at(kChainItem));
-    if (U.size() != static_cast<std::size_t>(post.n_users * k) || V.size() != static_cast<std::size_t>(post.n_items * k))
+    if (post.state.at(kChainUser).size() != static_cast<std::size_t>(post.n_users * k) ||
+        post.state.at(kChainItem).size() != static_cast<std::size_t>(post.n_items * k))
         DISTCF_THROW(InputError, "bpmf: the chain state does not match the model's shape");
-    const double alpha = alpha_of(post);
+    std::map<std::string, std::vector<double>> state;
+    state[kAlpha] = {alpha_of(post)};
     const int S = post.state.count(kKeptMu) ? static_cast<int>(post.state.at(kKeptMu).size() / k) : 0;
-    std::vector<double> kmu, kpr;
     if (S > 0) {
-        kmu = std::move(post.state.at(kKeptMu));
-        kpr = std::move(post.state.at(kKeptPrecision));
-    }
-    post.state.clear();
-    post.state[kAlpha] = {alpha};
-    if (S > 0) {
-        post.state[kKeptMu] = std::move(kmu);
-        post.state[kKeptPrecision] = std::move(kpr);
+        state[kKeptMu] = std::move(post.state.at(kKeptMu));
+        state[kKeptPrecision] = std::move(post.state.at(kKeptPrecision));
         // Back to sample-major blocks, in place (bpmf_posterior's transposition undone).
         transpose_blocks(post.U, post.n_users, S, k);
         transpose_blocks(post.V, post.n_items, S, k);
-        post.state[kKeptUser] = std::move(post.U);
-        post.state[kKeptItem] = std::move(post.V);
+        state[kKeptUser] = std::move(post.U);
+        state[kKeptItem] = std::move(post.V);
     }
-    post.U = std::move(U);
-    post.V = std::move(V);
+    post.U = std::move(post.state.at(kChainUser));
+    post.V = std::move(post.state.at(kChainItem));
+    post.state = std::move(state);
     post.n_factors = k;
     post.factor_scale = 1.0;
     return post;
