@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "distcf/data/rng.hpp"
 #include "distcf/error.hpp"
@@ -36,6 +38,10 @@ constexpr int kChunk = 256;
 constexpr int kPanel = 8;
 constexpr int kFusedGram = 24;  // up to this k the primal Gram is one full product (assemble)
 constexpr int kPrefetch = 8;  // rows gathered ahead
+// 4 doubles, 8 floats: unaligned loads and stores of AVX2's width (AVX-512 clones as well: their
+// kernels keep more accumulators in registers at this width than they would need at 8).
+using V4d = double __attribute__((vector_size(32), aligned(8)));
+using V8f = float __attribute__((vector_size(32), aligned(4)));
 
 
 // The kernels' view of one solve: what is assembled and how it is solved, flattened once per
@@ -124,7 +130,87 @@ void cross_lower(int k, int n, const double* G, int ld, double* K, int ldk) {
     }
 }
 
+// The small-k Gram without BLAS: M[:, c] (+)= sum_e y_e G[c, e] for the k Gram columns (lower
+// triangle) and the `tail` columns after them ([1,] t), y_e = G[0:k, e], G column-major (ld rows a
+// column, a multiple of 8 covering k + tail). At k <= 24 a dgemm call is mostly fixed cost (packing
+// both operands, a buffer taken under OpenBLAS's allocation lock, which two threads calling it
+// row after row contend for: a Bayesian MF sweep on MovieLens u1 at k = 12 spent a third of its
+// time in dgemm and its two threads ran barely faster than one on an AMD EPYC VM). Columns go in
+// blocks of W, rows in 4-double vectors from the block's diagonal down: the accumulators (W x R at
+// most 16) stay in registers on AVX2 and AVX-512 alike. Each entry is summed over e in order.
+
+template <int R, int R0, int W>
+[[gnu::always_inline]] inline void gram_columns(const double* G, int ld, int m, int c0, int c_end, bool add, double* M, int ldm) {
+    // Fewer than 8 accumulators would wait on the FMA latency: then even and odd ratings go into
+    // two sets, added at the end.
+    constexpr int S = W * (R - R0) < 8 ? 2 : 1;
+    V4d acc[S][W][R];
+    for (int h = 0; h < S; ++h)
+        for (int j = 0; j < W; ++j)
+            for (int r = R0; r < R; ++r)
+                acc[h][j][r] = h == 0 && add && c0 + j < c_end
+                                   ? *reinterpret_cast<const V4d*>(M + static_cast<std::size_t>(c0 + j) * ldm + 4 * r)
+                                   : V4d{};
+    const auto step = [&](int h, int e) {
+        const double* g = G + static_cast<std::size_t>(e) * ld;
+        V4d y[R];
+        for (int r = R0; r < R; ++r) y[r] = *reinterpret_cast<const V4d*>(g + 4 * r);
+        for (int j = 0; j < W; ++j) {
+            const double b = g[c0 + j];
+            for (int r = R0; r < R; ++r) acc[h][j][r] += y[r] * b;
+        }
+    };
+    int e = 0;
+    for (; e + S <= m; e += S)
+        for (int h = 0; h < S; ++h) step(h, e + h);
+    for (; e < m; ++e) step(0, e);
+    for (int j = 0; j < W && c0 + j < c_end; ++j)
+        for (int r = R0; r < R; ++r) {
+            V4d v = acc[0][j][r];
+            if constexpr (S == 2) v += acc[1][j][r];
+            *reinterpret_cast<V4d*>(M + static_cast<std::size_t>(c0 + j) * ldm + 4 * r) = v;
+        }
+}
+
+template <int R, int... R0s>
+[[gnu::always_inline]] inline void small_gram_r(std::integer_sequence<int, R0s...>, int k, int tail, int m, const double* G, int ld,
+                                                bool add, double* M, int ldm) {
+    constexpr int W = R <= 3 ? 4 : 2;
+    for (int c0 = 0; c0 < k; c0 += W) {
+        const int r0 = c0 / 4;  // rows above the block's diagonal are not needed
+        ((r0 == R0s ? gram_columns<R, R0s, W>(G, ld, m, c0, k, add, M, ldm) : void()), ...);
+    }
+    if (tail == 1) gram_columns<R, 0, 1>(G, ld, m, k, k + 1, add, M, ldm);
+    else gram_columns<R, 0, 2>(G, ld, m, k, k + 2, add, M, ldm);
+}
+
+// M (ldm rows a column, a multiple of 4 at least k): the k x (k + tail) product G[0:k] G[0:k+tail]^T
+// (the Gram's lower triangle), added to M's or in place of it.
+[[gnu::always_inline]] inline void small_gram(int k, int tail, int m, const double* G, int ld, bool add, double* M, int ldm) {
+    switch ((k + 3) / 4) {
+        case 1: return small_gram_r<1>(std::make_integer_sequence<int, 1>{}, k, tail, m, G, ld, add, M, ldm);
+        case 2: return small_gram_r<2>(std::make_integer_sequence<int, 2>{}, k, tail, m, G, ld, add, M, ldm);
+        case 3: return small_gram_r<3>(std::make_integer_sequence<int, 3>{}, k, tail, m, G, ld, add, M, ldm);
+        case 4: return small_gram_r<4>(std::make_integer_sequence<int, 4>{}, k, tail, m, G, ld, add, M, ldm);
+        case 5: return small_gram_r<5>(std::make_integer_sequence<int, 5>{}, k, tail, m, G, ld, add, M, ldm);
+        default: return small_gram_r<6>(std::make_integer_sequence<int, 6>{}, k, tail, m, G, ld, add, M, ldm);
+    }
+}
+
 double regularisation(const RowSolveSpec& s, int n) { return s.weighted_lambda ? s.lambda * n : s.lambda; }
+
+// A factor row into the gathered column, inline: std::copy_n of k doubles became a call to
+// memmove (and a vzeroupper) per rating, a tenth of a k = 12 Bayesian MF sweep.
+template <class V, class T>
+[[gnu::always_inline]] inline void copy_row_by(const T* from, int k, T* to) {
+    constexpr int L = static_cast<int>(sizeof(V) / sizeof(T));
+    int c = 0;
+#pragma GCC unroll 4
+    for (; c + L <= k; c += L) *reinterpret_cast<V*>(to + c) = *reinterpret_cast<const V*>(from + c);
+    for (; c < k; ++c) to[c] = from[c];
+}
+[[gnu::always_inline]] inline void copy_row(const double* from, int k, double* to) { copy_row_by<V4d>(from, k, to); }
+[[gnu::always_inline]] inline void copy_row(const float* from, int k, float* to) { copy_row_by<V8f>(from, k, to); }
 
 // Gathers ratings [e0, e0 + m) of row r: column e of G (leading dimension ld) starts with y_j
 // (k values); t[e * t_stride] = v - offset - other_bias_j.
@@ -141,7 +227,7 @@ template <class T>
             const T* ahead = Y.data() + static_cast<std::int64_t>(rows.col[p + kPrefetch]) * k;  // into the next row too
             for (int c = 0; c < k; c += 64 / static_cast<int>(sizeof(T))) __builtin_prefetch(ahead + c);
         }
-        std::copy_n(Y.data() + j * k, k, G + static_cast<std::size_t>(e) * ld);
+        copy_row(Y.data() + j * k, k, G + static_cast<std::size_t>(e) * ld);
         t[static_cast<std::size_t>(e) * t_stride] = static_cast<T>(
             rows.val[p] - s.offset - (other_bias.empty() ? 0.0 : static_cast<double>(other_bias[static_cast<std::size_t>(j)])));
     }
@@ -166,10 +252,8 @@ DISTCF_CLONES void assemble(const Csr& rows, std::int64_t r, const std::vector<d
     lda = round8(d);
     const int n = static_cast<int>(rows.ptr[r + 1] - rows.ptr[r]);
     const int tail = 1 + nb;
-    // Small k: the Gram and [sum y_j,] G t in one product, G [y; 1; t]^T (k x (k + tail), the
-    // extra columns after A's): one BLAS call a chunk instead of ceil(k / kPanel) + 1, whose
-    // fixed cost is much of the work at small k (a Bayesian MF sweep at k = 12 on MovieLens u1:
-    // 2.01 -> 1.94 ms, the same bits: OpenBLAS sums each entry in the same order either way).
+    // Small k: the Gram and [sum y_j,] G t in one pass of small_gram, G [y; 1; t]^T (k x (k +
+    // tail), the extra columns after A's), no BLAS call: its fixed cost is most of the work there.
     const bool fused = k <= kFusedGram;
     at_least(w.G, static_cast<std::size_t>(kChunk) * ld);
     at_least(w.A, static_cast<std::size_t>(lda) * (fused ? k + tail : d));
@@ -180,14 +264,14 @@ DISTCF_CLONES void assemble(const Csr& rows, std::int64_t r, const std::vector<d
         const int m = std::min(kChunk, n - e0);
         double* G = w.G.data();
         gather(rows, r, e0, m, Y, other_bias, s, G, ld, G + d, ld);
-        for (int e = 0; e < m; ++e) {
-            if (nb) G[static_cast<std::size_t>(e) * ld + k] = 1.0;
-            sum_t += G[static_cast<std::size_t>(e) * ld + d];
-        }
+        if (nb)  // the bias row and sum t (a serial chain of adds: only where a bias needs it)
+            for (int e = 0; e < m; ++e) {
+                G[static_cast<std::size_t>(e) * ld + k] = 1.0;
+                sum_t += G[static_cast<std::size_t>(e) * ld + d];
+            }
         const double beta = e0 == 0 ? 0.0 : 1.0;
         if (fused) {
-            const int cols = k + tail;
-            dgemm_("N", "T", &k, &cols, &m, &one, G, &ld, G, &ld, &beta, w.A.data(), &lda);
+            small_gram(k, tail, m, G, ld, e0 > 0, w.A.data(), lda);
         } else {
             gram_lower(k, m, G, ld, beta, w.A.data(), lda);
             // [sum y_j, G t] (with a bias) or G t in one product against the rows after y_j: [1;] t.

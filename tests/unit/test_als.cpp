@@ -101,6 +101,54 @@ TEST(RowSolve, DualAndPrimalFormsGiveTheSameSolution) {
     }
 }
 
+TEST(RowSolve, NormalEquationsMatchANaiveSumAtEveryRankAndRowLength) {
+    // The primal equations against a plain sum over the ratings: every k the small-k Gram kernel
+    // takes (1..24: one to six 4-wide vectors, partial ones included) and two beyond it (BLAS),
+    // with and without a bias, rows of 1, 9 and 300 ratings (past one 256-rating gathered chunk).
+    const std::int64_t items = 40;
+    for (int k : {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 15, 16, 17, 20, 21, 23, 24, 25, 32}) {
+        std::vector<double> Y(static_cast<std::size_t>(items * k)), item_bias(static_cast<std::size_t>(items));
+        for (std::size_t e = 0; e < Y.size(); ++e) Y[e] = std::sin(0.7 * static_cast<double>(e) + k);
+        for (std::size_t e = 0; e < item_bias.size(); ++e) item_bias[e] = 0.1 * std::cos(static_cast<double>(e));
+        for (int n : {1, 9, 300}) {
+            std::vector<std::int32_t> row(static_cast<std::size_t>(n), 0), col(static_cast<std::size_t>(n));
+            std::vector<double> val(static_cast<std::size_t>(n));
+            for (int e = 0; e < n; ++e) {
+                col[e] = static_cast<std::int32_t>((e * 7) % items);  // repeats past 40: fine for the sums
+                val[e] = 1.0 + (e * 13) % 5;
+            }
+            const Csr rows = build_csr(0, 1, row, col, val);
+            for (bool bias : {false, true}) {
+                NormalEquations s;
+                s.factors = k;
+                s.lambda = 0.5;
+                s.weighted_lambda = false;
+                s.learn_bias = bias;
+                s.offset = 3.25;
+                std::vector<double> A, b;
+                row_normal_equations(rows, 0, Y, item_bias, s, A, b);
+                const int d = k + (bias ? 1 : 0);
+                ASSERT_EQ(b.size(), static_cast<std::size_t>(d));
+                std::vector<double> wantA(static_cast<std::size_t>(d) * d, 0.0), wantb(static_cast<std::size_t>(d), 0.0);
+                for (int e = 0; e < n; ++e) {
+                    std::vector<double> x(Y.begin() + col[e] * k, Y.begin() + (col[e] + 1) * k);
+                    if (bias) x.push_back(1.0);
+                    const double t = val[e] - s.offset - item_bias[static_cast<std::size_t>(col[e])];
+                    for (int i = 0; i < d; ++i) {
+                        wantb[i] += x[i] * t;
+                        for (int j = 0; j < d; ++j) wantA[static_cast<std::size_t>(j) * d + i] += x[i] * x[j];
+                    }
+                }
+                for (int i = 0; i < d; ++i) wantA[static_cast<std::size_t>(i) * d + i] += s.lambda;
+                for (std::size_t e = 0; e < wantA.size(); ++e)
+                    ASSERT_NEAR(A[e], wantA[e], 1e-12 * (1 + std::fabs(wantA[e]))) << "k " << k << " n " << n << " bias " << bias << " entry " << e;
+                for (int i = 0; i < d; ++i)
+                    ASSERT_NEAR(b[i], wantb[i], 1e-12 * (1 + std::fabs(wantb[i]))) << "k " << k << " n " << n << " bias " << bias << " row " << i;
+            }
+        }
+    }
+}
+
 TEST(RowSolve, HandComputedDualRow) {
     // One rating 5 against the item factor y = (1, 2), lambda = 1 (plain), k = 2 > 1 rating: the
     // dual form solves (y.y + 1) z = 5, z = 5/6, and x = z y = (5/6, 10/6) -- what the primal
