@@ -7,8 +7,6 @@
 #include <cmath>
 #include <limits>
 #include <string>
-#include <type_traits>
-#include <utility>
 
 #include "distcf/data/rng.hpp"
 #include "distcf/error.hpp"
@@ -36,10 +34,13 @@ namespace {
 // computes the full square.
 constexpr int kChunk = 256;
 constexpr int kPanel = 8;
-constexpr int kFusedGram = 24;  // up to this k the primal Gram is one full product (assemble)
+// Up to this k a row's Gram is row_gram's (no BLAS call), beyond it BLAS-3 panels. ALS on a
+// generated 3000 x 1500 set (600 ratings a row), 1 and 2 threads, AMD EPYC VM: k = 32 1.8-2.3x
+// faster than the panels, k = 64 the same, k = 128 5-9% slower; MovieLens u1 at k = 50 1.5x.
+constexpr int kFusedGram = 64;
 constexpr int kPrefetch = 8;  // rows gathered ahead
-// 4 doubles, 8 floats: unaligned loads and stores of AVX2's width (AVX-512 clones as well: their
-// kernels keep more accumulators in registers at this width than they would need at 8).
+// 4 doubles, 8 floats (unaligned): AVX2's width, whose 16 registers hold row_gram's tiles; the
+// AVX-512 clones run the same tiles.
 using V4d = double __attribute__((vector_size(32), aligned(8)));
 using V8f = float __attribute__((vector_size(32), aligned(4)));
 
@@ -130,34 +131,34 @@ void cross_lower(int k, int n, const double* G, int ld, double* K, int ldk) {
     }
 }
 
-// The small-k Gram without BLAS: M[:, c] (+)= sum_e y_e G[c, e] for the k Gram columns (lower
-// triangle) and the `tail` columns after them ([1,] t), y_e = G[0:k, e], G column-major (ld rows a
-// column, a multiple of 8 covering k + tail). At k <= 24 a dgemm call is mostly fixed cost (packing
-// both operands, a buffer taken under OpenBLAS's allocation lock, which two threads calling it
-// row after row contend for: a Bayesian MF sweep on MovieLens u1 at k = 12 spent a third of its
-// time in dgemm and its two threads ran barely faster than one on an AMD EPYC VM). Columns go in
-// blocks of W, rows in 4-double vectors from the block's diagonal down: the accumulators (W x R at
-// most 16) stay in registers on AVX2 and AVX-512 alike. Each entry is summed over e in order.
-
-template <int R, int R0, int W>
-[[gnu::always_inline]] inline void gram_columns(const double* G, int ld, int m, int c0, int c_end, bool add, double* M, int ldm) {
-    // Fewer than 8 accumulators would wait on the FMA latency: then even and odd ratings go into
-    // two sets, added at the end.
-    constexpr int S = W * (R - R0) < 8 ? 2 : 1;
-    V4d acc[S][W][R];
+// The Gram without BLAS: M[:, c] (+)= sum_e y_e G[c, e] for the k Gram columns (lower triangle)
+// and the `tail` columns after them ([1,] t), y_e = G[0:k, e], G column-major (ld rows a column, a
+// multiple of 8 covering k + tail). A row's Gram is small (k x k over its ratings): a dgemm call
+// per chunk or panel is mostly fixed cost there -- packing both operands, and a buffer taken under
+// OpenBLAS's allocation lock, which threads calling it row after row contend for: a Bayesian MF
+// sweep on MovieLens u1 at k = 12 spent a third of its time in dgemm, and its two threads ran
+// barely faster than one, on an AMD EPYC VM. Tiles of NR 4-double row vectors by W columns, from
+// each column block's diagonal down: at most 12 accumulators, in registers on AVX2 and AVX-512
+// alike. Each entry is summed over e in order (in two interleaved halves where a tile has too few
+// accumulators to cover the FMA latency): the same bits whichever thread or rank computes a row.
+template <int NR, int W>
+[[gnu::always_inline]] inline void gram_tile(const double* G, int ld, int m, int row0, int c0, int c_end, bool add, double* M,
+                                             int ldm) {
+    constexpr int S = W * NR < 8 ? 2 : 1;
+    V4d acc[S][W][NR];
     for (int h = 0; h < S; ++h)
         for (int j = 0; j < W; ++j)
-            for (int r = R0; r < R; ++r)
+            for (int r = 0; r < NR; ++r)
                 acc[h][j][r] = h == 0 && add && c0 + j < c_end
-                                   ? *reinterpret_cast<const V4d*>(M + static_cast<std::size_t>(c0 + j) * ldm + 4 * r)
+                                   ? *reinterpret_cast<const V4d*>(M + static_cast<std::size_t>(c0 + j) * ldm + row0 + 4 * r)
                                    : V4d{};
     const auto step = [&](int h, int e) {
         const double* g = G + static_cast<std::size_t>(e) * ld;
-        V4d y[R];
-        for (int r = R0; r < R; ++r) y[r] = *reinterpret_cast<const V4d*>(g + 4 * r);
+        V4d y[NR];
+        for (int r = 0; r < NR; ++r) y[r] = *reinterpret_cast<const V4d*>(g + row0 + 4 * r);
         for (int j = 0; j < W; ++j) {
             const double b = g[c0 + j];
-            for (int r = R0; r < R; ++r) acc[h][j][r] += y[r] * b;
+            for (int r = 0; r < NR; ++r) acc[h][j][r] += y[r] * b;
         }
     };
     int e = 0;
@@ -165,36 +166,33 @@ template <int R, int R0, int W>
         for (int h = 0; h < S; ++h) step(h, e + h);
     for (; e < m; ++e) step(0, e);
     for (int j = 0; j < W && c0 + j < c_end; ++j)
-        for (int r = R0; r < R; ++r) {
+        for (int r = 0; r < NR; ++r) {
             V4d v = acc[0][j][r];
             if constexpr (S == 2) v += acc[1][j][r];
-            *reinterpret_cast<V4d*>(M + static_cast<std::size_t>(c0 + j) * ldm + 4 * r) = v;
+            *reinterpret_cast<V4d*>(M + static_cast<std::size_t>(c0 + j) * ldm + row0 + 4 * r) = v;
         }
 }
 
-template <int R, int... R0s>
-[[gnu::always_inline]] inline void small_gram_r(std::integer_sequence<int, R0s...>, int k, int tail, int m, const double* G, int ld,
-                                                bool add, double* M, int ldm) {
-    constexpr int W = R <= 3 ? 4 : 2;
-    for (int c0 = 0; c0 < k; c0 += W) {
-        const int r0 = c0 / 4;  // rows above the block's diagonal are not needed
-        ((r0 == R0s ? gram_columns<R, R0s, W>(G, ld, m, c0, k, add, M, ldm) : void()), ...);
+// Rows [row0, row_end) (row_end a multiple of 4) of columns [c0, c0 + W), tiles of at most 3 vectors.
+template <int W>
+[[gnu::always_inline]] inline void gram_columns(const double* G, int ld, int m, int row0, int row_end, int c0, int c_end, bool add,
+                                                double* M, int ldm) {
+    for (; row0 < row_end; row0 += 12) {
+        switch (std::min(3, (row_end - row0) / 4)) {
+            case 3: gram_tile<3, W>(G, ld, m, row0, c0, c_end, add, M, ldm); break;
+            case 2: gram_tile<2, W>(G, ld, m, row0, c0, c_end, add, M, ldm); break;
+            default: gram_tile<1, W>(G, ld, m, row0, c0, c_end, add, M, ldm); break;
+        }
     }
-    if (tail == 1) gram_columns<R, 0, 1>(G, ld, m, k, k + 1, add, M, ldm);
-    else gram_columns<R, 0, 2>(G, ld, m, k, k + 2, add, M, ldm);
 }
 
 // M (ldm rows a column, a multiple of 4 at least k): the k x (k + tail) product G[0:k] G[0:k+tail]^T
-// (the Gram's lower triangle), added to M's or in place of it.
-[[gnu::always_inline]] inline void small_gram(int k, int tail, int m, const double* G, int ld, bool add, double* M, int ldm) {
-    switch ((k + 3) / 4) {
-        case 1: return small_gram_r<1>(std::make_integer_sequence<int, 1>{}, k, tail, m, G, ld, add, M, ldm);
-        case 2: return small_gram_r<2>(std::make_integer_sequence<int, 2>{}, k, tail, m, G, ld, add, M, ldm);
-        case 3: return small_gram_r<3>(std::make_integer_sequence<int, 3>{}, k, tail, m, G, ld, add, M, ldm);
-        case 4: return small_gram_r<4>(std::make_integer_sequence<int, 4>{}, k, tail, m, G, ld, add, M, ldm);
-        case 5: return small_gram_r<5>(std::make_integer_sequence<int, 5>{}, k, tail, m, G, ld, add, M, ldm);
-        default: return small_gram_r<6>(std::make_integer_sequence<int, 6>{}, k, tail, m, G, ld, add, M, ldm);
-    }
+// (the Gram's lower triangle, then [sum y_e,] G t), added to M's or in place of it.
+[[gnu::always_inline]] inline void row_gram(int k, int tail, int m, const double* G, int ld, bool add, double* M, int ldm) {
+    const int rows = (k + 3) / 4 * 4;
+    for (int c0 = 0; c0 < k; c0 += 4) gram_columns<4>(G, ld, m, c0, rows, c0, k, add, M, ldm);  // rows above c0: not needed
+    if (tail == 1) gram_columns<1>(G, ld, m, 0, rows, k, k + 1, add, M, ldm);
+    else gram_columns<2>(G, ld, m, 0, rows, k, k + 2, add, M, ldm);
 }
 
 double regularisation(const RowSolveSpec& s, int n) { return s.weighted_lambda ? s.lambda * n : s.lambda; }
@@ -252,8 +250,8 @@ DISTCF_CLONES void assemble(const Csr& rows, std::int64_t r, const std::vector<d
     lda = round8(d);
     const int n = static_cast<int>(rows.ptr[r + 1] - rows.ptr[r]);
     const int tail = 1 + nb;
-    // Small k: the Gram and [sum y_j,] G t in one pass of small_gram, G [y; 1; t]^T (k x (k +
-    // tail), the extra columns after A's), no BLAS call: its fixed cost is most of the work there.
+    // Up to kFusedGram: the Gram and [sum y_j,] G t in one pass of row_gram, G [y; 1; t]^T (k x (k +
+    // tail), the extra columns after A's), no BLAS call.
     const bool fused = k <= kFusedGram;
     at_least(w.G, static_cast<std::size_t>(kChunk) * ld);
     at_least(w.A, static_cast<std::size_t>(lda) * (fused ? k + tail : d));
@@ -271,7 +269,7 @@ DISTCF_CLONES void assemble(const Csr& rows, std::int64_t r, const std::vector<d
             }
         const double beta = e0 == 0 ? 0.0 : 1.0;
         if (fused) {
-            small_gram(k, tail, m, G, ld, e0 > 0, w.A.data(), lda);
+            row_gram(k, tail, m, G, ld, e0 > 0, w.A.data(), lda);
         } else {
             gram_lower(k, m, G, ld, beta, w.A.data(), lda);
             // [sum y_j, G t] (with a bias) or G t in one product against the rows after y_j: [1;] t.

@@ -102,11 +102,11 @@ TEST(RowSolve, DualAndPrimalFormsGiveTheSameSolution) {
 }
 
 TEST(RowSolve, NormalEquationsMatchANaiveSumAtEveryRankAndRowLength) {
-    // The primal equations against a plain sum over the ratings: every k the small-k Gram kernel
-    // takes (1..24: one to six 4-wide vectors, partial ones included) and two beyond it (BLAS),
+    // The primal equations against a plain sum over the ratings: k up to 64 (row_gram's tiles of
+    // one to three 4-wide vectors, partial ones included) and beyond it (BLAS panels),
     // with and without a bias, rows of 1, 9 and 300 ratings (past one 256-rating gathered chunk).
     const std::int64_t items = 40;
-    for (int k : {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 15, 16, 17, 20, 21, 23, 24, 25, 32}) {
+    for (int k : {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 15, 16, 17, 20, 21, 23, 24, 25, 37, 50, 64, 65, 80}) {
         std::vector<double> Y(static_cast<std::size_t>(items * k)), item_bias(static_cast<std::size_t>(items));
         for (std::size_t e = 0; e < Y.size(); ++e) Y[e] = std::sin(0.7 * static_cast<double>(e) + k);
         for (std::size_t e = 0; e < item_bias.size(); ++e) item_bias[e] = 0.1 * std::cos(static_cast<double>(e));
