@@ -121,19 +121,9 @@ void gram_lower(int d, int n, const double* G, int ld, double beta, double* A, i
     }
 }
 
-// The lower triangle of K = G^T G (n x n, leading dimension ldk), G k x n column-major.
-void cross_lower(int k, int n, const double* G, int ld, double* K, int ldk) {
-    const double one = 1.0, zero = 0.0;
-    for (int j0 = 0; j0 < n; j0 += kPanel) {
-        const int width = std::min(kPanel, n - j0), height = n - j0;
-        dgemm_("T", "N", &height, &width, &k, &one, G + static_cast<std::size_t>(j0) * ld, &ld,
-               G + static_cast<std::size_t>(j0) * ld, &ld, &zero, K + static_cast<std::size_t>(j0) * ldk + j0, &ldk);
-    }
-}
-
 // The Gram without BLAS: M[:, c] (+)= sum_e y_e G[c, e] for the k Gram columns (lower triangle)
-// and the `tail` columns after them ([1,] t), y_e = G[0:k, e], G column-major (ld rows a column, a
-// multiple of 8 covering k + tail). A row's Gram is small (k x k over its ratings): a dgemm call
+// and the `tail` (0, 1 or 2) columns after them ([1,] t), y_e = G[0:k, e], G column-major (ld rows
+// a column, a multiple of 4 covering k + tail). A row's Gram is small (k x k over its ratings): a dgemm call
 // per chunk or panel is mostly fixed cost there -- packing both operands, and a buffer taken under
 // OpenBLAS's allocation lock, which threads calling it row after row contend for: a Bayesian MF
 // sweep on MovieLens u1 at k = 12 spent a third of its time in dgemm, and its two threads ran
@@ -192,7 +182,7 @@ template <int W>
     const int rows = (k + 3) / 4 * 4;
     for (int c0 = 0; c0 < k; c0 += 4) gram_columns<4>(G, ld, m, c0, rows, c0, k, add, M, ldm);  // rows above c0: not needed
     if (tail == 1) gram_columns<1>(G, ld, m, 0, rows, k, k + 1, add, M, ldm);
-    else gram_columns<2>(G, ld, m, 0, rows, k, k + 2, add, M, ldm);
+    else if (tail == 2) gram_columns<2>(G, ld, m, 0, rows, k, k + 2, add, M, ldm);
 }
 
 double regularisation(const RowSolveSpec& s, int n) { return s.weighted_lambda ? s.lambda * n : s.lambda; }
@@ -317,13 +307,22 @@ void apply_prior(const RowSolveSpec& s, std::int64_t n, RowWork& w, int lda) {
 // Returns cholesky_lower's info; writes [factors; bias] to x (d values).
 DISTCF_CLONES int solve_dual(const Csr& rows, std::int64_t r, const std::vector<double>& Y, const std::vector<double>& other_bias,
                const RowSolveSpec& s, RowWork& w, double* x) {
-    const int k = s.rank, ld = round8(k);
+    const int k = s.rank;
     const int n = static_cast<int>(rows.ptr[r + 1] - rows.ptr[r]), ldk = round8(n);
-    at_least(w.G, static_cast<std::size_t>(n) * ld);
+    // The rows' factors gathered transposed, H = G^T (n x k, column c: y_j[c] of every rating):
+    // K = G^T G = sum_c h_c h_c^T is then row_gram's product over k columns, no BLAS call.
+    at_least(w.G, static_cast<std::size_t>(k) * ldk);
     at_least(w.t, static_cast<std::size_t>(n));
     at_least(w.A, static_cast<std::size_t>(ldk) * n);
-    gather(rows, r, 0, n, Y, other_bias, s, w.G.data(), ld, w.t.data(), 1);
-    cross_lower(k, n, w.G.data(), ld, w.A.data(), ldk);
+    double* H = w.G.data();
+    for (int e = 0; e < n; ++e) {
+        const auto p = rows.ptr[r] + e;
+        const std::int64_t j = rows.col[p];
+        const double* y = Y.data() + j * k;
+        for (int c = 0; c < k; ++c) H[static_cast<std::size_t>(c) * ldk + e] = y[c];
+        w.t[static_cast<std::size_t>(e)] = rows.val[p] - s.offset - (other_bias.empty() ? 0.0 : other_bias[static_cast<std::size_t>(j)]);
+    }
+    row_gram(n, 0, k, H, ldk, false, w.A.data(), ldk);
     const double reg = regularisation(s, n), add = s.learn_bias ? 1.0 : 0.0;
     for (int c = 0; c < n; ++c) {
         double* col = w.A.data() + static_cast<std::size_t>(c) * ldk;
@@ -333,16 +332,17 @@ DISTCF_CLONES int solve_dual(const Csr& rows, std::int64_t r, const std::vector<
     const int info = cholesky_lower(n, w.A.data(), ldk);
     if (info != 0) return info;
     cholesky_solve_lower(n, w.A.data(), ldk, w.t.data());
-    std::fill(x, x + k, 0.0);
-    double bias = 0;
-    for (int e = 0; e < n; ++e) {
-        const double z = w.t[e];
-        const double* g = w.G.data() + static_cast<std::size_t>(e) * ld;
-#pragma omp simd
-        for (int c = 0; c < k; ++c) x[c] += z * g[c];
-        bias += z;
+    for (int c = 0; c < k; ++c) {  // x = G z
+        const double* h = H + static_cast<std::size_t>(c) * ldk;
+        double v = 0;
+        for (int e = 0; e < n; ++e) v += w.t[static_cast<std::size_t>(e)] * h[e];
+        x[c] = v;
     }
-    if (s.learn_bias) x[k] = bias;
+    if (s.learn_bias) {
+        double bias = 0;
+        for (int e = 0; e < n; ++e) bias += w.t[static_cast<std::size_t>(e)];
+        x[k] = bias;
+    }
     return 0;
 }
 

@@ -94,10 +94,25 @@ def test_recommend_all_equals_the_all_users_command(request, tmp_path, data, met
 def test_similar_items_equals_the_similar_command(request, data, method):
     c = case(request, data)
     model = dc.Model.load(str(c["models"][method]))
+    V = model.item_factors
+    at = {v: j for j, v in enumerate(model.item_ids)}
+
+    def cosine(a, b):
+        x, y = V[at[a]], V[at[b]]
+        return float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y)))
+
     for item in model.item_ids[:3]:
         cli = json.loads(distcf("similar", "--model", c["models"][method], "--item", item, "--top", 6, "--json").stdout)
         ids, cos = model.similar_items(item, n=6)
-        assert list(ids) == [e["item"] for e in cli["items"]]
+        want = [e["item"] for e in cli["items"]]
+        assert len(ids) == len(want)
+        # Both list ties by the smaller item, but a tie in exact arithmetic (items with parallel
+        # factors: rated by the same one user alone, as ML-100K's 1675 and 1676) is decided by
+        # round-off, which numpy's BLAS and the program's loops make differently: there alone the
+        # order may differ.
+        for got, exp in zip(ids, want):
+            if got != exp:
+                assert abs(cosine(item, got) - cosine(item, exp)) < 1e-12, (item, got, exp)
         np.testing.assert_allclose(cos, [e["cosine"] for e in cli["items"]], atol=1e-9)
 
 
