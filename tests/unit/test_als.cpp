@@ -50,6 +50,22 @@ double normal_equation_residual(const Csr& rows, std::int64_t r, const std::vect
 
 constexpr AlsFormulation kFormulations[] = {AlsFormulation::Notebook, AlsFormulation::Biased};
 
+// ALS's parameters, starting model and row equations for one formulation, k and lambda.
+struct RowCase {
+    AlsParams p;
+    FactorModel m;
+    NormalEquations s;
+};
+RowCase row_case(const RatingBlocks& b, AlsFormulation formulation, int k, double lambda) {
+    RowCase c;
+    c.p.formulation = formulation;
+    c.p.factors = k;
+    c.p.lambda = lambda;
+    c.m = init_als(b, c.p);
+    c.s = als_equations(c.p, c.m.mu);
+    return c;
+}
+
 }  // namespace
 
 TEST(RowSolve, NormalEquationsHoldAtEverySolvedRow) {
@@ -58,12 +74,7 @@ TEST(RowSolve, NormalEquationsHoldAtEverySolvedRow) {
     const RatingBlocks b = small_blocks();
     for (AlsFormulation formulation : kFormulations) {
         for (int rank : {7, 12}) {
-            AlsParams p;
-            p.formulation = formulation;
-            p.factors = rank;
-            p.lambda = 0.3;
-            FactorModel m = init_als(b, p);
-            const NormalEquations s = als_equations(p, m.mu);
+            const auto [p, m, s] = row_case(b, formulation, rank, 0.3);
             std::vector<double> f, bias;
             solve_rows(b.by_user, m.V, m.item_bias, s, als_solver(p), f, bias);
             int dual = 0;
@@ -84,12 +95,7 @@ TEST(RowSolve, DualAndPrimalFormsGiveTheSameSolution) {
     const RatingBlocks b = small_blocks();
     for (AlsFormulation formulation : kFormulations) {
         for (int k : {7, 30, 70}) {  // at 30 and 70 every item row is solved both ways, whichever auto would pick
-            AlsParams p;
-            p.formulation = formulation;
-            p.factors = k;
-            p.lambda = 0.2;
-            FactorModel m = init_als(b, p);
-            const NormalEquations s = als_equations(p, m.mu);
+            const auto [p, m, s] = row_case(b, formulation, k, 0.2);
             RowSolver how;
             std::vector<double> fp, bp, fd, bd;
             how.form = RowForm::Primal;
