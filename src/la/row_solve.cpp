@@ -123,14 +123,15 @@ void gram_lower(int d, int n, const double* G, int ld, double beta, double* A, i
 
 // The Gram without BLAS: M[:, c] (+)= sum_e y_e G[c, e] for the k Gram columns (lower triangle)
 // and the `tail` (0, 1 or 2) columns after them ([1,] t), y_e = G[0:k, e], G column-major (ld rows
-// a column, a multiple of 4 covering k + tail). A row's Gram is small (k x k over its ratings): a dgemm call
-// per chunk or panel is mostly fixed cost there -- packing both operands, and a buffer taken under
-// OpenBLAS's allocation lock, which threads calling it row after row contend for: a Bayesian MF
-// sweep on MovieLens u1 at k = 12 spent a third of its time in dgemm, and its two threads ran
-// barely faster than one, on an AMD EPYC VM. Tiles of NR 4-double row vectors by W columns, from
-// each column block's diagonal down: at most 12 accumulators, in registers on AVX2 and AVX-512
-// alike. Each entry is summed over e in order (in two interleaved halves where a tile has too few
-// accumulators to cover the FMA latency): the same bits whichever thread or rank computes a row.
+// a column, a multiple of 4 covering k + tail). A row's Gram is small (k x k over its ratings): a
+// dgemm call per chunk or panel is mostly fixed cost there -- packing both operands, and a buffer
+// taken under OpenBLAS's allocation lock, which threads calling it row after row contend for: a
+// Bayesian MF sweep on MovieLens u1 at k = 12 spent a third of its time in dgemm, and its two
+// threads ran barely faster than one, on an AMD EPYC VM. Tiles of NR 4-double row vectors by W
+// columns, from each column block's diagonal down: at most 12 accumulators, in registers on AVX2
+// and AVX-512 alike. Each entry is summed over e in order (in two interleaved halves where a tile
+// has too few accumulators to cover the FMA latency): the same bits whichever thread or rank
+// computes a row.
 template <int NR, int W>
 [[gnu::always_inline]] inline void gram_tile(const double* G, int ld, int m, int row0, int c0, int c_end, bool add, double* M,
                                              int ldm) {
