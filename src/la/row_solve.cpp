@@ -166,8 +166,8 @@ template <int NR, int W>
 
 // Rows [row0, row_end) (row_end a multiple of 4) of columns [c0, c0 + W), tiles of at most 3 vectors.
 template <int W>
-[[gnu::always_inline]] inline void gram_columns(const double* G, int ld, int m, int row0, int row_end, int c0, int c_end, bool add,
-                                                double* M, int ldm) {
+[[gnu::always_inline]] inline void gram_columns(const double* G, int ld, int m, int row0, int row_end, int c0, int c_end,
+                                                bool add, double* M, int ldm) {
     for (; row0 < row_end; row0 += 12) {
         switch (std::min(3, (row_end - row0) / 4)) {
             case 3: gram_tile<3, W>(G, ld, m, row0, c0, c_end, add, M, ldm); break;
@@ -321,7 +321,8 @@ DISTCF_CLONES int solve_dual(const Csr& rows, std::int64_t r, const std::vector<
         const std::int64_t j = rows.col[p];
         const double* y = Y.data() + j * k;
         for (int c = 0; c < k; ++c) H[static_cast<std::size_t>(c) * ldk + e] = y[c];
-        w.t[static_cast<std::size_t>(e)] = rows.val[p] - s.offset - (other_bias.empty() ? 0.0 : other_bias[static_cast<std::size_t>(j)]);
+        const double bias_j = other_bias.empty() ? 0.0 : other_bias[static_cast<std::size_t>(j)];
+        w.t[static_cast<std::size_t>(e)] = rows.val[p] - s.offset - bias_j;
     }
     row_gram(n, 0, k, H, ldk, false, w.A.data(), ldk);
     const double reg = regularisation(s, n), add = s.learn_bias ? 1.0 : 0.0;

@@ -151,9 +151,11 @@ TEST(RowSolve, NormalEquationsMatchANaiveSumAtEveryRankAndRowLength) {
                 }
                 for (int i = 0; i < d; ++i) wantA[static_cast<std::size_t>(i) * d + i] += s.lambda;
                 for (std::size_t e = 0; e < wantA.size(); ++e)
-                    ASSERT_NEAR(A[e], wantA[e], 1e-12 * (1 + std::fabs(wantA[e]))) << "k " << k << " n " << n << " bias " << bias << " entry " << e;
+                    ASSERT_NEAR(A[e], wantA[e], 1e-12 * (1 + std::fabs(wantA[e])))
+                        << "k " << k << " n " << n << " bias " << bias << " entry " << e;
                 for (int i = 0; i < d; ++i)
-                    ASSERT_NEAR(b[i], wantb[i], 1e-12 * (1 + std::fabs(wantb[i]))) << "k " << k << " n " << n << " bias " << bias << " row " << i;
+                    ASSERT_NEAR(b[i], wantb[i], 1e-12 * (1 + std::fabs(wantb[i])))
+                        << "k " << k << " n " << n << " bias " << bias << " row " << i;
             }
         }
     }
