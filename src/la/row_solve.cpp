@@ -201,6 +201,13 @@ template <class V, class T>
 [[gnu::always_inline]] inline void copy_row(const double* from, int k, double* to) { copy_row_by<V4d>(from, k, to); }
 [[gnu::always_inline]] inline void copy_row(const float* from, int k, float* to) { copy_row_by<V8f>(from, k, to); }
 
+// Rating p's part left to the factors: v - offset - other_bias_j (in double).
+template <class T>
+[[gnu::always_inline]] inline double residual(const Csr& rows, std::int64_t p, std::int64_t j, const std::vector<T>& other_bias,
+                                              const RowSolveSpec& s) {
+    return rows.val[p] - s.offset - (other_bias.empty() ? 0.0 : static_cast<double>(other_bias[static_cast<std::size_t>(j)]));
+}
+
 // Gathers ratings [e0, e0 + m) of row r: column e of G (leading dimension ld) starts with y_j
 // (k values); t[e * t_stride] = v - offset - other_bias_j.
 // Inlined into each kernel (and so into each of its clones), in the kernel's precision T.
@@ -217,8 +224,7 @@ template <class T>
             for (int c = 0; c < k; c += 64 / static_cast<int>(sizeof(T))) __builtin_prefetch(ahead + c);
         }
         copy_row(Y.data() + j * k, k, G + static_cast<std::size_t>(e) * ld);
-        t[static_cast<std::size_t>(e) * t_stride] = static_cast<T>(
-            rows.val[p] - s.offset - (other_bias.empty() ? 0.0 : static_cast<double>(other_bias[static_cast<std::size_t>(j)])));
+        t[static_cast<std::size_t>(e) * t_stride] = static_cast<T>(residual(rows, p, j, other_bias, s));
     }
 }
 
@@ -321,8 +327,7 @@ DISTCF_CLONES int solve_dual(const Csr& rows, std::int64_t r, const std::vector<
         const std::int64_t j = rows.col[p];
         const double* y = Y.data() + j * k;
         for (int c = 0; c < k; ++c) H[static_cast<std::size_t>(c) * ldk + e] = y[c];
-        const double bias_j = other_bias.empty() ? 0.0 : other_bias[static_cast<std::size_t>(j)];
-        w.t[static_cast<std::size_t>(e)] = rows.val[p] - s.offset - bias_j;
+        w.t[static_cast<std::size_t>(e)] = residual(rows, p, j, other_bias, s);
     }
     row_gram(n, 0, k, H, ldk, false, w.A.data(), ldk);
     const double reg = regularisation(s, n), add = s.learn_bias ? 1.0 : 0.0;

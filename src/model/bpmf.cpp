@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
-#include <optional>
 #include <map>
+#include <optional>
+#include <string>
 
 #include "distcf/error.hpp"
 #include "distcf/la/row_solve.hpp"
