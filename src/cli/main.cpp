@@ -19,6 +19,7 @@
 #include "cli.hpp"
 #include "distcf/error.hpp"
 #include "distcf/util/progress.hpp"
+#include "distcf/util/startup.hpp"
 #include "distcf/util/threads.hpp"
 #include "distcf/version.hpp"
 
@@ -71,15 +72,15 @@ void choose_thread_count() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Threads that sleep when they wait (spinning ones collapse on a node shared with other work),
-    // huge pages, and OpenBLAS kernels for the CPU it runs on (util/threads.hpp).
+    // OpenBLAS kernels for the CPU it runs on, where OpenBLAS fell back to pre-AVX ones
+    // (util/threads.hpp). The threads' wait policy came before main (util/startup.hpp).
     distcf::reexec_with_process_settings(argc, argv);
     // Started without mpirun/srun, the process is a singleton that talks to nobody: skip the UCX
     // transport's start-up (0.2 s of a 0.3 s MPI_Init here). Launched jobs keep their settings.
     // Nor does it ever spawn: no supporting daemon (another 0.15 s; 0.05 s is left of MPI_Init).
     // Nor does it need the machine's I/O devices, which hwloc finds by reading every PCI device's
     // configuration space (12 of the 21 ms left of MPI_Init on a 2-core VM) and by asking the GPU
-    // libraries and the X display (its GL plugin connects to the X server).
+    // libraries and the X display (its GL plugin connects to the X server), nor hwloc's plugins.
     // And every isolated singleton names its session directory alike (<tmp>/ompi.<host>.<uid>/
     // jf.0/1/0) and removes the whole chain at exit: two started together (ctest -j, a job
     // array's tasks on one node) can remove it from under each other, and one then fails to start
@@ -89,6 +90,11 @@ int main(int argc, char** argv) {
         if (!std::getenv("OMPI_MCA_pml")) setenv("OMPI_MCA_pml", "ob1", 0);
         setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
         setenv("HWLOC_COMPONENTS", "-pci,-linuxio,-gl,-opencl,-cuda,-nvml,-rsmi,-levelzero", 0);
+        // Excluded components are still loaded, with their libraries (libxml2 and ICU, OpenCL, X11,
+        // libpciaccess): 10 of the 41 ms of a bare MPI_Init and MPI_Finalize on a 2-core VM. The
+        // topology a singleton needs is hwloc's built-in Linux and x86 discovery.
+        setenv("HWLOC_PLUGINS_BLACKLIST",
+               "hwloc_xml_libxml,hwloc_pci,hwloc_gl,hwloc_opencl,hwloc_cuda,hwloc_nvml,hwloc_rsmi,hwloc_levelzero", 0);
         if (!std::getenv("OMPI_MCA_orte_tmpdir_base")) {
             const char* tmp = std::getenv("TMPDIR");
             // (The pid names whose it was: a killed process leaves its empty tree, as Open MPI does.)
@@ -131,7 +137,11 @@ int main(int argc, char** argv) {
                      "baseline, SVD (ScaLAPACK), ALS, implicit-feedback ALS or Bayesian MF (posterior uncertainty)"};
         // The BLAS core says which kernels run (the settings the program gave itself: util/threads.hpp).
         const std::string core = distcf::blas_core_name();
-        app.set_version_flag("--version", std::string("distcf ") + distcf::kVersion + (core.empty() ? "" : " (OpenBLAS core " + core + ")"));
+        std::string version = std::string("distcf ") + distcf::kVersion + (core.empty() ? "" : " (OpenBLAS core " + core + ")");
+        const distcf::StartupSettings& startup = distcf::applied_startup_settings();
+        for (int i = 0; i < startup.count; ++i)
+            version += std::string(i ? " " : "; set at start-up: ") + startup.set[i].name + "=" + startup.set[i].value;
+        app.set_version_flag("--version", version);
         app.require_subcommand(1);
         bool verbose = false;
         app.add_flag("--verbose", verbose, "with an error, also the source location that raised it");

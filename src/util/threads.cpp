@@ -36,11 +36,7 @@ std::string blas_core_name() {
 
 ProcessEnvironment ProcessEnvironment::current() {
     ProcessEnvironment e;
-    e.wait_policy = std::getenv("OMP_WAIT_POLICY");
-    e.spin_count = std::getenv("GOMP_SPINCOUNT");
-    e.tunables = std::getenv("GLIBC_TUNABLES");
     e.blas_coretype = std::getenv("OPENBLAS_CORETYPE");
-    e.blas_thread_timeout = std::getenv("OPENBLAS_THREAD_TIMEOUT");
     e.blas_core = blas_core_name();
     e.cpu = CpuVector::detect();
     return e;
@@ -48,16 +44,6 @@ ProcessEnvironment ProcessEnvironment::current() {
 
 std::vector<std::pair<std::string, std::string>> process_settings(const ProcessEnvironment& env) {
     std::vector<std::pair<std::string, std::string>> add;
-    // A bounded spin (util/threads.hpp): libgomp's own default spins 30 times longer and collapsed
-    // beside other work; passive waiting pays a wake-up at every parallel region.
-    if (env.wait_policy == nullptr && env.spin_count == nullptr) add.emplace_back("GOMP_SPINCOUNT", "10000");
-    // Transparent huge pages for malloc's large blocks (glibc >= 2.35; older ones ignore the
-    // name): a page fault per 2 MiB instead of per 4 KiB. Loading 9.5M ratings spent 60% of its
-    // time faulting in fresh pages on a VM (1.6-1.8 s); with huge pages 0.5-0.7 s. A tunable the
-    // user set (hugetlb=0 included) is kept.
-    const std::string t = env.tunables ? env.tunables : "";
-    if (t.find("glibc.malloc.hugetlb") == std::string::npos)
-        add.emplace_back("GLIBC_TUNABLES", (t.empty() ? std::string() : t + ":") + "glibc.malloc.hugetlb=1");
     if (env.blas_core.empty()) return add;  // not OpenBLAS
     // OpenBLAS (DYNAMIC_ARCH) picks its kernels by the CPU's family and model, and one it does not
     // know gets the generic fallback: Debian 12's 0.3.21 ran SSE3 (Prescott) kernels on a 2-core
@@ -73,12 +59,6 @@ std::vector<std::pair<std::string, std::string>> process_settings(const ProcessE
         if (env.cpu.avx512) add.emplace_back("OPENBLAS_CORETYPE", "SkylakeX");
         else if (env.cpu.avx2_fma) add.emplace_back("OPENBLAS_CORETYPE", "Haswell");
     }
-    // OpenBLAS's worker threads spin on sched_yield for 2^28 cycles (0.1 s) after start-up and
-    // after every threaded call before they sleep: in `distcf --version` on 2 cores that was 32 of
-    // its 64 ms of CPU time (44 ms of wall time; 35 ms with 2^4), and in a training run the
-    // spinner takes a core from the OpenMP threads (distcf calls OpenBLAS single-threaded inside
-    // its parallel regions, so the workers seldom have anything to do). As OMP_WAIT_POLICY.
-    if (env.blas_thread_timeout == nullptr) add.emplace_back("OPENBLAS_THREAD_TIMEOUT", "4");
     return add;
 }
 
@@ -90,7 +70,7 @@ void reexec_with_process_settings(int /*argc*/, char** argv) {
     // The marker stops a second round even if a setting were unset again in between.
     setenv("DISTCF_NO_REEXEC", "1", 1);
     execv("/proc/self/exe", argv);
-    // Not reached unless exec failed (no /proc): go on with the default settings.
+    // Not reached unless exec failed (no /proc): go on with OpenBLAS's own choice.
 }
 
 int default_thread_count(int local_ranks) {

@@ -236,6 +236,21 @@ TEST(RowSolve, RowWithoutRatingsGetsZeroFactors) {
     EXPECT_NE(b[1], 0.0);
 }
 
+TEST(RowSolve, RowsGoToThreadsLongestFirstAndEqualLengthsInIndexOrder) {
+    // Rows of 2, 0, 5, 2 and 5 ratings.
+    std::vector<std::int32_t> row, col;
+    for (const auto& [r, n] : std::vector<std::pair<int, int>>{{0, 2}, {2, 5}, {3, 2}, {4, 5}})
+        for (int c = 0; c < n; ++c) row.push_back(r), col.push_back(c);
+    EXPECT_EQ(longest_first(build_csr(0, 5, row, col, std::vector<double>(row.size(), 1.0))),
+              (std::vector<std::int64_t>{2, 4, 0, 3, 1}));
+    // One row far longer than the rows are many (the comparison sort's case): the same order.
+    row.assign(9000, 1), col.resize(9000);
+    for (int c = 0; c < 9000; ++c) col[static_cast<std::size_t>(c)] = c;
+    row.push_back(0), col.push_back(0);
+    EXPECT_EQ(longest_first(build_csr(0, 3, row, col, std::vector<double>(row.size(), 1.0))),
+              (std::vector<std::int64_t>{1, 0, 2}));
+}
+
 TEST(Als, ObjectiveNeverIncreasesForBothFormulations) {
     const RatingBlocks b = small_blocks();
     for (AlsFormulation formulation : kFormulations) {

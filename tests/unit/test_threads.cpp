@@ -1,10 +1,15 @@
-// What the program sets for itself before it starts (a bounded OpenMP spin, malloc huge pages,
-// OpenBLAS kernels for the CPU),
-// and the threads a rank takes by default.
+// What the program sets for itself before it starts (a bounded OpenMP spin, idle OpenBLAS workers
+// that sleep, huge pages for large blocks, OpenBLAS kernels for the CPU), and the threads a rank
+// takes by default.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
+#include "distcf/util/huge_pages.hpp"
+#include "distcf/util/startup.hpp"
 #include "distcf/util/threads.hpp"
 #include "helpers.hpp"
 
@@ -13,51 +18,108 @@ using namespace distcf;
 namespace {
 using Settings = std::vector<std::pair<std::string, std::string>>;
 
-ProcessEnvironment env(const char* wait_policy, const char* tunables) {
-    ProcessEnvironment e;
-    e.wait_policy = wait_policy;
-    e.tunables = tunables;
-    return e;
+Settings settings_of(const StartupEnvironment& e) {
+    const StartupSettings s = startup_settings(e);
+    Settings out;
+    for (int i = 0; i < s.count; ++i) out.emplace_back(s.set[i].name, s.set[i].value);
+    return out;
 }
-// An OpenBLAS process with wait policy, tunables and thread timeout set: only the core is in play.
+
+// An OpenBLAS process: only the core is in play.
 ProcessEnvironment blas(const char* coretype, const std::string& core, CpuVector cpu) {
-    ProcessEnvironment e = env("passive", "glibc.malloc.hugetlb=1");
-    e.blas_thread_timeout = "20";
+    ProcessEnvironment e;
     e.blas_coretype = coretype;
     e.blas_core = core;
     e.cpu = cpu;
     return e;
 }
+
+// The program as a user starts it: without the settings this test process got from the startup
+// library (and passes to its children).
+std::string as_a_user_starts_it(const std::string& env) {
+    return "env -u DISTCF_NO_REEXEC -u DISTCF_NO_STARTUP_SETTINGS -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY "
+           "-u OPENBLAS_THREAD_TIMEOUT " + env + " " + test::program() + " --version";
+}
 }  // namespace
 
-TEST(ProcessSettings, UnsetVariablesGetABoundedSpinAndHugePages) {
-    EXPECT_EQ(process_settings(env(nullptr, nullptr)),
-              (Settings{{"GOMP_SPINCOUNT", "10000"}, {"GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"}}));
+TEST(StartupSettings, UnsetVariablesGetABoundedSpinAndOpenBlasWorkersThatSleep) {
+    EXPECT_EQ(settings_of({}), (Settings{{"GOMP_SPINCOUNT", "10000"}, {"OPENBLAS_THREAD_TIMEOUT", "4"}}));
 }
 
-TEST(ProcessSettings, TheUsersChoicesAreKept) {
-    // A wait policy the user chose is theirs; so is a huge-page tunable, even one turning it off.
-    EXPECT_EQ(process_settings(env("active", "glibc.malloc.hugetlb=0")), Settings{});
-    EXPECT_EQ(process_settings(env("active", "glibc.malloc.hugetlb=1")), Settings{});
-    // Other tunables stay, the huge pages are added after them.
-    EXPECT_EQ(process_settings(env("passive", "glibc.malloc.arena_max=2")),
-              (Settings{{"GLIBC_TUNABLES", "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"}}));
-    EXPECT_EQ(process_settings(env(nullptr, "glibc.malloc.hugetlb=1")), (Settings{{"GOMP_SPINCOUNT", "10000"}}));
-    // A spin count of the user's, with or without a policy, is theirs too.
-    ProcessEnvironment e = env(nullptr, "glibc.malloc.hugetlb=1");
-    e.spin_count = "0";
-    EXPECT_EQ(process_settings(e), Settings{});
+TEST(StartupSettings, TheUsersChoicesAreKept) {
+    StartupEnvironment e;
+    e.wait_policy = "active";  // a wait policy the user chose is theirs
+    EXPECT_EQ(settings_of(e), (Settings{{"OPENBLAS_THREAD_TIMEOUT", "4"}}));
+    e = {};
+    e.spin_count = "0";  // so is a spin count, with or without a policy
+    e.blas_thread_timeout = "28";
+    EXPECT_EQ(settings_of(e), Settings{});
+    e = {};
+    e.opt_out = "1";
+    EXPECT_EQ(settings_of(e), Settings{});
 }
 
-TEST(ProcessSettings, OpenBlasWorkersSleepAtOnceUnlessTheUserSaidOtherwise) {
-    ProcessEnvironment e = blas(nullptr, "SkylakeX", {true, true});
-    e.blas_thread_timeout = nullptr;
-    EXPECT_EQ(process_settings(e), (Settings{{"OPENBLAS_THREAD_TIMEOUT", "4"}}));
-    e.blas_thread_timeout = "28";  // the user's
-    EXPECT_EQ(process_settings(e), Settings{});
-    e.blas_thread_timeout = nullptr;
-    e.blas_core = "";  // not OpenBLAS
-    EXPECT_EQ(process_settings(e), Settings{});
+TEST(StartupSettings, ReachLibgompBeforeItReadsItsEnvironment) {
+    // libgomp prints what it read at its own start (OMP_DISPLAY_ENV): the startup library must have
+    // run before it. It runs first only because the program names it last (CMakeLists.txt).
+    auto r = test::run(as_a_user_starts_it("OMP_DISPLAY_ENV=verbose"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("GOMP_SPINCOUNT = '10000'"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("set at start-up: GOMP_SPINCOUNT=10000 OPENBLAS_THREAD_TIMEOUT=4"), std::string::npos) << r.out;
+    r = test::run(as_a_user_starts_it("OMP_DISPLAY_ENV=verbose OMP_WAIT_POLICY=passive"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("OMP_WAIT_POLICY = 'PASSIVE'"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("GOMP_SPINCOUNT = '10000'"), std::string::npos) << r.err;
+}
+
+TEST(StartupSettings, TheLibraryIsInitializedBeforeEveryLibraryItConfigures) {
+    // OpenBLAS reads its thread timeout in its constructor too, and prints nothing of it: the
+    // dynamic loader's own account of the order (glibc's LD_DEBUG) is the evidence.
+    const auto r = test::run(as_a_user_starts_it("LD_DEBUG=libs"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::istringstream lines(r.err);
+    std::vector<std::string> order;
+    for (std::string line; std::getline(lines, line);)
+        if (const auto at = line.find("calling init: "); at != std::string::npos) order.push_back(line.substr(at + 14));
+    if (order.empty()) GTEST_SKIP() << "this dynamic loader does not report its initialization order";
+    const auto position = [&order](const std::string& name) {
+        for (std::size_t i = 0; i < order.size(); ++i)
+            if (order[i].find("/" + name) != std::string::npos) return static_cast<long>(i);
+        return -1L;
+    };
+    const long startup = position("libdistcf_startup.so");
+    ASSERT_GE(startup, 0) << r.err;
+    for (const char* lib : {"libgomp.so", "libopenblas", "libblas.so", "liblapack.so"}) {
+        const long at = position(lib);
+        if (at >= 0) EXPECT_LT(startup, at) << lib << " was initialized first:\n" << r.err;
+    }
+}
+
+TEST(HugePages, AdviceCoversTheWholeHugePagesInsideABlock) {
+    const std::size_t page = huge_page_bytes();
+    if (page == 0) GTEST_SKIP() << "no transparent huge pages in this kernel";
+    // A fresh mapping of 4 huge pages, advised from one byte past its start: the first whole huge
+    // page inside begins at the next boundary.
+    const std::size_t bytes = 4 * page;
+    char* map = static_cast<char*>(mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    ASSERT_NE(map, MAP_FAILED);
+    ASSERT_TRUE(advise_huge_pages(map + 1, bytes - 1));
+    EXPECT_FALSE(advise_huge_pages(map + 1, page));  // no whole huge page inside
+    const auto begin = (reinterpret_cast<std::uintptr_t>(map) + 1 + page - 1) / page * page;
+    // The kernel's account: the advised range is a mapping of its own, flagged "hg".
+    std::ifstream smaps("/proc/self/smaps");
+    bool inside = false, flagged = false;
+    for (std::string line; std::getline(smaps, line);) {
+        unsigned long lo = 0, hi = 0;
+        if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2) {  // a mapping's first line
+            inside = lo <= begin && begin < hi;
+        } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+            flagged = line.find(" hg") != std::string::npos;
+            break;
+        }
+    }
+    munmap(map, bytes);
+    EXPECT_TRUE(flagged);
 }
 
 TEST(DefaultThreads, SlurmsCpusPerTaskWinsAndTheCountIsNeverBelowOne) {
@@ -90,7 +152,7 @@ TEST(ProcessSettings, TheProgramRunsOpenBlasKernelsForThisCpu) {
     // setting, `DISTCF_NO_REEXEC=1 distcf --version` reports "Prescott" on a 2-core AVX-512 VM,
     // "Intel(R) Xeon(R) Processor").
     // As a user starts it: without the settings this test process has (and passes to children).
-    const auto r = test::run("env -u DISTCF_NO_REEXEC -u OPENBLAS_CORETYPE " + test::program() + " --version");
+    const auto r = test::run(as_a_user_starts_it("-u OPENBLAS_CORETYPE"));
     ASSERT_EQ(r.code, 0) << r.err;
     if (r.out.find("OpenBLAS core") == std::string::npos) GTEST_SKIP() << "the BLAS is not OpenBLAS: " << r.out;
     if (!CpuVector::detect().avx2_fma)

@@ -86,6 +86,10 @@ bool uses_dual_form(const NormalEquations& eq, const RowSolver& how, std::int64_
 /// Confidence of an implicit interaction of strength r.
 double confidence(const ImplicitTerms& t, double r);
 
+/// The order in which the row solvers hand rows to threads: longest row first, rows of equal
+/// length in index order. It changes who solves a row, never its arithmetic.
+std::vector<std::int64_t> longest_first(const Csr& rows);
+
 /// Solves every row of `rows` against the full matrix `Y` (n_other x factors, row-major) and the
 /// other side's biases (empty = none). Writes factors (rows x factors, row-major) and, when
 /// learn_bias, biases (rows). A row without ratings gets zero factors and bias.

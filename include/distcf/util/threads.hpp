@@ -7,11 +7,11 @@
 /// 0.8 s; with passive waiting 1.2-1.3 s. Passive waiting costs a wake-up (tens of microseconds)
 /// per parallel region, which tiny regions cannot repay: regions below `kMinParallelWork` run on
 /// one thread (`#pragma omp parallel for if (worth_threads(work))`). The default is a bounded spin
-/// between the two (GOMP_SPINCOUNT=10000): threads that wait briefly catch the next region without
-/// a wake-up (a Bayesian MF sweep on MovieLens u1, 6 regions: 2.0 ms against 2.3 ms passive; 1.97
-/// ms spinning), and sleep soon enough to leave a shared core alone (beside the hog, medians of
-/// scripts/bench_busy.sh: train 2.2x its quiet time, study 1.7x; passive 2.2x and 1.6x; spinning
-/// 2.6x and 2.2x).
+/// between the two (GOMP_SPINCOUNT=10000, given to libgomp before it loads: util/startup.hpp):
+/// threads that wait briefly catch the next region without a wake-up (a Bayesian MF sweep on
+/// MovieLens u1, 6 regions: 2.0 ms against 2.3 ms passive; 1.97 ms spinning), and sleep soon
+/// enough to leave a shared core alone (beside the hog, medians of scripts/bench_busy.sh: train
+/// 2.2x its quiet time, study 1.7x; passive 2.2x and 1.6x; spinning 2.6x and 2.2x).
 
 #include <cstdint>
 #include <string>
@@ -32,31 +32,20 @@ struct CpuVector {
     static CpuVector detect();
 };
 
-/// Before anything else in main (before MPI_Init): libgomp reads its wait policy, glibc its malloc
-/// tunables and OpenBLAS its core type when the program loads, so the program sets what is missing
-/// and executes itself again (once; DISTCF_NO_REEXEC=1 skips it all):
-/// - OMP_WAIT_POLICY and GOMP_SPINCOUNT unset: a bounded spin, GOMP_SPINCOUNT=10000
-///   (`OMP_WAIT_POLICY=passive` sleeps at once, `active` keeps spinning, for nodes a job has to
-///   itself);
-/// - GLIBC_TUNABLES not naming glibc.malloc.hugetlb: `=1` added (transparent huge pages for large
-///   blocks);
-/// - OPENBLAS_CORETYPE unset and OpenBLAS fell back to a pre-AVX core for a CPU it does not know
-///   (Debian 12's 0.3.21 takes a current Xeon or EPYC for a Prescott, SSE3 kernels): the core the
-///   CPU's vector units match (SkylakeX or Haswell);
-/// - OPENBLAS_THREAD_TIMEOUT unset (OpenBLAS): 4, so that OpenBLAS's idle worker threads sleep
-///   at once instead of spinning on sched_yield for 2^28 cycles after start-up and after every
-///   threaded call, beside the OpenMP threads doing the work.
+/// Before anything else in main (before MPI_Init): OpenBLAS picks its kernels when it loads, by
+/// the CPU's family and model, and falls back to pre-AVX kernels for a CPU it does not know
+/// (Debian 12's 0.3.21 takes a current Xeon or EPYC VM for a Prescott, SSE3 kernels). Only then,
+/// and when OPENBLAS_CORETYPE is unset, the program sets the core the CPU's vector units match
+/// (SkylakeX or Haswell) and executes itself again, once (DISTCF_NO_REEXEC=1 skips it). What the
+/// other libraries read when they load comes from libdistcf_startup.so, with no second start
+/// (distcf/util/startup.hpp).
 /// Returns only when no re-execution was needed or it failed.
 void reexec_with_process_settings(int argc, char** argv);
 
-/// What the process found at start-up: the variables' values (nullptr: unset), the core OpenBLAS
+/// What the process found at start-up: OPENBLAS_CORETYPE (nullptr: unset), the core OpenBLAS
 /// chose ("" when the BLAS is not OpenBLAS) and the CPU's vector units.
 struct ProcessEnvironment {
-    const char* wait_policy = nullptr;          ///< OMP_WAIT_POLICY
-    const char* spin_count = nullptr;           ///< GOMP_SPINCOUNT
-    const char* tunables = nullptr;             ///< GLIBC_TUNABLES
-    const char* blas_coretype = nullptr;        ///< OPENBLAS_CORETYPE
-    const char* blas_thread_timeout = nullptr;  ///< OPENBLAS_THREAD_TIMEOUT
+    const char* blas_coretype = nullptr;  ///< OPENBLAS_CORETYPE
     std::string blas_core;
     CpuVector cpu;
     static ProcessEnvironment current();
