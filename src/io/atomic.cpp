@@ -103,7 +103,7 @@ void require_regular_input(const std::string& path) {
     if (!fs::is_regular_file(st)) DISTCF_THROW(InputError, path + ": not a regular file");
 }
 
-AtomicOutput::AtomicOutput(const std::string& target, const Comm& comm) : target_(target), comm_(Comm::view(comm.raw())) {
+AtomicOutput::AtomicOutput(const std::string& target, const Comm& comm) : target_(target), comm_(comm.view()) {
     // Rank 0 checks and names; the verdict is shared so every rank throws the same error.
     std::string error;
     if (comm.is_root()) {

@@ -98,7 +98,7 @@ File File::create(const std::string& path, const Comm& comm, const std::string& 
     File f;
     f.h_ = Handle(id, H5Fclose);
     f.path_ = shown_as.empty() ? path : shown_as;
-    f.comm_ = comm.raw();
+    f.comm_ = comm.view();
     return f;
 }
 
@@ -122,7 +122,7 @@ File File::open(const std::string& path, const Comm& comm, bool writable) {
     File f;
     f.h_ = Handle(id, H5Fclose);
     f.path_ = path;
-    f.comm_ = comm.raw();
+    f.comm_ = comm.view();
     return f;
 }
 

@@ -77,7 +77,7 @@ IdMap read_ids(const h5::Location& loc, const std::string& name) {
 
 StoreWriter::StoreWriter(const std::string& path, const Comm& comm, const StoreHeader& header, std::int64_t mine_total,
                          const IdMap& users, const IdMap& items, bool has_time, bool has_split)
-    : comm_(Comm::view(comm.raw())), mine_total_(mine_total), has_time_(has_time), has_split_(has_split), single_(header.single_precision) {
+    : comm_(comm.view()), mine_total_(mine_total), has_time_(has_time), has_split_(has_split), single_(header.single_precision) {
     // Rank 0's ID maps (a rank that parsed nothing has none): written collectively, they must agree.
     const IdMap shared_users = share_ids(users, comm), shared_items = share_ids(items, comm);
     if (comm.any(shared_users.size() != header.n_users || shared_items.size() != header.n_items))

@@ -40,7 +40,7 @@ GridShape square_grid(int ranks) {
     return g;
 }
 
-BlacsGrid::BlacsGrid(const Comm& comm, GridShape shape) : comm_(Comm::view(comm.raw())), shape_(shape) {
+BlacsGrid::BlacsGrid(const Comm& comm, GridShape shape) : comm_(comm.view()), shape_(shape) {
     if (shape.rows * shape.cols != comm.size())
         DISTCF_THROW(LinalgError, "BlacsGrid: a " + std::to_string(shape.rows) + " x " + std::to_string(shape.cols) +
                                       " grid needs " + std::to_string(shape.rows * shape.cols) + " ranks, the communicator has " +

@@ -1,5 +1,6 @@
 #include "distcf/mpi/comm.hpp"
 
+#include <chrono>
 #include <climits>
 
 namespace distcf::mpi {
@@ -17,6 +18,25 @@ int to_int_count(std::int64_t n, const char* what) {
         DISTCF_THROW(MpiError, std::string(what) + " of " + std::to_string(n) +
                                    " elements does not fit an MPI int count; use more ranks");
     return static_cast<int>(n);
+}
+
+namespace {
+// How this process starts MPI if it deferred it; nullptr: it did not (main decides, once).
+void (*deferred_start)() = nullptr;
+}  // namespace
+
+bool started() {
+    int flag = 0;
+    MPI_Initialized(&flag);
+    return flag != 0;
+}
+
+void defer_start(void (*start)()) { deferred_start = start; }
+
+void start_deferred() {
+    if (started()) return;
+    if (deferred_start == nullptr) DISTCF_THROW(MpiError, "MPI is not initialized");
+    deferred_start();
 }
 
 }  // namespace distcf::mpi
@@ -40,19 +60,26 @@ Comm::~Comm() {
     if (owned_ && comm_ != MPI_COMM_NULL && !finalized) MPI_Comm_free(&comm_);
 }
 
+double Comm::wtime() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 Comm Comm::dup() const {
+    if (alone()) return view();  // one process: no other messages to keep apart
     MPI_Comm c;
     DISTCF_MPI_CALL(MPI_Comm_dup(comm_, &c));
     return Comm(c, true);
 }
 
 Comm Comm::split(int color, int key) const {
+    if (alone()) return color == MPI_UNDEFINED ? Comm(MPI_COMM_NULL, false) : view();
     MPI_Comm c;
     DISTCF_MPI_CALL(MPI_Comm_split(comm_, color, key, &c));
     return Comm(c, c != MPI_COMM_NULL);
 }
 
 int Comm::ranks_on_node() const {
+    if (alone()) return 1;
     MPI_Comm node = MPI_COMM_NULL;
     DISTCF_MPI_CALL(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank(), MPI_INFO_NULL, &node));
     int n = 1;
@@ -64,17 +91,21 @@ int Comm::ranks_on_node() const {
 
 int Comm::rank() const {
     int r = 0;
+    if (alone()) return r;
     DISTCF_MPI_CALL(MPI_Comm_rank(comm_, &r));
     return r;
 }
 
 int Comm::size() const {
     int s = 1;
+    if (alone()) return s;
     DISTCF_MPI_CALL(MPI_Comm_size(comm_, &s));
     return s;
 }
 
-void Comm::barrier() const { DISTCF_MPI_CALL(MPI_Barrier(comm_)); }
+void Comm::barrier() const {
+    if (!alone()) DISTCF_MPI_CALL(MPI_Barrier(comm_));
+}
 
 void Comm::bcast(std::string& s, int root) const {
     std::vector<char> buf(s.begin(), s.end());

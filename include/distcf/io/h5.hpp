@@ -67,13 +67,13 @@ class Dataset;
 class Location {
 public:
     Location() = default;
-    Location(Handle h, std::string path, MPI_Comm comm) : h_(std::move(h)), path_(std::move(path)), comm_(comm) {}
+    Location(Handle h, std::string path, const Comm& comm) : h_(std::move(h)), path_(std::move(path)), comm_(comm.view()) {}
     hid_t id() const { return h_.id(); }
     /// Path of the file this location belongs to (for messages).
     const std::string& file_path() const { return path_; }
-    /// A view of the communicator the file was opened on (a handle is kept, not the caller's
-    /// Comm object, which may be a temporary such as Comm::self()).
-    Comm comm() const { return Comm::view(comm_); }
+    /// A view of the communicator the file was opened on (a view is kept, not the caller's Comm
+    /// object, which may be a temporary such as Comm::self()).
+    Comm comm() const { return comm_.view(); }
     bool parallel() const { return comm().size() > 1; }
 
     bool exists(const std::string& name) const;
@@ -115,7 +115,7 @@ public:
 protected:
     Handle h_;
     std::string path_;
-    MPI_Comm comm_ = MPI_COMM_NULL;
+    Comm comm_ = Comm::view(MPI_COMM_NULL);
 };
 
 /// An HDF5 file (root group). Create truncates.

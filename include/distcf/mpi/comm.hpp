@@ -7,6 +7,13 @@
 /// interface; where MPI takes an int, a transfer larger than the message limit (2^31 - 1 elements,
 /// `set_message_limit` lowers it for tests) goes in rounds of at most the limit, each with int
 /// counts and displacements, so 33.5M users x 64 factors in one Allgatherv is no overflow.
+///
+/// A process started without mpirun or srun is the whole job, and starts MPI only when something
+/// needs MPI itself (main registers how: `mpi::defer_start`): MPI_Init and MPI_Finalize of such a
+/// singleton took 33 ms of a 0.3 s MovieLens u1 run on a 2-core VM. Until then every communicator
+/// is that one process: rank 0 of 1, and a collective is what it is on one rank (a copy, or
+/// nothing). `raw()`, which hands the communicator to MPI itself (ScaLAPACK's BLACS), starts MPI
+/// first; the results are the same either way (tested: the MPI suites run at 1 rank with MPI).
 
 #include <mpi.h>
 
@@ -42,6 +49,16 @@ MPI_Datatype type_of() {
 /// Converts a 64-bit count to MPI's int, or throws.
 int to_int_count(std::int64_t n, const char* what);
 
+/// Whether MPI has been started in this process (MPI_Initialized; true after MPI_Finalize too).
+bool started();
+
+/// How a process that is a job of its own starts MPI when something first needs it: `start`
+/// calls MPI_Init_thread (main, the only place that names MPI_COMM_WORLD, registers it).
+void defer_start(void (*start)());
+
+/// Starts MPI now if it was deferred; throws MpiError when it was neither started nor deferred.
+void start_deferred();
+
 }  // namespace distcf::mpi
 
 #define DISTCF_MPI_CALL(call) ::distcf::mpi::check((call), #call, __FILE__, __LINE__)
@@ -56,8 +73,8 @@ public:
     static Comm view(MPI_Comm c) { return Comm(c, false); }
     /// A view of MPI_COMM_SELF.
     static Comm self() { return Comm(MPI_COMM_SELF, false); }
-    /// Wall-clock seconds (MPI_Wtime), so that timing needs no raw MPI outside mpi/.
-    static double wtime() { return MPI_Wtime(); }
+    /// Wall-clock seconds (a monotonic clock, as MPI_Wtime; this one needs no MPI started).
+    static double wtime();
 
     Comm(Comm&& o) noexcept : comm_(o.comm_), owned_(o.owned_), limit_(o.limit_) { o.owned_ = false; }
     Comm& operator=(Comm&& o) noexcept;
@@ -73,7 +90,17 @@ public:
     /// what divides a node's memory between them.
     int ranks_on_node() const;
 
-    MPI_Comm raw() const noexcept { return comm_; }
+    /// Another non-owning handle of this communicator (its message limit too).
+    Comm view() const {
+        Comm c(comm_, false);
+        c.limit_ = limit_;
+        return c;
+    }
+    /// The communicator, for MPI itself (the BLACS grid): starts MPI first if it was deferred.
+    MPI_Comm raw() const {
+        if (alone()) mpi::start_deferred();
+        return comm_;
+    }
     int rank() const;
     int size() const;
     bool is_root() const { return rank() == 0; }
@@ -87,6 +114,7 @@ public:
     /// Broadcast n elements from root (in rounds past the message limit).
     template <class T>
     void bcast(T* data, std::int64_t n, int root = 0) const {
+        if (alone()) return;
         for (std::int64_t o = 0; o < n; o += limit_)  // n is the same on every rank: the same rounds
             DISTCF_MPI_CALL(MPI_Bcast(data + o, static_cast<int>(std::min(limit_, n - o)), mpi::type_of<T>(), root, comm_));
     }
@@ -109,6 +137,7 @@ public:
     /// In-place reduction over n elements.
     template <class T>
     void allreduce(T* data, std::int64_t n, MPI_Op op) const {
+        if (alone()) return;
         for (std::int64_t o = 0; o < n; o += limit_)  // element-wise: rounds change no bits
             DISTCF_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, data + o, static_cast<int>(std::min(limit_, n - o)), mpi::type_of<T>(), op, comm_));
     }
@@ -132,12 +161,14 @@ public:
     template <class T>
     T exscan_sum(T v) const {
         T out{};
+        if (alone()) return out;
         DISTCF_MPI_CALL(MPI_Exscan(&v, &out, 1, mpi::type_of<T>(), MPI_SUM, comm_));
         return rank() == 0 ? T{} : out;
     }
     /// Gathers one value from every rank, on every rank.
     template <class T>
     std::vector<T> allgather(T v) const {
+        if (alone()) return {v};
         std::vector<T> out(static_cast<std::size_t>(size()));
         DISTCF_MPI_CALL(MPI_Allgather(&v, 1, mpi::type_of<T>(), out.data(), 1, mpi::type_of<T>(), comm_));
         return out;
@@ -148,6 +179,7 @@ public:
     /// at its offset and is sent from there.
     template <class T>
     void allgather_blocks(T* all, const BlockPartition& part, std::int64_t width) const {
+        if (alone()) return;  // the one block is in place
         const int P = size();
         if (part.total() * width <= limit_) {  // one call: every count and displacement fits
             std::vector<int> counts(static_cast<std::size_t>(P)), displs(counts.size());
@@ -182,7 +214,8 @@ public:
     std::vector<T> alltoallv(const std::vector<T>& send, const std::vector<std::int64_t>& scount,
                              std::vector<std::int64_t>* rcount_out = nullptr) const {
         std::vector<std::int64_t> rcount(static_cast<std::size_t>(size()));
-        DISTCF_MPI_CALL(MPI_Alltoall(scount.data(), 1, MPI_INT64_T, rcount.data(), 1, MPI_INT64_T, comm_));
+        if (alone()) rcount = scount;
+        else DISTCF_MPI_CALL(MPI_Alltoall(scount.data(), 1, MPI_INT64_T, rcount.data(), 1, MPI_INT64_T, comm_));
         std::int64_t n = 0;
         for (auto c : rcount) n += c;
         std::vector<T> recv(static_cast<std::size_t>(n));
@@ -198,6 +231,10 @@ public:
     template <class T>
     void alltoallv(const T* send, const std::vector<std::int64_t>& scount, T* recv, const std::vector<std::int64_t>& rcount,
                    const std::vector<std::int64_t>* rdispl = nullptr) const {
+        if (alone()) {  // what this rank sends itself
+            std::copy(send, send + scount[0], recv + (rdispl ? (*rdispl)[0] : 0));
+            return;
+        }
         const int P = size();
         std::vector<std::int64_t> soff(static_cast<std::size_t>(P) + 1, 0), roff(soff.size(), 0);
         for (int p = 0; p < P; ++p) {
@@ -251,6 +288,8 @@ public:
 
 private:
     static constexpr std::int64_t kIntMax = 2147483647;
+    /// MPI not started (deferred): this process is the whole job.
+    static bool alone() { return !mpi::started(); }
     Comm(MPI_Comm c, bool owned) : comm_(c), owned_(owned) {}
     MPI_Comm comm_ = MPI_COMM_NULL;
     bool owned_ = false;
