@@ -14,9 +14,11 @@ void* allocate(std::size_t n) {
     void* p = std::malloc(n ? n : 1);
     if (p == nullptr) throw std::bad_alloc();
     // Two huge pages or more: at least one whole huge page lies inside. Smaller blocks come from
-    // malloc's heap, whose pages are mostly touched already.
-    const std::size_t page = distcf::huge_page_bytes();
-    if (page != 0 && n >= 2 * page) distcf::advise_huge_pages(p, n);
+    // malloc's heap, whose pages are mostly touched already (and need not look up the page size).
+    if (n >= (std::size_t{2} << 20)) {
+        const std::size_t page = distcf::huge_page_bytes();
+        if (page != 0 && n >= 2 * page) distcf::advise_huge_pages(p, n);
+    }
     return p;
 }
 
