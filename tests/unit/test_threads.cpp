@@ -95,6 +95,23 @@ TEST(StartupSettings, TheLibraryIsInitializedBeforeEveryLibraryItConfigures) {
     }
 }
 
+namespace {
+// Whether the kernel flags the mapping holding `at` for huge pages ("hg" in its VmFlags).
+bool flagged_for_huge_pages(std::uintptr_t at) {
+    std::ifstream smaps("/proc/self/smaps");
+    bool inside = false;
+    for (std::string line; std::getline(smaps, line);) {
+        unsigned long lo = 0, hi = 0;
+        if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2) inside = lo <= at && at < hi;  // a mapping's first line
+        else if (inside && line.rfind("VmFlags:", 0) == 0) return line.find(" hg") != std::string::npos;
+    }
+    return false;
+}
+std::uintptr_t first_whole_huge_page(const void* p, std::size_t page) {
+    return (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
+}
+}  // namespace
+
 TEST(HugePages, AdviceCoversTheWholeHugePagesInsideABlock) {
     const std::size_t page = huge_page_bytes();
     if (page == 0) GTEST_SKIP() << "no transparent huge pages in this kernel";
@@ -103,23 +120,23 @@ TEST(HugePages, AdviceCoversTheWholeHugePagesInsideABlock) {
     const std::size_t bytes = 4 * page;
     char* map = static_cast<char*>(mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     ASSERT_NE(map, MAP_FAILED);
-    ASSERT_TRUE(advise_huge_pages(map + 1, bytes - 1));
     EXPECT_FALSE(advise_huge_pages(map + 1, page));  // no whole huge page inside
-    const auto begin = (reinterpret_cast<std::uintptr_t>(map) + 1 + page - 1) / page * page;
-    // The kernel's account: the advised range is a mapping of its own, flagged "hg".
-    std::ifstream smaps("/proc/self/smaps");
-    bool inside = false, flagged = false;
-    for (std::string line; std::getline(smaps, line);) {
-        unsigned long lo = 0, hi = 0;
-        if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2) {  // a mapping's first line
-            inside = lo <= begin && begin < hi;
-        } else if (inside && line.rfind("VmFlags:", 0) == 0) {
-            flagged = line.find(" hg") != std::string::npos;
-            break;
-        }
-    }
+    EXPECT_FALSE(flagged_for_huge_pages(first_whole_huge_page(map + 1, page)));
+    ASSERT_TRUE(advise_huge_pages(map + 1, bytes - 1));
+    // The kernel's account: the advised range is a mapping of its own, flagged.
+    EXPECT_TRUE(flagged_for_huge_pages(first_whole_huge_page(map + 1, page)));
     munmap(map, bytes);
-    EXPECT_TRUE(flagged);
+}
+
+TEST(HugePages, TheProgramsLargeBlocksAskForThemBeforeTheyAreTouched) {
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "AddressSanitizer keeps its own operator new";
+#endif
+    const std::size_t page = huge_page_bytes();
+    if (page == 0) GTEST_SKIP() << "no transparent huge pages in this kernel";
+    // As a loader's vector is made: value-initialized (every page touched) after operator new.
+    std::vector<double> big(3 * page / sizeof(double));
+    EXPECT_TRUE(flagged_for_huge_pages(first_whole_huge_page(big.data(), page)));
 }
 
 TEST(DefaultThreads, SlurmsCpusPerTaskWinsAndTheCountIsNeverBelowOne) {
