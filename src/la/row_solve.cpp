@@ -532,8 +532,8 @@ std::vector<std::int64_t> longest_first(const Csr& rows) {
         return order;
     }
     // Otherwise a counting sort, stable as the comparison sort was: this runs at every half-step,
-    // and the comparison sort with its lookups through the row pointers took 2-3% of a Bayesian MF
-    // sweep on MovieLens u1 (1,650 rows), on the one thread that had to finish it first.
+    // and the comparison sort with its lookups through the row pointers took about 2% of a Bayesian
+    // MF sweep on MovieLens u1 (1,650 rows), on the one thread that had to finish it first.
     std::vector<std::int64_t> at(static_cast<std::size_t>(longest + 2), 0);  // by longest - length
     for (std::int64_t r = 0; r < n; ++r) ++at[static_cast<std::size_t>(longest - rows.row_nnz(r) + 1)];
     for (std::size_t b = 1; b < at.size(); ++b) at[b] += at[b - 1];
