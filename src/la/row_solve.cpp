@@ -517,9 +517,9 @@ DISTCF_CLONES void cg_explicit(const Csr& rows, std::int64_t r, const std::vecto
 
 }  // namespace
 
-// Row indices, longest row first: handed out one at a time (dynamic, 1), the costliest rows start
-// first and the last ones to finish are short, so threads end together (rows of popular items cost
-// 100x those of rare ones). The order changes who solves a row, never its arithmetic.
+// Row indices, longest row first: handed out a few at a time (rows_per_grab), the costliest rows
+// start first and the last ones to finish are short, so threads end together (rows of popular items
+// cost 100x those of rare ones). The order changes who solves a row, never its arithmetic.
 std::vector<std::int64_t> longest_first(const Csr& rows) {
     const std::int64_t n = rows.rows();
     std::int64_t longest = 0;
@@ -539,6 +539,10 @@ std::vector<std::int64_t> longest_first(const Csr& rows) {
     for (std::size_t b = 1; b < at.size(); ++b) at[b] += at[b - 1];
     for (std::int64_t r = 0; r < n; ++r) order[static_cast<std::size_t>(at[static_cast<std::size_t>(longest - rows.row_nnz(r))]++)] = r;
     return order;
+}
+
+int rows_per_grab(std::int64_t rows, int threads) {
+    return static_cast<int>(std::clamp<std::int64_t>(rows / (16 * std::max(threads, 1)), 1, 16));
 }
 
 double confidence(const ImplicitTerms& t, double r) {
@@ -728,11 +732,12 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
     SingleThreadedBlas one_thread;
     std::int64_t failed = -1;
     const std::vector<std::int64_t> order = longest_first(rows);
+    const int grab = rows_per_grab(n_rows, omp_get_max_threads());
 #pragma omp parallel if (worth_threads(static_cast<double>(rows.nnz()) * d * d + static_cast<double>(n_rows) * d * d * d / 3))
     {
         RowWork w;
         std::vector<double> x(static_cast<std::size_t>(d));
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, grab)
         for (std::int64_t q = 0; q < n_rows; ++q) {
             const std::int64_t r = order[q];
             const std::int64_t n = rows.ptr[r + 1] - rows.ptr[r];

@@ -251,6 +251,21 @@ TEST(RowSolve, RowsGoToThreadsLongestFirstAndEqualLengthsInIndexOrder) {
               (std::vector<std::int64_t>{1, 0, 2}));
 }
 
+TEST(RowSolve, ThreadsTakeRowsAFewAtATimeButEachThreadStillGetsManyGrabs) {
+    EXPECT_EQ(rows_per_grab(943, 2), 16);     // MovieLens u1's users on 2 threads: the cap
+    EXPECT_EQ(rows_per_grab(943, 16), 3);     // 16 threads: about 16 grabs each
+    EXPECT_EQ(rows_per_grab(40, 16), 1);      // fewer rows than grabs to go round: one at a time
+    EXPECT_EQ(rows_per_grab(0, 2), 1);        // nothing to solve: still a valid chunk
+    EXPECT_EQ(rows_per_grab(1000000, 0), 16); // a thread count of 0 reads as 1
+    for (std::int64_t rows : {1, 31, 100, 511, 512, 5000})
+        for (int threads : {1, 2, 3, 16}) {
+            const int g = rows_per_grab(rows, threads);
+            EXPECT_GE(g, 1);
+            EXPECT_LE(g, 16);
+            if (g > 1) EXPECT_GE(rows / g, 16 * threads) << rows << " rows, " << threads << " threads";
+        }
+}
+
 TEST(Als, ObjectiveNeverIncreasesForBothFormulations) {
     const RatingBlocks b = small_blocks();
     for (AlsFormulation formulation : kFormulations) {

@@ -90,6 +90,13 @@ double confidence(const ImplicitTerms& t, double r);
 /// length in index order. It changes who solves a row, never its arithmetic.
 std::vector<std::int64_t> longest_first(const Csr& rows);
 
+/// How many rows of that order a thread takes at a time: up to 16, and at least 16 grabs a thread
+/// while there are rows enough (a few threads on a small matrix still share it). One row a grab
+/// cost an atomic increment on a counter both threads hammer: with k = 12 rows take about a
+/// microsecond each, and Bayesian MF on MovieLens u1 trained 4% faster taking 16 (8 runs each,
+/// interleaved: medians 0.120 s against 0.1255 s); ALS at k = 50 was the same either way.
+int rows_per_grab(std::int64_t rows, int threads);
+
 /// Solves every row of `rows` against the full matrix `Y` (n_other x factors, row-major) and the
 /// other side's biases (empty = none). Writes factors (rows x factors, row-major) and, when
 /// learn_bias, biases (rows). A row without ratings gets zero factors and bias.
