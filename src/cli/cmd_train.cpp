@@ -63,14 +63,14 @@ const std::vector<ParamOption>& named_options() {
         {"--power-iters", {"power_iters"}, "power iterations of the randomized SVD"},
         {"--sketch-seed", {"rng_seed"}, "seed of the randomized SVD's sketch", {"svd"}},
         {"--select-k", {"select_k"}, "validation (hold-out of the training data) | test | largest"},
-        {"--validation-fraction", {"validation_fraction"}, "hold-out fraction for --select-k validation"},
+        {"--validation-fraction", {"validation_fraction"}, "hold-out fraction of the training data: svd's --select-k validation; als and ials measure it at each evaluation (RMSE; ials: NDCG@10)"},
         {"--alpha", {"alpha"}, "confidence slope: c = 1 + alpha r"},
         {"--confidence", {"confidence"}, "linear (1 + alpha r) | log (1 + alpha log(1 + r / epsilon))"},
         {"--epsilon", {"epsilon"}, "epsilon of the log confidence"},
         {"--solver", {"solver"}, "cholesky (exact) | cg (conjugate gradient, warm-started from the last iteration) | auto (the default: cg from 64 factors on, and at every k in single precision)", {"als", "ials"}},
         {"--cg-steps", {"cg_steps"}, "conjugate-gradient steps per row and half-step"},
         {"--eval-every", {"eval_every"}, "objective and RMSEs every this many iterations and at the last (the sweeps are the same; figures cost time)"},
-        {"--early-stopping", {"early_stopping"}, "stop after this many evaluations without a better validation RMSE and keep the best iterate (0: off; needs --validation-fraction)"},
+        {"--early-stopping", {"early_stopping"}, "stop after this many evaluations without a better validation RMSE (ials: NDCG@10) and keep the best iterate (0: off; needs --validation-fraction)"},
         {"--dense-max-min-dim", {"dense_max_min_dim"}, "auto takes the randomized SVD when min(users, items) exceeds this"},
         {"--burnin", {"burnin"}, "sweeps of the Gibbs chain before samples are kept"},
         {"--samples", {"samples"}, "sweeps after the burn-in (each a posterior sample, before thinning)"},
@@ -323,15 +323,17 @@ void print_iteration(std::ostream& o, const IterationReport& r, bool first, bool
     if (first)
         o << (explicit_fit ? std::string("  iter     objective   train RMSE   test RMSE   seconds   GFLOP/s    eval s  recv MiB") +
                                  (validation ? "  valid. RMSE" : "") + "\n"
-                           : "  iter          loss   seconds   GFLOP/s    eval s  recv MiB\n");
+                           : std::string("  iter          loss   seconds   GFLOP/s    eval s  recv MiB") +
+                                 (validation ? "  valid. NDCG@10" : "") + "\n");
     const double recv = r.received_bytes / 1048576.0;
     if (explicit_fit)
         std::snprintf(line, sizeof line, "%6d %13s %12s %11s %9.4f %9.2f %9.4f %9.2f%s\n", r.iteration, cell(r.objective, "%.6g").c_str(),
                       cell(r.train_rmse, "%.6f").c_str(), cell(r.test_rmse, "%.6f").c_str(), r.seconds, r.gflops, r.eval_seconds, recv,
                       validation ? fixed_width(cell(r.validation_rmse, "%.6f"), 13).c_str() : "");
     else
-        std::snprintf(line, sizeof line, "%6d %13s %9.4f %9s %9.4f %9.2f\n", r.iteration, cell(r.objective, "%.6g").c_str(), r.seconds,
-                      r.gflops > 0 ? fixed(r.gflops, "%.2f").c_str() : "-", r.eval_seconds, recv);
+        std::snprintf(line, sizeof line, "%6d %13s %9.4f %9s %9.4f %9.2f%s\n", r.iteration, cell(r.objective, "%.6g").c_str(), r.seconds,
+                      r.gflops > 0 ? fixed(r.gflops, "%.2f").c_str() : "-", r.eval_seconds, recv,
+                      validation ? fixed_width(cell(r.validation_ndcg, "%.6f"), 16).c_str() : "");
     o << line << std::flush;
 }
 
@@ -388,6 +390,7 @@ void run_train(TrainArgs& a, Context& ctx) {
         if (r.train_rmse >= 0) f.emplace_back("train_rmse", r.train_rmse);
         if (r.test_rmse >= 0) f.emplace_back("test_rmse", r.test_rmse);
         if (r.validation_rmse >= 0) f.emplace_back("validation_rmse", r.validation_rmse);
+        if (r.validation_ndcg >= 0) f.emplace_back("validation_ndcg", r.validation_ndcg);
         f.emplace_back("eval_seconds", r.eval_seconds);
         f.emplace_back("received_bytes", r.received_bytes);
         report_event("iteration", f);

@@ -9,6 +9,7 @@
 
 #include "distcf/data/rng.hpp"
 #include "distcf/error.hpp"
+#include "distcf/model/recommend.hpp"
 
 namespace distcf {
 
@@ -97,7 +98,15 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
     double previous = -1.0;  // the last measured objective
     for (auto it = m.history.objective.rbegin(); it != m.history.objective.rend() && previous < 0; ++it) previous = *it;
     SolvedBlock<double> users, items;
-    // Early stopping: the best iterate by validation RMSE so far, kept whole to return to.
+    // Ranked validation: the items each user trained on stay out of its list (made once).
+    SeenItems trained;
+    if (validation && loop.validation_top > 0) {
+        trained.row0 = train.by_user.row0;
+        trained.ptr = train.by_user.ptr;
+        trained.items = train.by_user.col;
+    }
+    // Early stopping: the best iterate so far by validation RMSE (by -NDCG, ranked), kept whole to
+    // return to.
     double best = std::numeric_limits<double>::infinity();
     std::int64_t best_iteration = -1, evaluations_since_best = 0;
     FactorModel best_model;
@@ -126,10 +135,13 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
         const std::int64_t done = m.iterations_done + 1;
         const bool evaluate = loop.eval_every <= 1 || done % loop.eval_every == 0 || done == loop.iters;
         SweepFigures fig{-1.0, -1.0, -1.0};
-        double validation_rmse = -1.0;
+        double validation_rmse = -1.0, validation_ndcg = -1.0;
         if (evaluate) {
             fig = problem.after_sweep(m, train, test, comm);
-            if (validation) validation_rmse = rmse(error_sums(m, *validation, train.users, comm));
+            if (validation && loop.validation_top > 0)
+                validation_ndcg = ranking_metrics(m, trained, *validation, loop.validation_top, nullptr, train.users, comm, nullptr, false).ndcg;
+            else if (validation)
+                validation_rmse = rmse(error_sums(m, *validation, train.users, comm));
         }
         comm.barrier();
         const double eval_seconds = Comm::wtime() - t0 - seconds;
@@ -139,9 +151,11 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
         m.history.push(fig.objective, fig.train_rmse, fig.test_rmse, sec0, gf0);
         ++m.iterations_done;
         bool stop = false;
-        if (validation_rmse >= 0 && loop.patience > 0) {
-            if (validation_rmse < best) {
-                best = validation_rmse;
+        const bool measured = validation_rmse >= 0 || validation_ndcg >= 0;
+        if (measured && loop.patience > 0) {
+            const double loss = validation_ndcg >= 0 ? -validation_ndcg : validation_rmse;  // lower is better
+            if (loss < best) {
+                best = loss;
                 best_iteration = m.iterations_done;
                 evaluations_since_best = 0;
                 best_model = m;
@@ -152,6 +166,7 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
         if (on_iteration) {
             IterationReport r{static_cast<int>(m.iterations_done), fig.objective, fig.train_rmse, fig.test_rmse, sec0, gf0};
             r.validation_rmse = validation_rmse;
+            r.validation_ndcg = validation_ndcg;
             r.eval_seconds = ev0;
             r.received_bytes = received;
             on_iteration(r, [&] { return whole(m); });
@@ -292,6 +307,11 @@ void run_alternating(FactorModel& m, const RatingBlocks& train, const Csr& test,
     if (!problem.supports_local_layout()) {
         if (asked.kind == ExchangeKind::Targeted)
             DISTCF_THROW(ParameterError, "exchange: this method keeps whole-model arrays (a sampler's kept samples); use allgather");
+        asked.kind = ExchangeKind::Allgather;
+    }
+    if (loop.validation && loop.validation_top > 0) {
+        if (asked.kind == ExchangeKind::Targeted)
+            DISTCF_THROW(ParameterError, "exchange: ranking the held-out items scores every item on each rank; use allgather");
         asked.kind = ExchangeKind::Allgather;
     }
     ExchangeReads reads;

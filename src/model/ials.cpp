@@ -5,6 +5,7 @@
 #include <string>
 
 #include "distcf/data/distribute.hpp"
+#include "distcf/data/rng.hpp"
 #include "distcf/error.hpp"
 
 namespace distcf {
@@ -20,6 +21,12 @@ void IalsParams::validate() const {
     if (cg_steps < 1) DISTCF_THROW(ParameterError, "cg_steps: must be >= 1");
     if (eval_every < 1) DISTCF_THROW(ParameterError, "eval_every: must be >= 1");
     if (!(init_sd > 0)) DISTCF_THROW(ParameterError, "init_sd: must be > 0");
+    if (!(validation_fraction >= 0 && validation_fraction < 0.5))
+        DISTCF_THROW(ParameterError, "validation_fraction: must be in [0, 0.5)");
+    if (early_stopping < 0) DISTCF_THROW(ParameterError, "early_stopping: must be >= 0 (0: off)");
+    if (early_stopping > 0 && !(validation_fraction > 0))
+        DISTCF_THROW(ParameterError, "early_stopping: needs validation_fraction > 0 (interactions to stop on)");
+    if (validation_users < 1) DISTCF_THROW(ParameterError, "validation_users: must be >= 1");
 }
 
 NormalEquations ials_equations(const IalsParams& p, const std::vector<double>& gram) {
@@ -129,7 +136,7 @@ double ials_loss(const FactorModel& m, const RatingBlocks& t, const IalsParams& 
 }
 
 void run_ials(FactorModel& m, const RatingBlocks& train, const IalsParams& p, const Comm& comm,
-              const IterationCallback& on_iteration, const ExchangeRequest& exchange) {
+              const IterationCallback& on_iteration, const ExchangeRequest& exchange, const Csr* validation) {
     p.validate();
     ImplicitAls problem(p);
     LoopControl loop;
@@ -139,7 +146,36 @@ void run_ials(FactorModel& m, const RatingBlocks& train, const IalsParams& p, co
     loop.tell_exchange = exchange.tell;
     loop.whole_result = exchange.whole_result;
     loop.initial_row = [&p](Side side, std::int64_t row, double* out) { initial_factor_row(p.rng_seed, side, row, p.factors, p.init_sd, out); };
+    Csr ranked;
+    if (validation) {
+        ranked = sample_validation_users(*validation, p.validation_users, p.rng_seed, comm);
+        loop.validation = &ranked;
+        loop.validation_top = kIalsValidationTop;
+        loop.patience = p.early_stopping;
+    }
     run_alternating(m, train, Csr{}, problem, loop, comm, on_iteration);
+}
+
+Csr sample_validation_users(const Csr& held, std::int64_t about, std::uint64_t seed, const Comm& comm) {
+    std::int64_t with = 0;
+    for (std::int64_t r = 0; r < held.rows(); ++r) with += held.row_nnz(r) > 0 ? 1 : 0;
+    with = comm.sum(with);
+    if (about >= with) return held;
+    // A user is in the sample when its key falls below this share of 2^64.
+    const auto cut = static_cast<long double>(about) / static_cast<long double>(with) * 18446744073709551616.0L;
+    Csr out;
+    out.row0 = held.row0;
+    out.ptr.assign(1, 0);
+    for (std::int64_t r = 0; r < held.rows(); ++r) {
+        const auto u = static_cast<std::uint64_t>(held.row0 + r);
+        if (static_cast<long double>(random_word(seed, Stream::ValidationSample, u, 0)) < cut)
+            for (auto q = held.ptr[r]; q < held.ptr[r + 1]; ++q) {
+                out.col.push_back(held.col[q]);
+                out.val.push_back(held.val[q]);
+            }
+        out.ptr.push_back(static_cast<std::int64_t>(out.col.size()));
+    }
+    return out;
 }
 
 void ials_fold_in(const FactorModel& m, const IalsParams& p, const Csr& rows, std::vector<double>& factors,

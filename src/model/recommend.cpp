@@ -385,7 +385,7 @@ std::vector<Scored> similar_items(const FactorModel& m, std::int64_t i, int n) {
 
 RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, const Csr& relevant, int n,
                                const std::vector<double>* popularity, const BlockPartition& users, const Comm& comm,
-                               const UserScorer* scorer) {
+                               const UserScorer* scorer, bool progress) {
     const auto u0 = seen.row0, u1 = seen.row0 + seen.rows();
     if (relevant.row0 != u0 || relevant.rows() != u1 - u0) DISTCF_THROW(InputError, "ranking_metrics: test rows do not match");
     check_users(m, u0, u1, seen);
@@ -398,7 +398,7 @@ RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, cons
     std::vector<std::vector<Scored>> top(static_cast<std::size_t>(u1 - u0));
     {
         constexpr std::int64_t kChunk = 16384;
-        Progress progress(popularity ? "ranking: popularity" : "ranking", static_cast<std::int64_t>(who.size()), "users");
+        Progress shown(popularity ? "ranking: popularity" : "ranking", progress ? static_cast<std::int64_t>(who.size()) : 0, "users");
         const std::optional<ItemIndex> items = popularity || scorer ? std::nullopt : std::optional<ItemIndex>(m);
         const std::vector<std::int32_t> order = popularity ? ranking_order(*popularity) : std::vector<std::int32_t>{};
         for (std::size_t c0 = 0; c0 < who.size(); c0 += kChunk) {
@@ -407,7 +407,7 @@ RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, cons
             const auto listed = static_cast<std::int64_t>(chunk.size());
             if (items) TopNKernel::rows(m, *items, chunk, seen, n, top, nullptr);
             else rank_rows_by(chunk, seen, n, popularity, order, scorer, top);
-            progress.add(listed);
+            shown.add(listed);
         }
     }
     std::vector<double> p(static_cast<std::size_t>(u1 - u0), 0.0), r(p.size(), 0.0), g(p.size(), 0.0), a(p.size(), 0.0),

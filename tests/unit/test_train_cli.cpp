@@ -215,6 +215,25 @@ TEST(TrainCli, OptionsSetTheChosenMethodsTypedParameters) {
     EXPECT_FALSE(std::filesystem::exists(d.file("c.h5")));
 }
 
+TEST(TrainCli, ImplicitEarlyStoppingShowsTheValidationNdcgAndSaysWhereItStopped) {
+    test::TempDir d;
+    ASSERT_EQ(run(program() + " generate --users 160 --items 90 --density 0.3 --implicit --out " + d.file("g.h5")).code, 0);
+    const std::string base = program() + " train --method ials --train " + d.file("g.h5") +
+                             " --factors 8 --lambda 0.01 --alpha 2 --iters 40 --validation-fraction 0.2 --early-stopping 2";
+    const auto r = run(base + " --out " + d.file("m.h5"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("valid. NDCG@10"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("early stopping: the best validation NDCG@10 came at iteration"), std::string::npos) << r.out;
+    const h5::File f = h5::File::open(d.file("m.h5"), Comm::self());
+    EXPECT_GT(f.group("/model").attr_int("best_iteration"), 0);
+    // The JSON log carries the figure under its own name, never as an RMSE.
+    const auto j = run(program() + " --log-format json train --method ials --train " + d.file("g.h5") +
+                       " --factors 8 --lambda 0.01 --alpha 2 --iters 3 --validation-fraction 0.2 --out " + d.file("j.h5"));
+    ASSERT_EQ(j.code, 0) << j.err;
+    EXPECT_NE(j.err.find("\"validation_ndcg\""), std::string::npos) << j.err;
+    EXPECT_EQ(j.err.find("\"validation_rmse\""), std::string::npos) << j.err;
+}
+
 TEST(TrainCli, AResumeRefusalNamesTheParameterThatDiffers) {
     test::TempDir d;
     ASSERT_EQ(run(program() + " generate --users 70 --items 40 --density 0.25 --out " + d.file("g.h5")).code, 0);

@@ -30,6 +30,7 @@ enum class Stream : std::uint64_t {
     Hyper = 16,   ///< hyperparameter draws of Bayesian MF, row = side (2: noise precision), epoch = sweep
     Reference = 17,  ///< the generator's reference sample of (user, item) pairs (--profile movielens)
     RankingSample = 18,  ///< the users evaluate --ranking --sample-users ranks, row = user
+    ValidationSample = 19,  ///< the users implicit ALS ranks for its validation measure, row = user
 };
 
 /// One 64-bit random word for (seed, stream, a, b): a keyed hash, used for ordering and selection.

@@ -27,6 +27,7 @@ struct IterationReport {
     int iteration;
     double objective, train_rmse, test_rmse, seconds, gflops;
     double validation_rmse = -1;  ///< on the held-out part of the training ratings (-1: none this iteration)
+    double validation_ndcg = -1;  ///< implicit feedback: NDCG@LoopControl::validation_top of the held-out items (-1: none)
     double eval_seconds = 0;      ///< objective, RMSEs and validation, outside `seconds` (the sweep)
     double received_bytes = 0;    ///< factor bytes the sweep's exchanges delivered to a rank (the most any received)
 };
@@ -85,6 +86,11 @@ struct LoopControl {
     /// better validation RMSE and the model returns to the best iterate.
     const Csr* validation = nullptr;
     int patience = 0;
+    /// > 0: the held-out items are ranked instead (implicit feedback, where a rating error means
+    /// nothing): each of their users' top validation_top items among those not trained on, the
+    /// measure NDCG@validation_top, higher better. Scoring every item needs every item's factors
+    /// on each rank: the run takes the allgather exchange.
+    int validation_top = 0;
     /// How factors are shared (allgather unless asked), and where the choice is told (one line).
     ExchangeOptions exchange{ExchangeKind::Allgather};
     std::function<void(const std::string&)> tell_exchange;

@@ -37,6 +37,17 @@ struct IalsParams {
     int eval_every = 1;
     std::uint64_t rng_seed = 42;
     double init_sd = 0.01;
+    /// Hold this fraction of the training interactions out (chosen from (rng_seed, user, item): the
+    /// same on any number of ranks) and rank them at each evaluation: NDCG@10 of each sampled
+    /// user's held-out items among the items it did not train on. The model is fitted to the rest.
+    double validation_fraction = 0.0;
+    /// With a validation fraction: stop after this many evaluations without a better validation
+    /// NDCG@10 and keep the best iterate's factors (0: off).
+    int early_stopping = 0;
+    /// About this many users with held-out items are ranked (a rank-invariant sample by user; all
+    /// of them when fewer): ranking a user scores every item, and every user would cost more than
+    /// a sweep.
+    std::int64_t validation_users = 2000;
 
     template <class V>
     void fields(V&& v) {
@@ -52,9 +63,15 @@ struct IalsParams {
         v("eval_every", eval_every);
         v("rng_seed", rng_seed);
         v("init_sd", init_sd);
+        v("validation_fraction", validation_fraction);
+        v("early_stopping", early_stopping);
+        v("validation_users", validation_users);
     }
     void validate() const;
 };
+
+/// The validation measure's list length: NDCG@10.
+inline constexpr int kIalsValidationTop = 10;
 
 /// The normal equations (with `gram` = Y^T Y of the other side) and the row solver of an
 /// implicit half-step: built here and nowhere else.
@@ -77,9 +94,17 @@ double ials_loss(const FactorModel& m, const RatingBlocks& train, const IalsPara
 
 /// Runs sweeps until m.iterations_done == p.iters; `on_iteration` gets the loss (train and test
 /// RMSE are -1: they mean nothing here). `exchange`: how factors are shared (allgather unless asked).
-/// Collective; factors are bit-identical for any rank count.
+/// `validation` (CSR by user under train.users): held-out interactions, ranked at each evaluation
+/// for p.early_stopping (about p.validation_users of their users; the run takes the allgather
+/// exchange). Collective; factors are bit-identical for any rank count.
 void run_ials(FactorModel& m, const RatingBlocks& train, const IalsParams& p, const Comm& comm,
-              const IterationCallback& on_iteration = {}, const ExchangeRequest& exchange = {});
+              const IterationCallback& on_iteration = {}, const ExchangeRequest& exchange = {},
+              const Csr* validation = nullptr);
+
+/// The rows of `held` (CSR by user under `users`) of about `about` of the users that have any, a
+/// sample by (seed, user) -- the same on any number of ranks -- the other rows emptied; every row
+/// when `about` covers them all. Collective.
+Csr sample_validation_users(const Csr& held, std::int64_t about, std::uint64_t seed, const Comm& comm);
 
 /// Fold-in: the user half-step of implicit ALS against the model's fixed item factors. Local.
 void ials_fold_in(const FactorModel& m, const IalsParams& p, const Csr& rows, std::vector<double>& factors,

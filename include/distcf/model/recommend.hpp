@@ -87,9 +87,10 @@ struct RankingMetrics {
     std::int64_t users = 0;
 };
 /// `relevant`: this rank's users' relevant test items (CSR rows over the same user range as
-/// `seen`), columns ascending. Collective: sums over ranks in user order.
+/// `seen`), columns ascending. Collective: sums over ranks in user order. `progress` false: no
+/// progress line (a measure taken inside a training loop).
 RankingMetrics ranking_metrics(const FactorModel& m, const SeenItems& seen, const Csr& relevant, int n,
                                const std::vector<double>* item_score_only, const BlockPartition& users,
-                               const Comm& comm, const UserScorer* scorer = nullptr);
+                               const Comm& comm, const UserScorer* scorer = nullptr, bool progress = true);
 
 }  // namespace distcf
