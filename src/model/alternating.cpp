@@ -138,9 +138,10 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
         double validation_rmse = -1.0, validation_ndcg = -1.0;
         if (evaluate) {
             fig = problem.after_sweep(m, train, test, comm);
-            if (validation && loop.validation_top > 0)
-                validation_ndcg = ranking_metrics(m, trained, *validation, loop.validation_top, nullptr, train.users, comm, nullptr, false).ndcg;
-            else if (validation)
+            if (validation && loop.validation_top > 0) {
+                const RankingMetrics r = ranking_metrics(m, trained, *validation, loop.validation_top, nullptr, train.users, comm, nullptr, false);
+                if (r.users > 0) validation_ndcg = r.ndcg;  // none held out: no measure, rather than a 0 to stop on
+            } else if (validation)
                 validation_rmse = rmse(error_sums(m, *validation, train.users, comm));
         }
         comm.barrier();

@@ -185,3 +185,23 @@ TEST(EarlyStopping, ImplicitRankingRefusesTheTargetedExchange) {
     run_ials(a, h.fit, p, world(), {}, automatic, &h.held_out);  // auto takes allgather
     EXPECT_EQ(a.iterations_done, 2);
 }
+
+TEST(EarlyStopping, ImplicitWithNothingHeldOutMeasuresNothingAndNeverStops) {
+    // A fraction too small for the data holds nothing out: there is no NDCG to stop on, and the
+    // loop must not read that as an NDCG of 0 (it stopped after `patience` sweeps at iteration 1).
+    const RatingBlocks t = test::generated_blocks(world(), 160, 90, 0.3, true);
+    Csr none;
+    none.row0 = t.by_user.row0;
+    none.ptr.assign(static_cast<std::size_t>(t.by_user.rows() + 1), 0);
+    IalsParams p;
+    p.factors = 4;
+    p.iters = 4;
+    p.validation_fraction = 0.1;
+    p.early_stopping = 1;
+    FactorModel m = init_ials(t, p);
+    std::vector<double> seen;
+    run_ials(m, t, p, world(), [&](const IterationReport& r, const SavedModel&) { seen.push_back(r.validation_ndcg); }, {}, &none);
+    EXPECT_EQ(m.iterations_done, 4);
+    EXPECT_EQ(m.best_iteration, 0);
+    EXPECT_EQ(seen, std::vector<double>(4, -1.0));
+}
