@@ -71,6 +71,7 @@ const std::vector<ParamOption>& named_options() {
         {"--cg-steps", {"cg_steps"}, "conjugate-gradient steps per row and half-step"},
         {"--eval-every", {"eval_every"}, "objective and RMSEs every this many iterations and at the last (the sweeps are the same; figures cost time)"},
         {"--early-stopping", {"early_stopping"}, "stop after this many evaluations without a better validation RMSE (ials: NDCG@10) and keep the best iterate (0: off; needs --validation-fraction)"},
+        {"--validation-users", {"validation_users"}, "ials: rank the held-out items of about this many users (a sample by user) at each evaluation"},
         {"--dense-max-min-dim", {"dense_max_min_dim"}, "auto takes the randomized SVD when min(users, items) exceeds this"},
         {"--burnin", {"burnin"}, "sweeps of the Gibbs chain before samples are kept"},
         {"--samples", {"samples"}, "sweeps after the burn-in (each a posterior sample, before thinning)"},
