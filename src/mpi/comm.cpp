@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <climits>
+#include <utility>
 
 namespace distcf::mpi {
 
@@ -22,7 +23,7 @@ int to_int_count(std::int64_t n, const char* what) {
 
 namespace {
 // How this process starts MPI if it deferred it; nullptr: it did not (main decides, once).
-void (*deferred_start)() = nullptr;
+std::function<void()> deferred_start;
 }  // namespace
 
 bool started() {
@@ -31,11 +32,11 @@ bool started() {
     return flag != 0;
 }
 
-void defer_start(void (*start)()) { deferred_start = start; }
+void defer_start(std::function<void()> start) { deferred_start = std::move(start); }
 
 void start_deferred() {
     if (started()) return;
-    if (deferred_start == nullptr) DISTCF_THROW(MpiError, "MPI is not initialized");
+    if (!deferred_start) DISTCF_THROW(MpiError, "MPI is not initialized");
     deferred_start();
 }
 

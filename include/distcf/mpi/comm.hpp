@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -55,7 +56,7 @@ bool started();
 
 /// How a process that is a job of its own starts MPI when something first needs it: `start`
 /// calls MPI_Init_thread (main registers it: main alone names the world communicator).
-void defer_start(void (*start)());
+void defer_start(std::function<void()> start);
 
 /// Starts MPI now if it was deferred; throws MpiError when it was neither started nor deferred.
 void start_deferred();
