@@ -48,8 +48,10 @@ class Model:
         self.item_bias = arrays["item_bias"] if arrays["item_bias"].size else np.zeros(ni)
         self.user_counts, self.item_counts = arrays["user_counts"], arrays["item_counts"]
         self.k = k
-        self.user_factors = arrays["user_factors"][:, :k] if k else np.zeros((nu, 0))
-        self.item_factors = arrays["item_factors"][:, :k] if k else np.zeros((ni, 0))
+        # float32 in the file when every value is a float's (single precision, Bayesian MF's
+        # samples): scored in float64 as the program scores them.
+        self.user_factors = arrays["user_factors"][:, :k].astype(np.float64) if k else np.zeros((nu, 0))
+        self.item_factors = arrays["item_factors"][:, :k].astype(np.float64) if k else np.zeros((ni, 0))
         self._seen = seen  # (ptr, items) or None
 
     # ---- loading -------------------------------------------------------------------------

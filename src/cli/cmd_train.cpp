@@ -81,7 +81,7 @@ const std::vector<ParamOption>& named_options() {
         {"--sample-noise", {"sample_noise"}, "1: draw alpha from its conditional every sweep instead of fixing it"},
         {"--beta0", {"beta0"}, "precision scale of the Gaussian-Wishart hyperprior on the factor means"},
         {"--precision", {"precision"},
-         "double (exact reference) | single (float factors, Y^T Y, exchange and kernels: conjugate gradient at every k; the file keeps doubles)", {"als", "ials"}},
+         "double (exact reference) | single (float factors, Y^T Y, exchange and kernels: conjugate gradient at every k; the file stores the factors as float32)", {"als", "ials"}},
     };
     return options;
 }

@@ -382,6 +382,11 @@ hid_t Dataset::type_class() const {
     return H5Tget_class(t.id());
 }
 
+std::size_t Dataset::element_bytes() const {
+    Handle t(DISTCF_H5(H5Dget_type(h_.id()), "H5Dget_type"), H5Tclose);
+    return H5Tget_size(t.id());
+}
+
 void Dataset::io(std::int64_t row0, std::int64_t nrows, void* data, hid_t type, bool write, bool collective) const {
     if (row0 < 0 || nrows < 0 || row0 + nrows > rows())
         DISTCF_THROW(H5Error, file_ + ": rows [" + std::to_string(row0) + ", " + std::to_string(row0 + nrows) +

@@ -82,3 +82,35 @@ TEST(ModelFile, AnUnknownVersionIsRefusedNamingIt) {
         EXPECT_NE(std::string(e.what()).find("format_version 9"), std::string::npos) << e.what();
     }
 }
+
+TEST(ModelFile, FactorsThatAreAllFloatsAreStoredAsFloat32AndReadBackExactly) {
+    test::TempDir d;
+    FactorModel m;
+    m.method = "als";
+    m.n_users = 2;
+    m.n_items = 3;
+    m.n_factors = 2;
+    m.rating_min = 1;
+    m.rating_max = 5;
+    m.user_counts = {3, 3};
+    m.item_counts = {2, 2, 2};
+    m.U = {static_cast<float>(1.0 / 3), -0.5, 0.25, static_cast<float>(2.0 / 7)};  // floats' values
+    m.V = {1, static_cast<float>(0.1), 2, 0, -1e-3f, 3};
+    m.item_bias = {0.1, 0.2, 0.3};  // doubles: stays float64
+    save_model(d.file("f.h5"), m, IdMap::identity(2), IdMap::identity(3), Provenance::now("test"), Comm::self());
+    {
+        const h5::File f = h5::File::open(d.file("f.h5"), Comm::self());
+        EXPECT_EQ(f.dataset("/model/user_factors").element_bytes(), 4u);
+        EXPECT_EQ(f.dataset("/model/item_factors").element_bytes(), 4u);
+        EXPECT_EQ(f.dataset("/model/item_bias").element_bytes(), 8u);
+    }
+    const FactorModel back = load_model(d.file("f.h5"), Comm::self());
+    EXPECT_EQ(back.U, m.U);
+    EXPECT_EQ(back.V, m.V);
+    EXPECT_EQ(back.item_bias, m.item_bias);
+    // One value a float cannot hold keeps the whole array in float64, exactly.
+    m.U[3] = 2.0 / 7;
+    save_model(d.file("g.h5"), m, IdMap::identity(2), IdMap::identity(3), Provenance::now("test"), Comm::self());
+    EXPECT_EQ(h5::File::open(d.file("g.h5"), Comm::self()).dataset("/model/user_factors").element_bytes(), 8u);
+    EXPECT_EQ(load_model(d.file("g.h5"), Comm::self()).U, m.U);
+}

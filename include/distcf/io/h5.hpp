@@ -147,6 +147,8 @@ public:
     /// True when the stored element class matches T's (integer vs float).
     template <class T>
     bool holds() const;
+    /// Bytes an element takes in the file (4 for float32, 8 for float64).
+    std::size_t element_bytes() const;
 
     /// Writes rows [row0, row0 + nrows) from data (row-major). Collective in a parallel file:
     /// every rank calls, possibly with nrows == 0.
