@@ -22,7 +22,7 @@ std::vector<std::int32_t> index_map(const IdMap& from, const IdMap& to) {
 RatingSlice read_mapped_slice(const std::string& path, const IdMap& users, const IdMap& items, bool test_side,
                               const Comm& comm) {
     const StoreInfo info = read_store_info(path, comm);
-    RatingSlice s = read_slice(path, comm, (test_side && info.has_split) ? Subset::Test : Subset::All);
+    RatingSlice s = read_slice(path, comm, (test_side && info.has_split) ? Subset::Test : Subset::All, nullptr, Times::Skip);
     const auto [su, si] = read_id_maps(path, comm);
     const auto mu = index_map(su, users), mi = index_map(si, items);
     for (auto& u : s.user) u = mu[static_cast<std::size_t>(u)];
@@ -45,20 +45,19 @@ TrainingSet load_training_set(const std::string& path, const TrainingSetOptions&
         // The held-out ratings moved out and the rest compacted in place: the read slice becomes
         // the training slice (16 B a rating once, not a second copy: 36-44 B a rating at the
         // peak before, on 11.6M ratings).
-        train = read_user_aligned_slice(path, comm, Subset::All, &info);
-        train.time = {};  // the training set has no use for times or stored flags
-        train.is_test = {};
+        train = read_user_aligned_slice(path, comm, Subset::All, &info, Times::Skip);  // training has no use for times
+        train.is_test = {};  // nor for the stored flags
         test = split_off(train, choose_test(train, so, comm));
         t.test_source = "--test-fraction";
     } else {
         info = read_store_info(path, comm);
         const bool stored = o.use_stored_split && info.has_split;
-        train = read_slice(path, comm, stored ? Subset::Train : Subset::All);
+        train = read_slice(path, comm, stored ? Subset::Train : Subset::All, nullptr, Times::Skip);
         read_stored_test = stored && o.test_path.empty();
     }
     t.train = distribute(std::move(train), info.n_users, info.n_items, info.rating_min, info.rating_max, comm);
     if (read_stored_test) {
-        test = read_slice(path, comm, Subset::Test);
+        test = read_slice(path, comm, Subset::Test, nullptr, Times::Skip);
         t.test_source = "stored split";
     }
     if (!o.test_path.empty()) {

@@ -234,11 +234,12 @@ namespace {
 // Reads rows cut.begin(me) .. cut.end(me) of the store, checked, restricted to `subset`. A subset
 // is read in chunks against the split flags read first, and only its ratings are kept: the peak
 // is the subset and one chunk, not the whole cut beside a filtered copy.
-RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Comm& comm, Subset subset) {
+RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Comm& comm, Subset subset, Times times) {
     const std::string& path = info.path;
     if (subset != Subset::All && !info.has_split)
         DISTCF_THROW(InputError, path + ": has no stored train/test split (/split/is_test); use --test-fraction or split");
     h5::File f = h5::File::open(path, comm);
+    const bool with_time = info.has_time && times == Times::Read;
     const int me = comm.rank();
     const std::int64_t b = cut.begin(me), n = cut.size(me);
     std::vector<std::uint8_t> flags;
@@ -254,7 +255,7 @@ RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Com
     s.user.reserve(static_cast<std::size_t>(kept));
     s.item.reserve(static_cast<std::size_t>(kept));
     s.value.reserve(static_cast<std::size_t>(kept));
-    if (info.has_time) s.time.reserve(static_cast<std::size_t>(kept));
+    if (with_time) s.time.reserve(static_cast<std::size_t>(kept));
     // One read when the whole cut is kept; chunks of 2^20 ratings (~17 MB in flight; fewer under a
     // lowered message limit, as tests force) otherwise. Every rank takes the same number of rounds
     // (HDF5 reads here are collective).
@@ -266,7 +267,7 @@ RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Com
         auto item = f.dataset("/ratings/item").read_rows<std::int32_t>(b + o, m);
         auto value = f.dataset("/ratings/value").read_rows<double>(b + o, m);
         std::vector<std::int64_t> time;
-        if (info.has_time) time = f.dataset("/ratings/time").read_rows<std::int64_t>(b + o, m);
+        if (with_time) time = f.dataset("/ratings/time").read_rows<std::int64_t>(b + o, m);
         for (std::int64_t k = 0; k < m; ++k) {
             if (bad[0] < 0 && (user[k] < 0 || user[k] >= info.n_users || item[k] < 0 || item[k] >= info.n_items)) bad[0] = b + o + k;
             if (bad[1] < 0 && !(value[k] >= info.rating_min && value[k] <= info.rating_max)) bad[1] = b + o + k;
@@ -282,7 +283,7 @@ RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Com
         for (std::int64_t k = 0; k < m; ++k) {
             if (flags[o + k] != want) continue;
             s.push(user[k], item[k], value[k]);
-            if (info.has_time) s.time.push_back(time[k]);
+            if (with_time) s.time.push_back(time[k]);
         }
     }
     if (keep_all) s.is_test = std::move(flags);
@@ -300,13 +301,13 @@ RatingSlice read_cut(const StoreInfo& info, const BlockPartition& cut, const Com
 
 }  // namespace
 
-RatingSlice read_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info_out) {
+RatingSlice read_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info_out, Times times) {
     const StoreInfo info = read_store_info(path, comm);
     if (info_out) *info_out = info;
-    return read_cut(info, BlockPartition::uniform(info.nnz, comm.size()), comm, subset);
+    return read_cut(info, BlockPartition::uniform(info.nnz, comm.size()), comm, subset, times);
 }
 
-RatingSlice read_user_aligned_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info_out) {
+RatingSlice read_user_aligned_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info_out, Times times) {
     const StoreInfo info = read_store_info(path, comm);
     if (info_out) *info_out = info;
     // Ratings per user from an even cut of /ratings/user, then a cut at the balanced user blocks.
@@ -331,7 +332,7 @@ RatingSlice read_user_aligned_slice(const std::string& path, const Comm& comm, S
         for (; u < blocks.end(p); ++u) acc += counts[static_cast<std::size_t>(u)];
         off[p + 1] = acc;
     }
-    return read_cut(info, BlockPartition(off), comm, subset);
+    return read_cut(info, BlockPartition(off), comm, subset, times);
 }
 
 std::pair<IdMap, IdMap> read_id_maps(const std::string& path, const Comm& comm) {

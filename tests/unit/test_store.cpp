@@ -60,6 +60,11 @@ TEST(Store, RoundTripKeepsRatingsTimesIdsAndAttributes) {
     EXPECT_EQ(s.item, tiny().item);
     EXPECT_EQ(s.value, tiny().value);
     EXPECT_EQ(s.time, tiny().time);
+    // Training skips the times: the same ratings without them, cut alike.
+    const auto no_times = read_user_aligned_slice(path, Comm::self(), Subset::All, nullptr, Times::Skip);
+    EXPECT_TRUE(no_times.time.empty());
+    EXPECT_EQ(no_times.user, s.user);
+    EXPECT_EQ(no_times.value, s.value);
     const auto [u, i] = read_id_maps(path, Comm::self());
     EXPECT_EQ(u, IdMap::integers({5, 7, 9}));
     EXPECT_EQ(i, IdMap::strings({"a", "b", "c"}));

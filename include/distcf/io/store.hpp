@@ -114,13 +114,19 @@ void write_store(const std::string& path, const Comm& comm, const StoreHeader& h
 /// Reads and validates the header: our format, our version, consistent shapes. Collective.
 StoreInfo read_store_info(const std::string& path, const Comm& comm);
 
+/// Whether a read brings the ratings' times along (when the store has them): training has no use
+/// for them, and inflating them took about 1 ms of the 8 ms that loading u1.base took.
+enum class Times { Read, Skip };
+
 /// This rank's contiguous share of the ratings (an even cut of the file), restricted to `subset`.
 /// Indices are checked against n_users / n_items. Collective.
-RatingSlice read_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info = nullptr);
+RatingSlice read_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info = nullptr,
+                       Times times = Times::Read);
 
 /// Like read_slice, but cut at user boundaries (blocks balanced by ratings): every user's ratings
 /// are in one rank's slice. Collective.
-RatingSlice read_user_aligned_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info = nullptr);
+RatingSlice read_user_aligned_slice(const std::string& path, const Comm& comm, Subset subset, StoreInfo* info = nullptr,
+                                    Times times = Times::Read);
 
 /// The external ID maps (/ids/users, /ids/items), on every rank.
 std::pair<IdMap, IdMap> read_id_maps(const std::string& path, const Comm& comm);
