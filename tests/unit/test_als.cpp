@@ -3,12 +3,14 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "distcf/data/distribute.hpp"
 #include "distcf/data/generate.hpp"
 #include "distcf/la/row_solve.hpp"
 #include "distcf/model/als.hpp"
 #include "distcf/model/baseline.hpp"
+#include "distcf/util/threads.hpp"
 #include "helpers.hpp"
 
 using namespace distcf;
@@ -157,6 +159,49 @@ TEST(RowSolve, NormalEquationsMatchANaiveSumAtEveryRankAndRowLength) {
                     ASSERT_NEAR(b[i], wantb[i], 1e-12 * (1 + std::fabs(wantb[i])))
                         << "k " << k << " n " << n << " bias " << bias << " row " << i;
             }
+        }
+    }
+}
+
+TEST(RowSolve, TheOnePassTwelveFactorGramIsTheSameBitsAsTheGatheredOne) {
+    // Bayesian MF's k = 12 rows (no bias) are assembled in one pass straight from Y on AVX-512:
+    // every entry must be summed in the gathered tiles' order -- columns 8-11 and G t in two
+    // interleaved halves folded every 256 ratings -- or the chains would change with the CPU.
+    if (!CpuVector::detect().avx512) GTEST_SKIP() << "the one-pass kernel runs on AVX-512 CPUs only; this one has none";
+    const int k = 12;
+    const std::int64_t items = 97;
+    std::vector<double> Y(static_cast<std::size_t>(items * k)), item_bias(static_cast<std::size_t>(items));
+    for (std::size_t e = 0; e < Y.size(); ++e) Y[e] = std::sin(0.7 * static_cast<double>(e)) * (1.0 + 1e-3 * static_cast<double>(e));
+    for (std::size_t e = 0; e < item_bias.size(); ++e) item_bias[e] = 0.1 * std::cos(static_cast<double>(e));
+    const std::vector<double> precision = [&] {
+        std::vector<double> L(static_cast<std::size_t>(k * k), 0.0);
+        for (int c = 0; c < k; ++c) L[static_cast<std::size_t>(c * k + c)] = 2.0 + 0.1 * c;
+        return L;
+    }();
+    const std::vector<double> shift(static_cast<std::size_t>(k), 0.25);
+    for (int n : {1, 2, 3, 8, 255, 256, 257, 300, 511, 512, 513, 1001}) {
+        std::vector<std::int32_t> row(static_cast<std::size_t>(n), 0), col(static_cast<std::size_t>(n));
+        std::vector<double> val(static_cast<std::size_t>(n));
+        for (int e = 0; e < n; ++e) {
+            col[e] = static_cast<std::int32_t>((e * 31 + 5) % items);
+            val[e] = 1.0 + (e * 13) % 5 + 0.01 * e;
+        }
+        const Csr rows = build_csr(0, 1, row, col, val);
+        for (bool prior : {false, true}) {
+            NormalEquations s;
+            s.factors = k;
+            s.lambda = 0.5;
+            s.offset = 3.25;
+            if (prior) s.prior = GaussianPrior{&precision, &shift, 1.5};
+            std::vector<double> A1, b1, A2, b2;
+            row_normal_equations(rows, 0, Y, prior ? std::vector<double>{} : item_bias, s, A1, b1, AssemblyPath::Auto);
+            row_normal_equations(rows, 0, Y, prior ? std::vector<double>{} : item_bias, s, A2, b2, AssemblyPath::Gathered);
+            ASSERT_EQ(b1.size(), static_cast<std::size_t>(k));
+            for (std::size_t e = 0; e < A1.size(); ++e)
+                ASSERT_EQ(std::memcmp(&A1[e], &A2[e], sizeof(double)), 0) << "n " << n << " prior " << prior << " A entry " << e << ": "
+                                                                          << A1[e] << " against " << A2[e];
+            for (std::size_t e = 0; e < b1.size(); ++e)
+                ASSERT_EQ(std::memcmp(&b1[e], &b2[e], sizeof(double)), 0) << "n " << n << " prior " << prior << " b entry " << e;
         }
     }
 }

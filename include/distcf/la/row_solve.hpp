@@ -125,10 +125,15 @@ constexpr std::int64_t kGramChunkRows = 4096;
 /// chunks that start in its block. Collective.
 std::vector<double> owned_gram(const double* own, const BlockPartition& part, int k, const Comm& comm);
 
+/// Which kernel assembles an explicit row's primal equations. Auto: k = 12 rows without a bias
+/// on an AVX-512 CPU in one pass straight from Y; Gathered: the general path (chunks gathered,
+/// then tiles), which every other row takes. Both give the same bits.
+enum class AssemblyPath { Auto, Gathered };
+
 /// The normal equations of one row (for checks): A (d x d, column-major) and b (d), d = factors (+1).
 void row_normal_equations(const Csr& rows, std::int64_t local_row, const std::vector<double>& Y,
                           const std::vector<double>& other_bias, const NormalEquations& eq,
-                          std::vector<double>& A, std::vector<double>& b);
+                          std::vector<double>& A, std::vector<double>& b, AssemblyPath path = AssemblyPath::Auto);
 
 /// Runs f with OpenBLAS limited to one thread (restored after), for BLAS inside OpenMP loops.
 class SingleThreadedBlas {

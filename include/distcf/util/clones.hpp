@@ -9,3 +9,13 @@
 #else
 #define DISTCF_CLONES
 #endif
+
+// A kernel written for AVX-512 alone (its accumulators need the 32 vector registers), called
+// only where CpuVector::detect() finds AVX-512; elsewhere, and in other compilers' builds, the
+// general kernels run.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DISTCF_AVX512_KERNEL __attribute__((target("arch=x86-64-v4")))
+#define DISTCF_HAVE_AVX512_KERNELS 1
+#else
+#define DISTCF_HAVE_AVX512_KERNELS 0
+#endif
