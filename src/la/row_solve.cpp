@@ -236,7 +236,6 @@ bool uses_dual_form(const NormalEquations& eq, const RowSolver& how, std::int64_
 
 namespace {
 
-
 // Row r's k = 12 Gram and G t (no bias: Bayesian MF's default) in one pass over its ratings, read
 // straight from Y -- no gathered copy, no second pass over it -- with 8-double vectors. The
 // general path gathers each chunk (a copy of every y_j) and runs four tile passes over it; in a
@@ -312,9 +311,12 @@ bool has_avx512() {
     return yes;
 }
 #else
-void gram12_direct(const Csr&, std::int64_t, const std::vector<double>&, const std::vector<double>&, const RowSolveSpec&, double*,
-                   int) {}
+// Not built by this compiler: has_avx512() says no, so assemble never calls it.
 bool has_avx512() { return false; }
+void gram12_direct(const Csr&, std::int64_t, const std::vector<double>&, const std::vector<double>&, const RowSolveSpec&, double*,
+                   int) {
+    DISTCF_THROW(InternalError, "gram12_direct: not built for this compiler");
+}
 #endif
 
 // Row r's normal equations in the primal form: A (d x d, lower triangle, leading dimension lda =
