@@ -248,62 +248,85 @@ namespace {
 // interleaved). M: column-major, ldm >= 12; columns 0-11 (the Gram's lower triangle, rows from
 // 0, 4 and 8 as row_gram's tiles write them) and column 12 (G t).
 #if DISTCF_HAVE_AVX512_KERNELS
+using V8d = double __attribute__((vector_size(64), aligned(8)));
+
+// gram12_direct's sums, in registers once its helpers are inlined.
+struct Gram12Sums {
+    V8d lo[8] = {}, t_lo[2] = {};                  // rows 0-7: columns 0-7; G t in two halves
+    V4d hi[8] = {}, tail[2][4] = {}, t_hi[2] = {};  // rows 8-11: columns 0-7; 8-11 and G t in halves
+};
+
+// One rating (its factor row y, its residual t) into the sums, half h. The helpers carry the
+// kernel's target themselves, and no lambda does the work: a lambda inside the kernel is compiled
+// for the baseline CPU, and where it was not inlined (the sanitizer build, -O2) it multiplied and
+// added without FMA -- other bits than the general path's.
+[[gnu::always_inline]] DISTCF_AVX512_KERNEL inline void gram12_add(Gram12Sums& a, int h, const double* y, double t) {
+    const V8d lo = *reinterpret_cast<const V8d*>(y);
+    const V4d hi = *reinterpret_cast<const V4d*>(y + 8);
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; ++c) {
+        a.lo[c] += lo * y[c];
+        a.hi[c] += hi * y[c];
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) a.tail[h][c] += hi * y[8 + c];
+    a.t_lo[h] += lo * t;
+    a.t_hi[h] += hi * t;
+}
+
+// The second half into the first, as row_gram's tiles fold theirs at the end of each chunk.
+[[gnu::always_inline]] DISTCF_AVX512_KERNEL inline void gram12_fold(Gram12Sums& a) {
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+        a.tail[0][c] += a.tail[1][c];
+        a.tail[1][c] = V4d{};
+    }
+    a.t_lo[0] += a.t_lo[1];
+    a.t_hi[0] += a.t_hi[1];
+    a.t_lo[1] = V8d{};
+    a.t_hi[1] = V4d{};
+}
+
+// Rating p of the row into half h, fetching ahead as gather does.
+[[gnu::always_inline]] DISTCF_AVX512_KERNEL inline void gram12_rating(Gram12Sums& a, int h, const Csr& rows, std::int64_t p,
+                                                                     std::int64_t p_last, const double* Y,
+                                                                     const std::vector<double>& other_bias, const RowSolveSpec& s) {
+    if (p + kPrefetch < p_last) {
+        const double* ahead = Y + static_cast<std::int64_t>(rows.col[p + kPrefetch]) * 12;
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + 8);
+    }
+    const std::int64_t j = rows.col[p];
+    gram12_add(a, h, Y + j * 12, residual(rows, p, j, other_bias, s));
+}
+
 DISTCF_AVX512_KERNEL void gram12_direct(const Csr& rows, std::int64_t r, const std::vector<double>& Y,
                                         const std::vector<double>& other_bias, const RowSolveSpec& s, double* M, int ldm) {
-    using V8d = double __attribute__((vector_size(64), aligned(8)));
-    V8d lo_acc[8] = {}, t_lo[2] = {};       // rows 0-7: columns 0-7; G t in two halves
-    V4d hi_acc[8] = {}, tail[2][4] = {}, t_hi[2] = {};  // rows 8-11: columns 0-7; 8-11 and G t in halves
+    Gram12Sums a;
     const double* Yd = Y.data();
     const std::int64_t p0 = rows.ptr[r], p_end = rows.ptr[r + 1], p_last = rows.ptr[rows.rows()];
-    const auto step = [&](int h, std::int64_t p) {
-        const std::int64_t j = rows.col[p];
-        if (p + kPrefetch < p_last) {
-            const double* ahead = Yd + static_cast<std::int64_t>(rows.col[p + kPrefetch]) * 12;
-            __builtin_prefetch(ahead);
-            __builtin_prefetch(ahead + 8);
-        }
-        const double* y = Yd + j * 12;
-        const V8d lo = *reinterpret_cast<const V8d*>(y);
-        const V4d hi = *reinterpret_cast<const V4d*>(y + 8);
-        const double t = residual(rows, p, j, other_bias, s);
-        for (int c = 0; c < 8; ++c) {
-            lo_acc[c] += lo * y[c];
-            hi_acc[c] += hi * y[c];
-        }
-        for (int c = 0; c < 4; ++c) tail[h][c] += hi * y[8 + c];
-        t_lo[h] += lo * t;
-        t_hi[h] += hi * t;
-    };
-    const auto fold = [&] {
-        for (int c = 0; c < 4; ++c) {
-            tail[0][c] += tail[1][c];
-            tail[1][c] = V4d{};
-        }
-        t_lo[0] += t_lo[1];
-        t_hi[0] += t_hi[1];
-        t_lo[1] = V8d{};
-        t_hi[1] = V4d{};
-    };
     for (std::int64_t c0 = p0; c0 < p_end; c0 += kChunk) {
+        // Ratings alternate between the halves from the chunk's start; an odd last one goes to
+        // the first, as in row_gram. h is a constant at each call: the halves stay in registers.
         const std::int64_t c1 = std::min<std::int64_t>(c0 + kChunk, p_end);
         std::int64_t p = c0;
         for (; p + 2 <= c1; p += 2) {
-            step(0, p);
-            step(1, p + 1);
+            gram12_rating(a, 0, rows, p, p_last, Yd, other_bias, s);
+            gram12_rating(a, 1, rows, p + 1, p_last, Yd, other_bias, s);
         }
-        if (p < c1) step(0, p);
-        fold();
+        if (p < c1) gram12_rating(a, 0, rows, p, p_last, Yd, other_bias, s);
+        gram12_fold(a);
     }
     for (int c = 0; c < 8; ++c) {
         double* col = M + static_cast<std::size_t>(c) * ldm;
         double lanes[8];
-        *reinterpret_cast<V8d*>(lanes) = lo_acc[c];
+        *reinterpret_cast<V8d*>(lanes) = a.lo[c];
         for (int q = c < 4 ? 0 : 4; q < 8; ++q) col[q] = lanes[q];  // row_gram's tiles start at row 0 or 4
-        *reinterpret_cast<V4d*>(col + 8) = hi_acc[c];
+        *reinterpret_cast<V4d*>(col + 8) = a.hi[c];
     }
-    for (int c = 0; c < 4; ++c) *reinterpret_cast<V4d*>(M + static_cast<std::size_t>(8 + c) * ldm + 8) = tail[0][c];
-    *reinterpret_cast<V8d*>(M + static_cast<std::size_t>(12) * ldm) = t_lo[0];
-    *reinterpret_cast<V4d*>(M + static_cast<std::size_t>(12) * ldm + 8) = t_hi[0];
+    for (int c = 0; c < 4; ++c) *reinterpret_cast<V4d*>(M + static_cast<std::size_t>(8 + c) * ldm + 8) = a.tail[0][c];
+    *reinterpret_cast<V8d*>(M + static_cast<std::size_t>(12) * ldm) = a.t_lo[0];
+    *reinterpret_cast<V4d*>(M + static_cast<std::size_t>(12) * ldm + 8) = a.t_hi[0];
 }
 
 bool has_avx512() {
