@@ -143,7 +143,9 @@ template <int NR, int W>
                 acc[h][j][r] = h == 0 && add && c0 + j < c_end
                                    ? *reinterpret_cast<const V4d*>(M + static_cast<std::size_t>(c0 + j) * ldm + row0 + 4 * r)
                                    : V4d{};
-    const auto step = [&](int h, int e) {
+    // Always inlined, as the CG products below: a lambda is compiled for the baseline CPU, so one
+    // left out of line (the sanitizer build does that at -O2) runs without FMA in every clone.
+    const auto step = [&](int h, int e) __attribute__((always_inline)) {
         const double* g = G + static_cast<std::size_t>(e) * ld;
         V4d y[NR];
         for (int r = 0; r < NR; ++r) y[r] = *reinterpret_cast<const V4d*>(g + row0 + 4 * r);
@@ -547,7 +549,7 @@ template <class T>
         for (int i = 0; i < k; ++i) bvec[i] += c * y[i];
     }
     const T lambda = static_cast<T>(s.lambda);
-    const auto apply = [&](const T* v, T* out) {
+    const auto apply = [&](const T* v, T* out) __attribute__((always_inline)) {
         for (int i = 0; i < k; ++i) {  // Y^T Y is symmetric: row i is the contiguous column i
             const T* gi = YtY + static_cast<std::size_t>(i) * k;
             T t = 0;
@@ -602,7 +604,7 @@ template <class T>
     // loops, not BLAS gemv: OpenBLAS's sgemv gave last-bit differences between calls on the same
     // input (the runs were not reproducible), and these are as fast here (0.70-0.83 s a sweep
     // against 1.0-1.1 at k = 64 on 8.6M ratings).
-    const auto apply = [&](const T* v, T* out) {  // out = G^T (G v) + reg v
+    const auto apply = [&](const T* v, T* out) __attribute__((always_inline)) {  // out = G^T (G v) + reg v
         for (int c = 0; c < d; ++c) out[c] = reg * v[c];
         for (int e = 0; e < n; ++e) {
             const T* g = G.data() + static_cast<std::size_t>(e) * ld;
