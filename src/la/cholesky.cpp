@@ -38,7 +38,7 @@ DISTCF_CLONES int cholesky_lower(int d, double* A, int lda) {
         // kTile x 4 register tiles that stay in registers for the whole sum over earlier columns.
         if (j == 0) {
             // Nothing earlier to subtract: the first panel is factored as it stands (the tiles
-            // would subtract zeros, which changes no bit; at d = 12 they were a sixth of the loads).
+            // would subtract zeros, which changes no bit; at d = 12 they were 16 of the tiles' 104 loads).
         } else if (g == kPanel && d >= kTile) {
             for (int i0 = j; i0 < d; i0 += kTile) {
                 // A short last tile slides up to end at row d (d >= kTile here), so every load is a
