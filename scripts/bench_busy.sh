@@ -4,6 +4,14 @@
 # default (a bounded spin, GOMP_SPINCOUNT=10000, set by the program), with passive waiting
 # (OMP_WAIT_POLICY=passive) and with spinning threads (OMP_WAIT_POLICY=active: libgomp's own
 # default spins almost as long), interleaved and repeated in one run. Target: busy <= 2x quiet.
+# Times are to the millisecond (bash's `time`: /usr/bin/time's 10 ms steps are 5% of a 0.2 s run).
+# Each line also gives distcf's CPU seconds (user + system) quiet and busy, the share of the cores
+# it got beside the hog (CPU seconds / wall) and the slowdown an even share would give: with t
+# threads the quiet run's wall T and CPU W split into a serial part S and a parallel part P
+# (S + P = T, S + t P = W); beside c hog threads on c cores (t <= c) an even share gives each of
+# the parallel part's threads c/(t+c) of a core and a serial thread c/(c+1): (P (t+c)/c + S (c+1)/c)
+# / T, with t = c = 2 (2P + 1.5 S) / T. The scheduler may give more (a serial thread a whole core)
+# or less; it is the yardstick, not a floor.
 #   DISTCF_BENCH_REPEATS (3), DISTCF_ML100K (../shared/data/ml-100k)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,7 +22,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/distcf-bench-busy.XXXXXX")
 hog_pids=()
 cleanup() { for p in "${hog_pids[@]}"; do kill "$p" 2> /dev/null || true; done; rm -rf "$dir"; }
 trap cleanup EXIT
-cores=$(nproc)
+cores=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)  # GNU nproc honours both
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$cores}
 echo "bench_busy: $cores cores, load $(cut -d' ' -f1-3 /proc/loadavg), $OMP_NUM_THREADS threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 if [ -f "$data/u1.base" ]; then
@@ -26,7 +34,20 @@ else
   train=(train --train "$dir/u1.h5" --out "$dir/m.h5" -q)
 fi
 study=(study --out "$dir/s.h5" -q)
-hog_on() { for _ in $(seq "$cores"); do (while :; do :; done) & hog_pids+=($!); done; }
+# Wall and CPU seconds (user + system) of a command, its output dropped: "wall cpu".
+timed() {
+  local TIMEFORMAT='%3R %3U %3S' out
+  out=$({ time "$@" > /dev/null 2>&1; } 2>&1)
+  awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' <<< "$out"
+}
+# The even-share slowdown (header) from a quiet run's wall and CPU seconds on t threads.
+# t threads, c cores and c hog threads: a parallel part shares the cores among t + c threads, a
+# serial one among 1 + c.
+bound='function bound(T, W, t, c,   P, S) { P = (t > 1 ? (W - T) / (t - 1) : 0); if (P < 0) P = 0; if (P > T) P = T; S = T - P
+  return (P * (t + c) / c + S * (c + 1) / c) / T }'
+# The node is busy before distcf starts, as beside other jobs: the hog's threads have 0.2 s to
+# spread over the cores.
+hog_on() { for _ in $(seq "$cores"); do (while :; do :; done) & hog_pids+=($!); done; sleep 0.2; }
 hog_off() { for p in "${hog_pids[@]}"; do kill "$p" 2> /dev/null || true; done; hog_pids=(); wait 2> /dev/null || true; }
 declare -A all
 for r in $(seq "$repeats"); do
@@ -36,23 +57,25 @@ for r in $(seq "$repeats"); do
       # default: what the program sets for itself, with neither variable set
       envs=(-u OMP_WAIT_POLICY -u GOMP_SPINCOUNT)
       [ "$policy" != default ] && envs+=("OMP_WAIT_POLICY=$policy")
-      q=$(env "${envs[@]}" /usr/bin/time -f %e "$bin" "${cmd[@]}" 2>&1 > /dev/null | tail -1)
+      q=$(timed env "${envs[@]}" "$bin" "${cmd[@]}")
       hog_on
-      b=$(env "${envs[@]}" /usr/bin/time -f %e "$bin" "${cmd[@]}" 2>&1 > /dev/null | tail -1)
+      b=$(timed env "${envs[@]}" "$bin" "${cmd[@]}")
       hog_off
-      all[$what-$policy]+="$q/$b "
-      awk -v r="$r" -v w="$what" -v p="$policy" -v q="$q" -v b="$b" \
-        'BEGIN { printf "run %d: %-5s %-7s quiet %6.2f s, beside the hog %6.2f s: %5.1fx\n", r, w, (p == "default" ? "distcf" : p == "passive" ? "passive" : "spinning"), q, b, b / q }'
+      # quiet wall/cpu/busy wall/cpu
+      all[$what-$policy]+="${q% *}/${q#* }/${b% *}/${b#* } "
+      awk -v r="$r" -v w="$what" -v p="$policy" -v q="$q" -v b="$b" -v t="$OMP_NUM_THREADS" -v c="$cores" "$bound"'
+        BEGIN { split(q, Q, " "); split(b, B, " ")
+          printf "run %d: %-5s %-8s quiet %.3f s (CPU %.3f s), beside the hog %.3f s (CPU %.3f s, %.2f cores): %.2fx, even share %.2fx\n",
+            r, w, (p == "default" ? "distcf" : p == "passive" ? "passive" : "spinning"), Q[1], Q[2], B[1], B[2], B[2] / B[1], B[1] / Q[1], bound(Q[1], Q[2], t, c) }'
     done
   done
 done
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for key in train-default train-passive train-active study-default study-passive study-active; do
-  pairs=$(echo "${all[$key]}" | tr ' ' '\n' | grep .)
-  q=$(echo "$pairs" | cut -d/ -f1 | median)
-  b=$(echo "$pairs" | cut -d/ -f2 | median)
-  x=$(echo "$pairs" | awk -F/ '{ print $2 / $1 }' | median)
-  worst=$(echo "$pairs" | awk -F/ '{ print $2 / $1 }' | sort -g | tail -1)
-  awk -v k="$key" -v q="$q" -v b="$b" -v x="$x" -v w="$worst" 'BEGIN {
-    printf "median %-14s quiet %.2f s, busy %.2f s, slowdown %.1fx (worst %.1fx)%s\n", k, q, b, x, w, (k ~ /default/ ? " (target <= 2x)" : "") }'
+  echo "${all[$key]}" | tr ' ' '\n' | grep . | awk -F/ -v k="$key" -v t="$OMP_NUM_THREADS" -v c="$cores" "$bound"'
+    function median(a, n,   i, j, x) {  # sorts a[1..n]
+      for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+      return a[int((n + 1) / 2)] }
+    { n++; q[n] = $1; b[n] = $3; x[n] = $3 / $1; f[n] = bound($1, $2, t, c); s[n] = $4 / $3; if ($3 / $1 > worst) worst = $3 / $1 }
+    END { printf "median %-14s quiet %.3f s, busy %.3f s, slowdown %.2fx (worst %.2fx), even share %.2fx, busy on %.2f cores%s\n",
+      k, median(q, n), median(b, n), median(x, n), worst, median(f, n), median(s, n), (k ~ /default/ ? " (target <= 2x)" : "") }'
 done
