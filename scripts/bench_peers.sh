@@ -33,7 +33,9 @@ py=/usr/bin/python3
 dir=$(mktemp -d "${TMPDIR:-/tmp}/distcf-bench-peers.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 echo "bench_peers: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $threads threads each, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), OpenBLAS core ${OPENBLAS_CORETYPE:-its own choice}"
-seconds() { /usr/bin/time -f %e "$@" 2>&1 > /dev/null | tail -1; }
+# Wall seconds of a command, its output dropped, to the millisecond (bash's time: /usr/bin/time's
+# 10 ms steps are 7% of a 0.14 s u1 run).
+seconds() { local TIMEFORMAT=%3R; { time "$@" > /dev/null 2>&1; } 2>&1; }
 median() { printf "%s\n" "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 libmf() {  # builds LIBMF once; false (with a message) when its source is absent
   [ -x "$dir/libmf/mf-train" ] && return 0
@@ -64,7 +66,7 @@ section_u1() {
   echo "LIBMF tuned on a validation split of u1.base: k = $K, l2 = $L2, t = $T (validation RMSE $best_rmse)"
   "$bin" import --format movielens100k --input "$data/u1.base" --out "$dir/base.h5" -q > /dev/null
   "$bin" import --format movielens100k --input "$data/u1.test" --out "$dir/test.h5" -q > /dev/null
-  lt=() dt=() bt=()
+  lt=() dt=() bt=() dx=() bx=()
   rmse_of() { "$bin" evaluate --model "$1" --test "$dir/test.h5" --json | awk -F'[:,]' '/"rmse"/ { gsub(/ /, "", $2); print $2 }'; }
   for r in $(seq "$repeats"); do
     a=$(seconds "$dir/libmf/mf-train" -f 0 -s "$threads" -k "$K" -l2 "$L2" -t "$T" "$dir/base.txt" "$dir/lm.model")
@@ -75,14 +77,16 @@ section_u1() {
     c=$(seconds "$bin" train --method bpmf --train "$dir/base.h5" --out "$dir/b.h5" -q)
     br=$(rmse_of "$dir/b.h5")
     lt+=("$a"); dt+=("$b"); bt+=("$c")
+    dx+=("$(awk -v a="$a" -v b="$b" 'BEGIN { print b / a }')"); bx+=("$(awk -v a="$a" -v c="$c" 'BEGIN { print c / a }')")
     awk -v r="$r" -v a="$a" -v b="$b" -v c="$c" -v lr="$lr" -v dr="$dr" -v br="$br" 'BEGIN {
-      printf "run %d: LIBMF %.2f s, test RMSE %.4f; distcf ALS %.2f s, test RMSE %.4f (ratio %.2f); distcf BPMF %.2f s, test RMSE %.4f (ratio %.2f)\n",
+      printf "run %d: LIBMF %.3f s, test RMSE %.4f; distcf ALS %.3f s, test RMSE %.4f (ratio %.2f); distcf BPMF %.3f s, test RMSE %.4f (ratio %.2f)\n",
              r, a, lr, b, dr, b / a, c, br, c / a }'
   done
   ml=$(median "${lt[@]}"); md=$(median "${dt[@]}"); mb=$(median "${bt[@]}")
-  awk -v a="$ml" -v b="$md" -v c="$mb" -v lr="$lr" -v dr="$dr" -v br="$br" 'BEGIN {
-    printf "median wall: LIBMF %.2f s, distcf ALS %.2f s (ratio %.2f), BPMF %.2f s (ratio %.2f; target <= 1); test RMSE LIBMF %.4f, distcf ALS %.4f, BPMF %.4f (target: distcf <= LIBMF)\n",
-           a, b, b / a, c, c / a, lr, dr, br }'
+  # The ratios are the medians of the runs' own (interleaved pairs), not ratios of medians.
+  awk -v a="$ml" -v b="$md" -v c="$mb" -v x="$(median "${dx[@]}")" -v y="$(median "${bx[@]}")" -v lr="$lr" -v dr="$dr" -v br="$br" 'BEGIN {
+    printf "median wall: LIBMF %.3f s, distcf ALS %.3f s (ratio %.2f), BPMF %.3f s (ratio %.2f; target <= 1); test RMSE LIBMF %.4f, distcf ALS %.4f, BPMF %.4f (target: distcf <= LIBMF)\n",
+           a, b, x, c, y, lr, dr, br }'
   echo "distcf's wall includes MPI start-up and writing the model file (HDF5); LIBMF's reading the text and writing its model"
 }
 
