@@ -40,9 +40,7 @@ timed() {
   out=$({ time "$@" > /dev/null 2>&1; } 2>&1)
   awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' <<< "$out"
 }
-# The even-share slowdown (header) from a quiet run's wall and CPU seconds on t threads.
-# t threads, c cores and c hog threads: a parallel part shares the cores among t + c threads, a
-# serial one among 1 + c.
+# The even-share slowdown (the header's formula) from a quiet run's wall T and CPU seconds W.
 bound='function bound(T, W, t, c,   P, S) { P = (t > 1 ? (W - T) / (t - 1) : 0); if (P < 0) P = 0; if (P > T) P = T; S = T - P
   return (P * (t + c) / c + S * (c + 1) / c) / T }'
 # The node is busy before distcf starts, as beside other jobs: the hog's threads have 0.2 s to
@@ -61,8 +59,7 @@ for r in $(seq "$repeats"); do
       hog_on
       b=$(timed env "${envs[@]}" "$bin" "${cmd[@]}")
       hog_off
-      # quiet wall/cpu/busy wall/cpu
-      all[$what-$policy]+="${q% *}/${q#* }/${b% *}/${b#* } "
+      all[$what-$policy]+="${q/ //}/${b/ //} "  # quiet wall/CPU/busy wall/CPU
       awk -v r="$r" -v w="$what" -v p="$policy" -v q="$q" -v b="$b" -v t="$OMP_NUM_THREADS" -v c="$cores" "$bound"'
         BEGIN { split(q, Q, " "); split(b, B, " ")
           printf "run %d: %-5s %-8s quiet %.3f s (CPU %.3f s), beside the hog %.3f s (CPU %.3f s, %.2f cores): %.2fx, even share %.2fx\n",
