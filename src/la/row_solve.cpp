@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
+#include <type_traits>
 #include <string>
 
 #include "distcf/data/rng.hpp"
@@ -775,11 +777,9 @@ void check_request(const Csr& rows, const RowSolveSpec& s) {
 // rows' current values on entry. Each row's arithmetic depends on the row alone.
 template <class T>
 void solve_rows_cg(const Csr& rows, const std::vector<T>& Y, const std::vector<T>& other_bias, const RowSolveSpec& s,
-                   std::vector<T>& factors, std::vector<T>& bias) {
+                   std::span<T> factors, std::span<T> bias) {
     const int k = s.rank, d = k + (s.learn_bias ? 1 : 0);
     const std::int64_t n_rows = rows.rows();
-    if (factors.size() != static_cast<std::size_t>(n_rows * k) || (s.learn_bias && bias.size() != static_cast<std::size_t>(n_rows)))
-        DISTCF_THROW(InputError, "solve_rows: conjugate gradient needs the rows' current factors (and biases)");
     if (s.implicit) {
         const std::vector<T> YtY(s.gram->begin(), s.gram->end());  // in the kernels' precision
 #pragma omp parallel if (worth_threads((static_cast<double>(rows.nnz()) + static_cast<double>(n_rows) * k) * k * s.cg_steps))
@@ -794,7 +794,6 @@ void solve_rows_cg(const Csr& rows, const std::vector<T>& Y, const std::vector<T
         }
         return;
     }
-    if (!s.learn_bias) bias.assign(static_cast<std::size_t>(n_rows), T(0));
     SingleThreadedBlas one_thread;
 #pragma omp parallel if (worth_threads(static_cast<double>(rows.nnz()) * d * 4 * s.cg_steps))
     {
@@ -816,29 +815,12 @@ void solve_rows_cg(const Csr& rows, const std::vector<T>& Y, const std::vector<T
     }
 }
 
-}  // namespace
-
-void solve_rows(const Csr& rows, const std::vector<float>& Y, const std::vector<float>& other_bias, const NormalEquations& eq,
-                const RowSolver& how, std::vector<float>& factors, std::vector<float>& bias) {
-    const RowSolveSpec s = flatten(eq, how);
-    check_request(rows, s);
-    if (s.cg_steps < 1)
-        DISTCF_THROW(InputError, "solve_rows: single precision solves by conjugate gradient only (exact solves are double)");
-    solve_rows_cg(rows, Y, other_bias, s, factors, bias);
-}
-
-void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
-                const NormalEquations& eq, const RowSolver& how, std::vector<double>& factors, std::vector<double>& bias) {
-    const RowSolveSpec s = flatten(eq, how);
-    check_request(rows, s);
+// The exact (Cholesky or dual) solves, in place: every row of `factors` (and of `bias`, when
+// learn_bias) is written, a row without ratings and no prior with zeros.
+void solve_rows_exact(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
+                      const RowSolveSpec& s, std::span<double> factors, std::span<double> bias) {
     const int k = s.rank, d = k + (s.learn_bias ? 1 : 0);
     const std::int64_t n_rows = rows.rows();
-    if (s.cg_steps > 0) {
-        solve_rows_cg(rows, Y, other_bias, s, factors, bias);
-        return;
-    }
-    factors.assign(static_cast<std::size_t>(n_rows * k), 0.0);
-    if (s.learn_bias) bias.assign(static_cast<std::size_t>(n_rows), 0.0);
     if (s.form == RowForm::Dual && !s.implicit && !(s.lambda > 0))
         DISTCF_THROW(InputError, "solve_rows: the dual row form needs lambda > 0");
     SingleThreadedBlas one_thread;
@@ -853,7 +835,11 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
         for (std::int64_t q = 0; q < n_rows; ++q) {
             const std::int64_t r = order[q];
             const std::int64_t n = rows.ptr[r + 1] - rows.ptr[r];
-            if (n == 0 && !s.prior) continue;  // no ratings: zero factors (with a prior: the prior)
+            if (n == 0 && !s.prior) {  // no ratings: zero factors (with a prior: the prior)
+                std::fill_n(factors.begin() + r * k, k, 0.0);
+                if (s.learn_bias) bias[static_cast<std::size_t>(r)] = 0.0;
+                continue;
+            }
             int info = 0;
             if (dual_form(s, n)) {
                 info = solve_dual(rows, r, Y, other_bias, s, w, x.data());
@@ -886,6 +872,63 @@ void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector
     if (failed >= 0)
         DISTCF_THROW(LinalgError, "cholesky_lower: the normal equations of row " + std::to_string(failed) +
                                       " are not positive definite (lambda = " + std::to_string(s.lambda) + ")");
+}
+
+template <class T>
+void solve_in_place(const Csr& rows, const std::vector<T>& Y, const std::vector<T>& other_bias, const NormalEquations& eq,
+                    const RowSolver& how, std::span<T> factors, std::span<T> bias) {
+    const RowSolveSpec s = flatten(eq, how);
+    check_request(rows, s);
+    const std::int64_t n_rows = rows.rows();
+    if (factors.size() != static_cast<std::size_t>(n_rows * s.rank) || (s.learn_bias && bias.size() != static_cast<std::size_t>(n_rows)))
+        DISTCF_THROW(InputError, s.cg_steps > 0 ? "solve_rows: conjugate gradient needs the rows' current factors (and biases)"
+                                                : "solve_rows: the output holds the wrong number of rows");
+    if (s.cg_steps > 0) {
+        solve_rows_cg(rows, Y, other_bias, s, factors, bias);
+        return;
+    }
+    if constexpr (std::is_same_v<T, float>)
+        DISTCF_THROW(InputError, "solve_rows: single precision solves by conjugate gradient only (exact solves are double)");
+    else
+        solve_rows_exact(rows, Y, other_bias, s, factors, bias);
+}
+
+// The vectors' forms: exact solves size the outputs; conjugate gradient starts from their values
+// (an explicit one without biases leaves zero biases).
+template <class T>
+void solve_into_vectors(const Csr& rows, const std::vector<T>& Y, const std::vector<T>& other_bias, const NormalEquations& eq,
+                        const RowSolver& how, std::vector<T>& factors, std::vector<T>& bias) {
+    const RowSolveSpec s = flatten(eq, how);
+    const auto n_rows = static_cast<std::size_t>(rows.rows());
+    if (s.cg_steps < 1) {
+        factors.resize(n_rows * static_cast<std::size_t>(s.rank));
+        if (s.learn_bias) bias.resize(n_rows);
+    } else if (!s.learn_bias && !s.implicit) {
+        bias.assign(n_rows, T(0));
+    }
+    solve_in_place(rows, Y, other_bias, eq, how, std::span<T>(factors), s.learn_bias ? std::span<T>(bias) : std::span<T>());
+}
+
+}  // namespace
+
+void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
+                const NormalEquations& eq, const RowSolver& how, std::vector<double>& factors, std::vector<double>& bias) {
+    solve_into_vectors(rows, Y, other_bias, eq, how, factors, bias);
+}
+
+void solve_rows(const Csr& rows, const std::vector<float>& Y, const std::vector<float>& other_bias, const NormalEquations& eq,
+                const RowSolver& how, std::vector<float>& factors, std::vector<float>& bias) {
+    solve_into_vectors(rows, Y, other_bias, eq, how, factors, bias);
+}
+
+void solve_rows(const Csr& rows, const std::vector<double>& Y, const std::vector<double>& other_bias,
+                const NormalEquations& eq, const RowSolver& how, std::span<double> factors, std::span<double> bias) {
+    solve_in_place(rows, Y, other_bias, eq, how, factors, bias);
+}
+
+void solve_rows(const Csr& rows, const std::vector<float>& Y, const std::vector<float>& other_bias, const NormalEquations& eq,
+                const RowSolver& how, std::span<float> factors, std::span<float> bias) {
+    solve_in_place(rows, Y, other_bias, eq, how, factors, bias);
 }
 
 }  // namespace distcf

@@ -124,7 +124,11 @@ double als_objective(const FactorModel& m, const AlsParams& p, const RatingBlock
     const auto n_rows = static_cast<std::size_t>(t.by_user.rows());
     std::vector<double> users(n_rows, 0.0), items(static_cast<std::size_t>(t.by_item.rows()), 0.0), sq(n_rows, 0.0),
         ab(n_rows, 0.0);
-#pragma omp parallel for schedule(dynamic, 64) if (worth_threads(static_cast<double>(t.by_user.nnz()) * (m.n_factors + 4)))
+    // The items' regularisation in the same region as the users' errors: serial, it was time
+    // between regions in which the other thread waits.
+#pragma omp parallel if (worth_threads(static_cast<double>(t.by_user.nnz()) * (m.n_factors + 4)))
+    {
+#pragma omp for schedule(dynamic, 64) nowait
     for (std::int64_t r = 0; r < t.by_user.rows(); ++r) {
         const std::int64_t u = t.by_user.row0 + r;
         double s = 0, c2 = 0, c1 = 0;
@@ -140,8 +144,10 @@ double als_objective(const FactorModel& m, const AlsParams& p, const RatingBlock
         sq[r] = c2;
         ab[r] = c1;
     }
+#pragma omp for schedule(static)
     for (std::int64_t r = 0; r < t.by_item.rows(); ++r)
         items[r] = row_regularisation(m, p, m.V, m.item_bias, t.by_item.row0 + r, t.by_item.row_nnz(r));
+    }
     if (train_errors) {
         train_errors->sse = ordered_sum(sq, t.users, comm);
         train_errors->sae = ordered_sum(ab, t.users, comm);

@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <memory>
+#include <span>
 #include "distcf/util/threads.hpp"
 
 #include <algorithm>
@@ -27,34 +28,20 @@ std::vector<double> initial_factors(std::uint64_t rng_seed, Side side, std::int6
 
 namespace {
 
-// The solved block's buffers, kept across iterations: a fresh one each half-step cost a page
-// fault per 4 KiB of factors.
-template <class T>
-struct SolvedBlock {
-    std::vector<T> factors, bias;
-};
-
-// Solves this rank's rows of one side against the other side's factors, then shares them. The
-// rows' own block sits at rows.row0 of `all` (the global index under allgather, the local one
-// under a targeted exchange). T: the sweeps' precision.
+// Solves this rank's rows of one side against the other side's factors, in place (conjugate
+// gradient starts from the rows' current factors), then shares them. The rows' own block sits at
+// rows.row0 of `all` (the global index under allgather, the local one under a targeted exchange).
+// T: the sweeps' precision.
 template <class T>
 void half_step(Side side, const Csr& rows, const BlockPartition& part, const std::vector<T>& other,
                const std::vector<T>& other_bias, const NormalEquations& eq, const RowSolver& how,
-               FactorExchange& exchange, const Comm& comm, std::vector<T>& all, std::vector<T>& all_bias,
-               SolvedBlock<T>& work) {
-    const std::int64_t k = eq.factors, r0 = rows.row0, n = rows.rows();
-    // Conjugate gradient starts from the rows' current factors.
-    if (how.cg_steps > 0) {
-        work.factors.assign(all.begin() + r0 * k, all.begin() + (r0 + n) * k);
-        if (eq.learn_bias) work.bias.assign(all_bias.begin() + r0, all_bias.begin() + r0 + n);
-    }
-    solve_rows(rows, other, other_bias, eq, how, work.factors, work.bias);
-    std::copy(work.factors.begin(), work.factors.end(), all.begin() + r0 * k);
-    exchange.share(side, all, part, k, comm);
-    if (eq.learn_bias) {
-        std::copy(work.bias.begin(), work.bias.end(), all_bias.begin() + r0);
-        exchange.share(side, all_bias, part, 1, comm);
-    }
+               FactorExchange& exchange, const Comm& comm, std::vector<T>& all, std::vector<T>& all_bias) {
+    const auto k = static_cast<std::size_t>(eq.factors), r0 = static_cast<std::size_t>(rows.row0),
+               n = static_cast<std::size_t>(rows.rows());
+    solve_rows(rows, other, other_bias, eq, how, std::span<T>(all).subspan(r0 * k, n * k),
+               eq.learn_bias ? std::span<T>(all_bias).subspan(r0, n) : std::span<T>());
+    exchange.share(side, all, part, static_cast<std::int64_t>(k), comm);
+    if (eq.learn_bias) exchange.share(side, all_bias, part, 1, comm);
 }
 
 // Single precision's working copies of the model's factors and biases (held rows, the model's
@@ -62,7 +49,6 @@ void half_step(Side side, const Csr& rows, const BlockPartition& part, const std
 // each half-step, so equations(), evaluation and saving read it as in double precision.
 struct SingleFactors {
     std::vector<float> U, V, user_bias, item_bias;
-    SolvedBlock<float> users, items;
 
     static std::vector<float> narrowed(std::vector<double>& d) {
         std::vector<float> f(d.size());
@@ -97,7 +83,6 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
     if (single) f32 = std::make_unique<SingleFactors>(m);
     double previous = -1.0;  // the last measured objective
     for (auto it = m.history.objective.rbegin(); it != m.history.objective.rend() && previous < 0; ++it) previous = *it;
-    SolvedBlock<double> users, items;
     // Ranked validation: the items each user trained on stay out of its list (made once).
     SeenItems trained;
     if (validation && loop.validation_top > 0) {
@@ -116,18 +101,18 @@ void sweeps(FactorModel& m, const RatingBlocks& train, const Csr& test, Alternat
         if (f32) {  // each side's model copy refreshed before the next equations() reads it
             SingleFactors& f = *f32;
             half_step(Side::Users, train.by_user, train.users, f.V, f.item_bias, problem.equations(Side::Users, m, train, comm),
-                      problem.solver(Side::Users, m), exchange, comm, f.U, f.user_bias, f.users);
+                      problem.solver(Side::Users, m), exchange, comm, f.U, f.user_bias);
             SingleFactors::widen(f.U, m.U);
             SingleFactors::widen(f.user_bias, m.user_bias);
             half_step(Side::Items, train.by_item, train.items, f.U, f.user_bias, problem.equations(Side::Items, m, train, comm),
-                      problem.solver(Side::Items, m), exchange, comm, f.V, f.item_bias, f.items);
+                      problem.solver(Side::Items, m), exchange, comm, f.V, f.item_bias);
             SingleFactors::widen(f.V, m.V);
             SingleFactors::widen(f.item_bias, m.item_bias);
         } else {
             half_step(Side::Users, train.by_user, train.users, m.V, m.item_bias, problem.equations(Side::Users, m, train, comm),
-                      problem.solver(Side::Users, m), exchange, comm, m.U, m.user_bias, users);
+                      problem.solver(Side::Users, m), exchange, comm, m.U, m.user_bias);
             half_step(Side::Items, train.by_item, train.items, m.U, m.user_bias, problem.equations(Side::Items, m, train, comm),
-                      problem.solver(Side::Items, m), exchange, comm, m.V, m.item_bias, items);
+                      problem.solver(Side::Items, m), exchange, comm, m.V, m.item_bias);
         }
         problem.record_sweep(m, train, comm);  // part of the sweep: a sampler keeps its sample
         comm.barrier();

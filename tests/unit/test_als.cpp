@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <span>
 
 #include "distcf/data/distribute.hpp"
 #include "distcf/data/generate.hpp"
@@ -282,6 +283,47 @@ TEST(RowSolve, RowWithoutRatingsGetsZeroFactors) {
     EXPECT_EQ(f[1], 0.0);
     EXPECT_EQ(b[0], 0.0);
     EXPECT_NE(b[1], 0.0);
+}
+
+TEST(RowSolve, SolvesInPlaceIntoABlockOfALargerMatrixWithTheVectorFormsBits) {
+    // Rows 0 and 1 (the second without ratings) solved into rows 1-2 of a 4-row factor matrix
+    // whose every entry starts at 7: the block gets what the vector form writes (the empty row
+    // zeros, over the stale 7s), rows 0 and 3 and their biases keep theirs. Exact and CG (which
+    // starts from the block's values, as the vector form starts from its vectors').
+    Csr rows = build_csr(0, 2, {0, 0, 0}, {0, 1, 2}, {2.0, 4.0, 5.0});
+    const std::vector<double> Y{1.0, 0.5, 2.0, -1.0, 0.25, 3.0}, item_bias{0.1, -0.2, 0.3};
+    NormalEquations s;
+    s.factors = 2;
+    s.lambda = 0.5;
+    s.learn_bias = true;
+    s.offset = 3.0;
+    for (int cg : {0, 3}) {
+        RowSolver how;
+        how.cg_steps = cg;
+        std::vector<double> f(4, 7.0), b(2, 7.0);  // the vector form's start (CG reads it)
+        solve_rows(rows, Y, item_bias, s, how, f, b);
+        std::vector<double> all(8, 7.0), all_bias(4, 7.0);
+        solve_rows(rows, Y, item_bias, s, how, std::span<double>(all).subspan(2, 4), std::span<double>(all_bias).subspan(1, 2));
+        for (int e = 0; e < 4; ++e) EXPECT_EQ(std::memcmp(&all[2 + e], &f[e], sizeof(double)), 0) << "cg " << cg << " entry " << e;
+        for (int r = 0; r < 2; ++r) EXPECT_EQ(std::memcmp(&all_bias[1 + r], &b[r], sizeof(double)), 0) << "cg " << cg << " bias " << r;
+        EXPECT_EQ(all[4], 0.0);
+        EXPECT_EQ(all[5], 0.0);
+        EXPECT_EQ(all_bias[2], 0.0);
+        for (int e : {0, 1, 6, 7}) EXPECT_EQ(all[e], 7.0) << "cg " << cg << " entry " << e << " outside the block";
+        EXPECT_EQ(all_bias[0], 7.0);
+        EXPECT_EQ(all_bias[3], 7.0);
+    }
+}
+
+TEST(RowSolve, InPlaceBlockOfTheWrongSizeIsRefused) {
+    Csr rows = build_csr(0, 2, {0}, {0}, {3.0});
+    NormalEquations s;
+    s.factors = 2;
+    std::vector<double> all(6, 0.0), none;
+    EXPECT_THROW(solve_rows(rows, {0.5, 0.5}, {}, s, RowSolver{}, std::span<double>(all), std::span<double>(none)), InputError);
+    s.learn_bias = true;  // factors right, biases missing
+    EXPECT_THROW(solve_rows(rows, {0.5, 0.5}, {0.0}, s, RowSolver{}, std::span<double>(all).first(4), std::span<double>(none)),
+                 InputError);
 }
 
 TEST(RowSolve, RowsGoToThreadsLongestFirstAndEqualLengthsInIndexOrder) {
