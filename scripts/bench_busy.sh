@@ -12,10 +12,18 @@
 # the parallel part's threads c/(t+c) of a core and a serial thread c/(c+1): (P (t+c)/c + S (c+1)/c)
 # / T, with t = c = 2 (2P + 1.5 S) / T. The scheduler may give more (a serial thread a whole core)
 # or less; it is the yardstick, not a floor.
-#   DISTCF_BENCH_REPEATS (3), DISTCF_ML100K (../shared/data/ml-100k)
+# The floor is measured in the same run: distcf_bench_busy_floor (tests/bench), a program with
+# nothing to wait for (pure arithmetic in dynamically handed-out chunks, no serial part, no I/O) on
+# the same threads and start-up settings, sized to the train's quiet time, in one parallel region
+# and in 64 (the train's count), quiet and beside the hog. Its slowdown is what an even share of
+# the cores allows any program of that many threads; the last line divides the train's slowdown by
+# the 64-region floor's, run by run.
+#   DISTCF_BENCH_REPEATS (3), DISTCF_ML100K (../shared/data/ml-100k),
+#   DISTCF_BENCH_BUSY_FLOOR (build/tests/distcf_bench_busy_floor; skipped with a message if absent)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=${DISTCF_BIN:-$root/build/distcf}
+floor_bin=${DISTCF_BENCH_BUSY_FLOOR:-$root/build/tests/distcf_bench_busy_floor}
 data=${DISTCF_ML100K:-$root/../shared/data/ml-100k}
 repeats=${DISTCF_BENCH_REPEATS:-3}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/distcf-bench-busy.XXXXXX")
@@ -47,13 +55,27 @@ bound='function bound(T, W, t, c,   P, S) { P = (t > 1 ? (W - T) / (t - 1) : 0);
 # spread over the cores.
 hog_on() { for _ in $(seq "$cores"); do (while :; do :; done) & hog_pids+=($!); done; sleep 0.2; }
 hog_off() { for p in "${hog_pids[@]}"; do kill "$p" 2> /dev/null || true; done; hog_pids=(); wait 2> /dev/null || true; }
+default_env=(-u OMP_WAIT_POLICY -u GOMP_SPINCOUNT)  # what the program sets for itself
+# The floor's seconds (its own clock: the parallel regions only, not its start).
+floor_seconds() { env "${default_env[@]}" "$floor_bin" "$floor_iterations" "$1" | cut -d' ' -f1; }
+floor_regions=()
+if [ -x "$floor_bin" ]; then
+  # Sized once, quiet, to the train's quiet wall time.
+  train_quiet=$(timed env "${default_env[@]}" "$bin" "${train[@]}" | cut -d' ' -f1)
+  floor_iterations=100000000
+  probe=$(floor_seconds 1)
+  floor_iterations=$(awk -v n="$floor_iterations" -v a="$train_quiet" -v b="$probe" 'BEGIN { printf "%d", n * a / b }')
+  floor_regions=(1 64)
+  echo "floor: $("$floor_bin" 1000 1 | cut -d' ' -f2-), $floor_iterations iterations (about the train's quiet ${train_quiet} s)"
+else
+  echo "floor: $floor_bin absent (build the tests), not measured"
+fi
 declare -A all
 for r in $(seq "$repeats"); do
   for what in train study; do
     declare -n cmd=$what
     for policy in default passive active; do
-      # default: what the program sets for itself, with neither variable set
-      envs=(-u OMP_WAIT_POLICY -u GOMP_SPINCOUNT)
+      envs=("${default_env[@]}")
       [ "$policy" != default ] && envs+=("OMP_WAIT_POLICY=$policy")
       q=$(timed env "${envs[@]}" "$bin" "${cmd[@]}")
       hog_on
@@ -66,13 +88,36 @@ for r in $(seq "$repeats"); do
             r, w, (p == "default" ? "distcf" : p == "passive" ? "passive" : "spinning"), Q[1], Q[2], B[1], B[2], B[2] / B[1], B[1] / Q[1], bound(Q[1], Q[2], t, c) }'
     done
   done
+  for regions in "${floor_regions[@]}"; do
+    q=$(floor_seconds "$regions")
+    hog_on
+    b=$(floor_seconds "$regions")
+    hog_off
+    all[floor-$regions]+="$q/$b "
+    awk -v r="$r" -v n="$regions" -v q="$q" -v b="$b" 'BEGIN {
+      printf "run %d: floor %2d region%s quiet %.3f s, beside the hog %.3f s: %.2fx\n", r, n, (n == 1 ? ", " : "s,"), q, b, b / q }'
+  done
 done
+median='function median(a, n,   i, j, x) {  # sorts a[1..n]
+  for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+  return a[int((n + 1) / 2)] }'
 for key in train-default train-passive train-active study-default study-passive study-active; do
-  echo "${all[$key]}" | tr ' ' '\n' | grep . | awk -F/ -v k="$key" -v t="$OMP_NUM_THREADS" -v c="$cores" "$bound"'
-    function median(a, n,   i, j, x) {  # sorts a[1..n]
-      for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-      return a[int((n + 1) / 2)] }
+  echo "${all[$key]}" | tr ' ' '\n' | grep . | awk -F/ -v k="$key" -v t="$OMP_NUM_THREADS" -v c="$cores" "$bound
+    $median"'
     { n++; q[n] = $1; b[n] = $3; x[n] = $3 / $1; f[n] = bound($1, $2, t, c); s[n] = $4 / $3; if ($3 / $1 > worst) worst = $3 / $1 }
     END { printf "median %-14s quiet %.3f s, busy %.3f s, slowdown %.2fx (worst %.2fx), even share %.2fx, busy on %.2f cores%s\n",
       k, median(q, n), median(b, n), median(x, n), worst, median(f, n), median(s, n), (k ~ /default/ ? " (target <= 2x)" : "") }'
 done
+for regions in "${floor_regions[@]}"; do
+  echo "${all[floor-$regions]}" | tr ' ' '\n' | grep . | awk -F/ -v n="$regions" "$median"'
+    { k++; q[k] = $1; b[k] = $2; x[k] = $2 / $1; if ($2 / $1 > worst) worst = $2 / $1 }
+    END { printf "median floor, %2d region%s quiet %.3f s, busy %.3f s, slowdown %.2fx (worst %.2fx)\n",
+      n, (n == 1 ? ", " : "s,"), median(q, k), median(b, k), median(x, k), worst }'
+done
+if [ ${#floor_regions[@]} -gt 0 ]; then
+  # Run by run: (train busy / quiet) / (floor busy / quiet), both from the same repeat.
+  paste -d' ' <(echo "${all[train-default]}" | tr ' ' '\n' | grep .) <(echo "${all[floor-64]}" | tr ' ' '\n' | grep .) |
+    awk "$median"'
+      { split($1, T, "/"); split($2, F, "/"); n++; x[n] = (T[3] / T[1]) / (F[2] / F[1]); list = list sprintf("%s%.2f", n > 1 ? "/" : "", x[n]) }
+      END { printf "train over the 64-region floor, run by run: %s, median %.2f\n", list, median(x, n) }'
+fi
