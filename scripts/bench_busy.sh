@@ -11,7 +11,8 @@
 # (S + P = T, S + t P = W); beside c hog threads on c cores (t <= c) an even share gives each of
 # the parallel part's threads c/(t+c) of a core and a serial thread c/(c+1): (P (t+c)/c + S (c+1)/c)
 # / T, with t = c = 2 (2P + 1.5 S) / T. The scheduler may give more (a serial thread a whole core)
-# or less; it is the yardstick, not a floor.
+# or less (measured: half a core, its CPU's runqueue shared with one hog thread; docs/TUNING.md);
+# it is the yardstick, not a floor.
 # The floor is measured in the same run: distcf_bench_busy_floor (tests/bench), a program with
 # nothing to wait for (pure arithmetic in dynamically handed-out chunks, no serial part, no I/O) on
 # the same threads and start-up settings, sized to the train's quiet time, in one parallel region
