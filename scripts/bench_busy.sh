@@ -57,17 +57,18 @@ bound='function bound(T, W, t, c,   P, S) { P = (t > 1 ? (W - T) / (t - 1) : 0);
 hog_on() { for _ in $(seq "$cores"); do (while :; do :; done) & hog_pids+=($!); done; sleep 0.2; }
 hog_off() { for p in "${hog_pids[@]}"; do kill "$p" 2> /dev/null || true; done; hog_pids=(); wait 2> /dev/null || true; }
 default_env=(-u OMP_WAIT_POLICY -u GOMP_SPINCOUNT)  # what the program sets for itself
-# The floor's seconds (its own clock: the parallel regions only, not its start).
-floor_seconds() { env "${default_env[@]}" "$floor_bin" "$floor_iterations" "$1" | cut -d' ' -f1; }
+# The floor's wall and CPU seconds, "wall cpu" (its own clocks: the parallel regions only, not its
+# start).
+floor_timed() { env "${default_env[@]}" "$floor_bin" "$floor_iterations" "$1" | cut -d' ' -f1-2; }
 floor_regions=()
 if [ -x "$floor_bin" ]; then
   # Sized once, quiet, to the train's quiet wall time.
   train_quiet=$(timed env "${default_env[@]}" "$bin" "${train[@]}" | cut -d' ' -f1)
   floor_iterations=100000000
-  probe=$(floor_seconds 1)
+  probe=$(floor_timed 1 | cut -d' ' -f1)
   floor_iterations=$(awk -v n="$floor_iterations" -v a="$train_quiet" -v b="$probe" 'BEGIN { printf "%d", n * a / b }')
   floor_regions=(1 64)
-  echo "floor: $("$floor_bin" 1000 1 | cut -d' ' -f2-), $floor_iterations iterations (about the train's quiet ${train_quiet} s)"
+  echo "floor: $("$floor_bin" 1000 1 | cut -d' ' -f3-), $floor_iterations iterations (about the train's quiet ${train_quiet} s)"
 else
   echo "floor: $floor_bin absent (build the tests), not measured"
 fi
@@ -90,13 +91,14 @@ for r in $(seq "$repeats"); do
     done
   done
   for regions in "${floor_regions[@]}"; do
-    q=$(floor_seconds "$regions")
+    q=$(floor_timed "$regions")
     hog_on
-    b=$(floor_seconds "$regions")
+    b=$(floor_timed "$regions")
     hog_off
-    all[floor-$regions]+="$q/$b "
-    awk -v r="$r" -v n="$regions" -v q="$q" -v b="$b" 'BEGIN {
-      printf "run %d: floor %2d region%s quiet %.3f s, beside the hog %.3f s: %.2fx\n", r, n, (n == 1 ? ", " : "s,"), q, b, b / q }'
+    all[floor-$regions]+="${q/ //}/${b/ //} "  # quiet wall/CPU/busy wall/CPU
+    awk -v r="$r" -v n="$regions" -v q="$q" -v b="$b" 'BEGIN { split(q, Q, " "); split(b, B, " ")
+      printf "run %d: floor %2d region%s quiet %.3f s (CPU %.3f s), beside the hog %.3f s (CPU %.3f s, %.2f cores): %.2fx\n",
+        r, n, (n == 1 ? ", " : "s,"), Q[1], Q[2], B[1], B[2], B[2] / B[1], B[1] / Q[1] }'
   done
 done
 median='function median(a, n,   i, j, x) {  # sorts a[1..n]
@@ -111,14 +113,14 @@ for key in train-default train-passive train-active study-default study-passive 
 done
 for regions in "${floor_regions[@]}"; do
   echo "${all[floor-$regions]}" | tr ' ' '\n' | grep . | awk -F/ -v n="$regions" "$median"'
-    { k++; q[k] = $1; b[k] = $2; x[k] = $2 / $1; if ($2 / $1 > worst) worst = $2 / $1 }
-    END { printf "median floor, %2d region%s quiet %.3f s, busy %.3f s, slowdown %.2fx (worst %.2fx)\n",
-      n, (n == 1 ? ", " : "s,"), median(q, k), median(b, k), median(x, k), worst }'
+    { k++; q[k] = $1; b[k] = $3; x[k] = $3 / $1; s[k] = $4 / $3; if ($3 / $1 > worst) worst = $3 / $1 }
+    END { printf "median floor, %2d region%s quiet %.3f s, busy %.3f s, slowdown %.2fx (worst %.2fx), busy on %.2f cores\n",
+      n, (n == 1 ? ", " : "s,"), median(q, k), median(b, k), median(x, k), worst, median(s, k) }'
 done
 if [ ${#floor_regions[@]} -gt 0 ]; then
   # Run by run: (train busy / quiet) / (floor busy / quiet), both from the same repeat.
   paste -d' ' <(echo "${all[train-default]}" | tr ' ' '\n' | grep .) <(echo "${all[floor-64]}" | tr ' ' '\n' | grep .) |
     awk "$median"'
-      { split($1, T, "/"); split($2, F, "/"); n++; x[n] = (T[3] / T[1]) / (F[2] / F[1]); list = list sprintf("%s%.2f", n > 1 ? "/" : "", x[n]) }
+      { split($1, T, "/"); split($2, F, "/"); n++; x[n] = (T[3] / T[1]) / (F[3] / F[1]); list = list sprintf("%s%.2f", n > 1 ? "/" : "", x[n]) }
       END { printf "train over the 64-region floor, run by run: %s, median %.2f\n", list, median(x, n) }'
 fi
