@@ -7,8 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <span>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 
 #include "distcf/data/rng.hpp"
 #include "distcf/error.hpp"
@@ -879,18 +879,14 @@ void solve_in_place(const Csr& rows, const std::vector<T>& Y, const std::vector<
                     const RowSolver& how, std::span<T> factors, std::span<T> bias) {
     const RowSolveSpec s = flatten(eq, how);
     check_request(rows, s);
+    if (std::is_same_v<T, float> && s.cg_steps < 1)
+        DISTCF_THROW(InputError, "solve_rows: single precision solves by conjugate gradient only (exact solves are double)");
     const std::int64_t n_rows = rows.rows();
     if (factors.size() != static_cast<std::size_t>(n_rows * s.rank) || (s.learn_bias && bias.size() != static_cast<std::size_t>(n_rows)))
         DISTCF_THROW(InputError, s.cg_steps > 0 ? "solve_rows: conjugate gradient needs the rows' current factors (and biases)"
                                                 : "solve_rows: the output holds the wrong number of rows");
-    if (s.cg_steps > 0) {
-        solve_rows_cg(rows, Y, other_bias, s, factors, bias);
-        return;
-    }
-    if constexpr (std::is_same_v<T, float>)
-        DISTCF_THROW(InputError, "solve_rows: single precision solves by conjugate gradient only (exact solves are double)");
-    else
-        solve_rows_exact(rows, Y, other_bias, s, factors, bias);
+    if (s.cg_steps > 0) solve_rows_cg(rows, Y, other_bias, s, factors, bias);
+    else if constexpr (std::is_same_v<T, double>) solve_rows_exact(rows, Y, other_bias, s, factors, bias);
 }
 
 // The vectors' forms: exact solves size the outputs; conjugate gradient starts from their values
