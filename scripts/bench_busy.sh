@@ -73,49 +73,46 @@ else
   echo "floor: $floor_bin absent (build the tests), not measured"
 fi
 declare -A all
+# One interleaved pair, quiet and beside the hog: KEY LABEL TIMER ARGS... (TIMER ARGS prints
+# "wall cpu"); kept under KEY as quiet wall/CPU/busy wall/CPU and printed as run $r's line.
+measure() {
+  local key=$1 label=$2 q b
+  shift 2
+  q=$("$@")
+  hog_on
+  b=$("$@")
+  hog_off
+  all[$key]+="${q/ //}/${b/ //} "
+  awk -v r="$r" -v l="$label" -v q="$q" -v b="$b" -v t="$OMP_NUM_THREADS" -v c="$cores" "$bound"'
+    BEGIN { split(q, Q, " "); split(b, B, " ")
+      printf "run %d: %-17s quiet %.3f s (CPU %.3f s), beside the hog %.3f s (CPU %.3f s, %.2f cores): %.2fx, even share %.2fx\n",
+        r, l, Q[1], Q[2], B[1], B[2], B[2] / B[1], B[1] / Q[1], bound(Q[1], Q[2], t, c) }'
+}
+keys=(train-default train-passive train-active study-default study-passive study-active)
+for regions in "${floor_regions[@]}"; do keys+=("floor-$regions"); done
 for r in $(seq "$repeats"); do
   for what in train study; do
     declare -n cmd=$what
     for policy in default passive active; do
       envs=("${default_env[@]}")
       [ "$policy" != default ] && envs+=("OMP_WAIT_POLICY=$policy")
-      q=$(timed env "${envs[@]}" "$bin" "${cmd[@]}")
-      hog_on
-      b=$(timed env "${envs[@]}" "$bin" "${cmd[@]}")
-      hog_off
-      all[$what-$policy]+="${q/ //}/${b/ //} "  # quiet wall/CPU/busy wall/CPU
-      awk -v r="$r" -v w="$what" -v p="$policy" -v q="$q" -v b="$b" -v t="$OMP_NUM_THREADS" -v c="$cores" "$bound"'
-        BEGIN { split(q, Q, " "); split(b, B, " ")
-          printf "run %d: %-5s %-8s quiet %.3f s (CPU %.3f s), beside the hog %.3f s (CPU %.3f s, %.2f cores): %.2fx, even share %.2fx\n",
-            r, w, (p == "default" ? "distcf" : p == "passive" ? "passive" : "spinning"), Q[1], Q[2], B[1], B[2], B[2] / B[1], B[1] / Q[1], bound(Q[1], Q[2], t, c) }'
+      case $policy in default) name=distcf ;; passive) name=passive ;; *) name=spinning ;; esac
+      measure "$what-$policy" "$what $name" timed env "${envs[@]}" "$bin" "${cmd[@]}"
     done
   done
   for regions in "${floor_regions[@]}"; do
-    q=$(floor_timed "$regions")
-    hog_on
-    b=$(floor_timed "$regions")
-    hog_off
-    all[floor-$regions]+="${q/ //}/${b/ //} "  # quiet wall/CPU/busy wall/CPU
-    awk -v r="$r" -v n="$regions" -v q="$q" -v b="$b" 'BEGIN { split(q, Q, " "); split(b, B, " ")
-      printf "run %d: floor %2d region%s quiet %.3f s (CPU %.3f s), beside the hog %.3f s (CPU %.3f s, %.2f cores): %.2fx\n",
-        r, n, (n == 1 ? ", " : "s,"), Q[1], Q[2], B[1], B[2], B[2] / B[1], B[1] / Q[1] }'
+    measure "floor-$regions" "floor, $regions region$([ "$regions" = 1 ] || echo s)" floor_timed "$regions"
   done
 done
 median='function median(a, n,   i, j, x) {  # sorts a[1..n]
   for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
   return a[int((n + 1) / 2)] }'
-for key in train-default train-passive train-active study-default study-passive study-active; do
+for key in "${keys[@]}"; do
   echo "${all[$key]}" | tr ' ' '\n' | grep . | awk -F/ -v k="$key" -v t="$OMP_NUM_THREADS" -v c="$cores" "$bound
     $median"'
     { n++; q[n] = $1; b[n] = $3; x[n] = $3 / $1; f[n] = bound($1, $2, t, c); s[n] = $4 / $3; if ($3 / $1 > worst) worst = $3 / $1 }
     END { printf "median %-14s quiet %.3f s, busy %.3f s, slowdown %.2fx (worst %.2fx), even share %.2fx, busy on %.2f cores%s\n",
       k, median(q, n), median(b, n), median(x, n), worst, median(f, n), median(s, n), (k ~ /default/ ? " (target <= 2x)" : "") }'
-done
-for regions in "${floor_regions[@]}"; do
-  echo "${all[floor-$regions]}" | tr ' ' '\n' | grep . | awk -F/ -v n="$regions" "$median"'
-    { k++; q[k] = $1; b[k] = $3; x[k] = $3 / $1; s[k] = $4 / $3; if ($3 / $1 > worst) worst = $3 / $1 }
-    END { printf "median floor, %2d region%s quiet %.3f s, busy %.3f s, slowdown %.2fx (worst %.2fx), busy on %.2f cores\n",
-      n, (n == 1 ? ", " : "s,"), median(q, k), median(b, k), median(x, k), worst, median(s, k) }'
 done
 if [ ${#floor_regions[@]} -gt 0 ]; then
   # Run by run: (train busy / quiet) / (floor busy / quiet), both from the same repeat.

@@ -890,17 +890,18 @@ void solve_in_place(const Csr& rows, const std::vector<T>& Y, const std::vector<
 }
 
 // The vectors' forms: exact solves size the outputs; conjugate gradient starts from their values
-// (an explicit one without biases leaves zero biases).
+// (an explicit one without biases leaves zero biases). A float exact solve, which solve_in_place
+// refuses, leaves the vectors as they were.
 template <class T>
 void solve_into_vectors(const Csr& rows, const std::vector<T>& Y, const std::vector<T>& other_bias, const NormalEquations& eq,
                         const RowSolver& how, std::vector<T>& factors, std::vector<T>& bias) {
     const RowSolveSpec s = flatten(eq, how);
     const auto n_rows = static_cast<std::size_t>(rows.rows());
-    if (s.cg_steps < 1) {
+    if (s.cg_steps > 0) {
+        if (!s.learn_bias && !s.implicit) bias.assign(n_rows, T(0));
+    } else if (std::is_same_v<T, double>) {
         factors.resize(n_rows * static_cast<std::size_t>(s.rank));
         if (s.learn_bias) bias.resize(n_rows);
-    } else if (!s.learn_bias && !s.implicit) {
-        bias.assign(n_rows, T(0));
     }
     solve_in_place(rows, Y, other_bias, eq, how, std::span<T>(factors), s.learn_bias ? std::span<T>(bias) : std::span<T>());
 }

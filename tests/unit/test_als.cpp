@@ -326,6 +326,16 @@ TEST(RowSolve, InPlaceBlockOfTheWrongSizeIsRefused) {
                  InputError);
 }
 
+TEST(RowSolve, SinglePrecisionExactSolveIsRefusedAndLeavesTheOutputAlone) {
+    Csr rows = build_csr(0, 2, {0}, {0}, {3.0});
+    NormalEquations s;
+    s.factors = 2;
+    std::vector<float> f{1.5f}, b{2.5f};  // the wrong size for 2 rows: an exact solve would resize it
+    EXPECT_THROW(solve_rows(rows, std::vector<float>{0.5f, 0.5f}, {}, s, RowSolver{}, f, b), InputError);
+    EXPECT_EQ(f, std::vector<float>{1.5f});
+    EXPECT_EQ(b, std::vector<float>{2.5f});
+}
+
 TEST(RowSolve, RowsGoToThreadsLongestFirstAndEqualLengthsInIndexOrder) {
     // Rows of 2, 0, 5, 2 and 5 ratings.
     std::vector<std::int32_t> row, col;
